@@ -1,0 +1,73 @@
+// config.h: plain descriptions of a network and of its training.
+//
+// These structs are what the option parser (options.h) produces and what the
+// network, the trainer and the weight file consume. Defaults live here, once,
+// with a comment each. No behaviour lives here.
+#ifndef HASHEDNET_CONFIG_H
+#define HASHEDNET_CONFIG_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hashednet {
+
+/// TMVA's activation functions (MethodDL names in the comments).
+enum class Activation { Tanh, Relu, SymmRelu, Sigmoid, Softsign, Gauss, Linear };
+
+/// What the network learns; fixes the loss and the output transform.
+enum class Task {
+   Classification, ///< one logit, sigmoid cross-entropy; response = sigmoid(logit)
+   Multiclass,     ///< one logit per class, softmax cross-entropy; response = softmax
+   Regression      ///< one output per target, squared error; response = identity
+};
+
+enum class Optimizer { Sgd, Adam };
+
+enum class WeightInit { XavierNormal, XavierUniform };
+
+/// Whether each virtual weight hashes to its own bucket (the paper) or each
+/// short contiguous block of a row hashes to the start of a run of buckets.
+enum class HashMode { Element };
+
+/// One fully connected layer. `width` 0 on the last layer means "as many as
+/// the task has outputs". `compression` is real/virtual weights in (0, 1];
+/// a negative value means "use the network's default for this layer".
+/// `buckets` > 0 overrides `compression`.
+struct LayerSpec {
+   Activation activation = Activation::Tanh;
+   std::int64_t width = 0;
+   double compression = -1.0;
+   std::int64_t buckets = 0;
+};
+
+struct NetworkSpec {
+   std::int64_t n_inputs = 0;
+   std::int64_t n_outputs = 1;             ///< logits: 1 (two-class), n_classes, n_targets
+   Task task = Task::Classification;
+   std::vector<LayerSpec> layers;          ///< hidden layers, then the output layer
+   double compression = 1.0;               ///< default for hidden layers; 1 = dense
+   bool hash_output_layer = false;         ///< the output layer is small: dense unless asked
+   bool hashed_bias = false;               ///< biases are dense vectors unless asked
+   std::uint32_t hash_seed = 0;            ///< master seed of the bucket/sign hash
+   HashMode hash_mode = HashMode::Element; ///< the paper's definition
+};
+
+struct TrainingConfig {
+   Optimizer optimizer = Optimizer::Adam;
+   double learning_rate = 1e-3;
+   double momentum = 0.9;        ///< SGD momentum (Adam uses beta1 = 0.9, beta2 = 0.999)
+   double weight_decay = 0.0;    ///< L2 coefficient, added to the loss as wd/2 * sum(w^2)
+   std::int64_t batch_size = 128;
+   int max_epochs = 200;
+   int convergence_steps = 10;   ///< stop after this many epochs without a better validation loss
+   std::vector<double> dropout;  ///< drop probability of each layer's input; missing = 0
+   WeightInit weight_init = WeightInit::XavierNormal;
+   std::uint64_t seed = 42;      ///< initialisation, shuffling, dropout
+   int num_threads = 0;          ///< 0 = all hardware threads
+   int verbosity = 1;            ///< 0 silent, 1 one line per epoch
+};
+
+} // namespace hashednet
+
+#endif // HASHEDNET_CONFIG_H

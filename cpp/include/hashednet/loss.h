@@ -1,0 +1,25 @@
+// loss.h: the loss of each task, on logits, with event weights.
+//
+//   Classification  sigmoid cross-entropy  l = log(1 + e^z) - y z,  y in {0, 1}
+//   Multiclass      softmax cross-entropy  l = logsumexp(z) - z[y], y a class index
+//   Regression      squared error          l = 1/2 sum_k (z_k - y_k)^2
+//
+// The batch loss is sum_b w_b l_b / weight_norm; d_logits is its gradient.
+// Targets are n x 1 (class label or index) or n x n_targets (regression).
+#ifndef HASHEDNET_LOSS_H
+#define HASHEDNET_LOSS_H
+
+#include "hashednet/config.h"
+
+#include <cstdint>
+
+namespace hashednet {
+
+/// Returns sum_b w_b l_b (not normalised) and, when d_logits is not null,
+/// writes w_b / weight_norm * dl_b/dz.
+double loss_and_gradient(Task task, const float *logits, const float *targets, const float *weights,
+                         std::int64_t batch, std::int64_t n_outputs, double weight_norm, float *d_logits);
+
+} // namespace hashednet
+
+#endif // HASHEDNET_LOSS_H

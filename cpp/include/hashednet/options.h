@@ -1,0 +1,88 @@
+// options.h: the HashedDNN option string, parsed once for TMVA and Python.
+//
+// What it is: the one parser of a TMVA-style option string such as
+//   "!H:!V:VarTransform=N:Layout=TANH|64,TANH|64,LINEAR:Compression=1/8:
+//    TrainingStrategy=LearningRate=1e-3,BatchSize=128|LearningRate=1e-4"
+// into a MethodOptions, its inverse (to_option_string) and the help text of
+// the `H` option (describe_options). docs/options.md is the user reference.
+//
+// What it is not: it does not know the data (number of inputs, outputs or
+// classes) unless told, builds no network and touches no ROOT type. Every
+// problem is a hashednet::Error whose message names the offending text as the
+// user wrote it and lists what is allowed; nothing falls back silently.
+#ifndef HASHEDNET_OPTIONS_H
+#define HASHEDNET_OPTIONS_H
+
+#include "hashednet/config.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hashednet {
+
+/// Layout used when the option string has no Layout: two hidden tanh layers
+/// of 64 units and a linear output layer as wide as the task has outputs.
+constexpr const char *kDefaultLayout = "TANH|64,TANH|64,LINEAR";
+
+/// Parses a Layout value into layer specs (hidden layers, then the output
+/// layer). A width written with N needs n_inputs >= 0, else this throws.
+/// The output layer without a width ("LINEAR") gets width 0: "as many as the
+/// task has outputs" (config.h).
+std::vector<LayerSpec> parse_layout(const std::string &layout, std::int64_t n_inputs = -1);
+
+/// Everything a HashedDNN option string sets. Network and training defaults
+/// are taken from config.h's structs, so they are defined there only. A
+/// default-constructed MethodOptions equals parse_method_options("").
+struct MethodOptions {
+   // TMVA's MethodBase options.
+   bool help = false;                      ///< H: print the method's help message
+   bool verbose = false;                   ///< V: verbose output
+   std::string verbosity_level = "Default"; ///< VerbosityLevel: Default|Debug|Verbose|Info|Warning|Error|Fatal
+   std::string var_transform = "None";     ///< VarTransform: TMVA syntax, validated, kept as written
+   bool create_mva_pdfs = false;           ///< CreateMVAPdfs
+   bool ignore_neg_weights = false;        ///< IgnoreNegWeightsInTraining
+
+   // MethodDL-like options.
+   std::string error_strategy = "CROSSENTROPY"; ///< ErrorStrategy: CROSSENTROPY|SUMOFSQUARES|MUTUALEXCLUSIVE
+   WeightInit weight_init = TrainingConfig{}.weight_init; ///< WeightInitialization: XAVIER|XAVIERUNIFORM
+   std::string layout_string = kDefaultLayout;  ///< Layout as written; the source of truth for `layers`
+   std::vector<LayerSpec> layers = parse_layout(kDefaultLayout); ///< Layout resolved; empty only if it uses N, unknown
+   std::vector<TrainingConfig> training{TrainingConfig{}}; ///< TrainingStrategy: one entry per phase
+   std::string architecture = "CPU";            ///< Architecture: CPU|GPU|STANDARD
+   std::uint64_t random_seed = TrainingConfig{}.seed;     ///< RandomSeed: copied into every phase
+   int num_threads = TrainingConfig{}.num_threads;        ///< NumThreads: default of every phase
+
+   // Hashing options.
+   double compression = NetworkSpec{}.compression;         ///< Compression: hidden-layer default
+   bool hashed_bias = NetworkSpec{}.hashed_bias;           ///< HashedBias
+   bool hash_output_layer = NetworkSpec{}.hash_output_layer; ///< HashOutputLayer
+   std::uint32_t hash_seed = NetworkSpec{}.hash_seed;      ///< HashSeed
+   std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT
+};
+
+/// Parses a HashedDNN option string. `n_inputs` is the number of input
+/// variables if known (>= 0) or -1; it is needed only to resolve layer widths
+/// written with N (e.g. "TANH|N*2"). With n_inputs unknown such a layout is
+/// checked for syntax and `layers` is left empty: call parse_layout later.
+/// Every phase of `training` gets random_seed, weight_init and (unless the
+/// phase sets NumThreads) num_threads from the top-level options.
+MethodOptions parse_method_options(const std::string &options, std::int64_t n_inputs = -1);
+
+/// A Layout value that parses back to `layers` (MethodDNN style, e.g.
+/// "TANH|512|1/64,LINEAR"). For callers that build MethodOptions in code:
+/// set layout_string = format_layout(layers).
+std::string format_layout(const std::vector<LayerSpec> &layers);
+
+/// The help text of the H option: every option with its type, default and
+/// allowed values, one per line, then the Layout and TrainingStrategy grammar.
+std::string describe_options();
+
+/// A canonical option string (every option written out) that parse_method_options
+/// turns back into an equal MethodOptions. Throws if `options` holds something
+/// an option string cannot express (e.g. phases with different seeds).
+std::string to_option_string(const MethodOptions &options);
+
+} // namespace hashednet
+
+#endif // HASHEDNET_OPTIONS_H

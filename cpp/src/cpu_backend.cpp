@@ -1,0 +1,312 @@
+// cpu_backend.cpp: the CPU implementation of backend.h.
+//
+// Hashed product, without any D-sized buffer: V is cut into tiles of
+// kTileRows x kTileCols. A thread generates one tile of V from the hash into
+// its own buffer (the hash values of the tile are kept beside it for the
+// backward scatter) and hands it to sgemm exactly where a dense layer would
+// pass a block of its weight matrix. Work memory: per thread one tile of V,
+// one tile of hashes, one tile of dV, and one K-sized bucket-gradient buffer.
+//
+//   forward   threads own row blocks of V  -> disjoint columns of y
+//   backward  threads own column blocks    -> disjoint columns of dx; each
+//             scatters its dV tiles into its own bucket buffer; the buffers
+//             are summed in thread order, so results are deterministic for a
+//             given thread count.
+#include "blas.h"
+
+#include "hashednet/activation.h"
+#include "hashednet/backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace hashednet {
+namespace {
+
+constexpr std::int64_t kTileRows = 256;
+constexpr std::int64_t kTileCols = 256;
+/// Below this many multiply-adds a layer runs on one thread.
+constexpr std::int64_t kParallelWork = 1 << 18;
+
+struct TileRange {
+   std::int64_t begin;
+   std::int64_t end;
+   std::int64_t size() const { return end - begin; }
+};
+
+TileRange tile(std::int64_t index, std::int64_t tile_size, std::int64_t extent)
+{
+   const std::int64_t begin = index * tile_size;
+   return {begin, std::min(begin + tile_size, extent)};
+}
+
+std::int64_t n_tiles(std::int64_t extent, std::int64_t tile_size)
+{
+   return (extent + tile_size - 1) / tile_size;
+}
+
+/// Per-thread work buffers of bounded size (tiles), plus the bucket-gradient buffer.
+struct ThreadScratch {
+   std::vector<float> v_tile;
+   std::vector<std::uint32_t> hash_tile;
+   std::vector<float> dv_tile;
+   std::vector<float> bucket_grad;
+};
+
+class CpuBackend final : public Backend {
+public:
+   explicit CpuBackend(int num_threads)
+      : n_threads_(num_threads > 0 ? num_threads : std::max(1u, std::thread::hardware_concurrency())),
+        scratch_(n_threads_)
+   {
+      blas::set_num_threads(1);
+      for (auto &s : scratch_) {
+         s.v_tile.resize(kTileRows * kTileCols);
+         s.hash_tile.resize(kTileRows * kTileCols);
+         s.dv_tile.resize(kTileRows * kTileCols);
+      }
+   }
+
+   const char *name() const override { return "CPU"; }
+
+   void linear_forward(const HashedLayout &layer, const float *params, const float *x, std::int64_t batch,
+                       float *y) override;
+   void linear_backward(const HashedLayout &layer, const float *params, const float *x, const float *dy,
+                        std::int64_t batch, float *dx, float *grad) override;
+   void activation_forward(Activation f, const float *z, float *a, std::int64_t n) override;
+   void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
+                            std::int64_t n) override;
+   void sgd_step(float *params, const float *grad, float *velocity, std::int64_t n, double learning_rate,
+                 double momentum, double weight_decay) override;
+   void adam_step(float *params, const float *grad, float *m, float *v, std::int64_t n, double learning_rate,
+                  double weight_decay, AdamState &state) override;
+
+private:
+   int threads_for(std::int64_t work) const { return work >= kParallelWork ? n_threads_ : 1; }
+   int thread_id() const
+   {
+#if defined(_OPENMP)
+      return omp_get_thread_num();
+#else
+      return 0;
+#endif
+   }
+
+   /// The tile V[rows, cols] as a matrix pointer and leading dimension: a view
+   /// of W for a dense layer, or generated into the thread's buffer.
+   const float *v_tile(const HashedLayout &layer, const float *w, TileRange rows, TileRange cols,
+                       ThreadScratch &s, std::int64_t &ld) const;
+   void add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y) const;
+   void bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad) const;
+   void backward_column_block(const HashedLayout &layer, const float *w, const float *x, const float *dy,
+                              std::int64_t batch, float *dx, float *grad, TileRange cols, ThreadScratch &s);
+   void reduce_bucket_grads(const HashedLayout &layer, int n_used, float *grad);
+
+   int n_threads_;
+   std::vector<ThreadScratch> scratch_;
+};
+
+const float *CpuBackend::v_tile(const HashedLayout &layer, const float *w, TileRange rows, TileRange cols,
+                                ThreadScratch &s, std::int64_t &ld) const
+{
+   if (!layer.hashed) {
+      ld = layer.n_in;
+      return w + rows.begin * layer.n_in + cols.begin;
+   }
+   ld = cols.size();
+   const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
+   for (std::int64_t r = 0; r < rows.size(); ++r) {
+      const std::uint64_t key0 = static_cast<std::uint64_t>(rows.begin + r) * layer.n_in + cols.begin;
+      std::uint32_t *h = s.hash_tile.data() + r * ld;
+      float *v = s.v_tile.data() + r * ld;
+      for (std::int64_t c = 0; c < cols.size(); ++c)
+         h[c] = xxh32::hash_u64(key0 + c, layer.weight_seed);
+      for (std::int64_t c = 0; c < cols.size(); ++c)
+         v[c] = sign_of(h[c]) * w[bucket_of(h[c], n_buckets)];
+   }
+   return s.v_tile.data();
+}
+
+void CpuBackend::add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y) const
+{
+   const float *wb = params + layer.bias_offset();
+   std::vector<float> bias(layer.n_out);
+   for (std::int64_t i = 0; i < layer.n_out; ++i)
+      bias[i] = layer.virtual_bias(wb, i);
+   for (std::int64_t b = 0; b < batch; ++b) {
+      float *row = y + b * layer.n_out;
+      for (std::int64_t i = 0; i < layer.n_out; ++i)
+         row[i] += bias[i];
+   }
+}
+
+void CpuBackend::linear_forward(const HashedLayout &layer, const float *params, const float *x, std::int64_t batch,
+                                float *y)
+{
+   const float *w = params + layer.offset;
+   const std::int64_t row_blocks = n_tiles(layer.n_out, kTileRows);
+   const std::int64_t col_blocks = n_tiles(layer.n_in, kTileCols);
+   const int n_threads = threads_for(batch * layer.n_virtual_weights());
+#pragma omp parallel for schedule(static, 1) num_threads(n_threads)
+   for (std::int64_t rb = 0; rb < row_blocks; ++rb) {
+      ThreadScratch &s = scratch_[thread_id()];
+      const TileRange rows = tile(rb, kTileRows, layer.n_out);
+      for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
+         const TileRange cols = tile(cb, kTileCols, layer.n_in);
+         std::int64_t ld = 0;
+         const float *v = v_tile(layer, w, rows, cols, s, ld);
+         // y[:, rows] (B x tr) (+)= x[:, cols] (B x tc) * V[rows, cols]^T (tc x tr)
+         blas::sgemm(blas::Op::N, blas::Op::T, batch, rows.size(), cols.size(), 1.0f, x + cols.begin, layer.n_in, v,
+                     ld, cb == 0 ? 0.0f : 1.0f, y + rows.begin, layer.n_out);
+      }
+   }
+   add_bias(layer, params, batch, y);
+}
+
+void CpuBackend::backward_column_block(const HashedLayout &layer, const float *w, const float *x, const float *dy,
+                                       std::int64_t batch, float *dx, float *grad, TileRange cols, ThreadScratch &s)
+{
+   const std::int64_t row_blocks = n_tiles(layer.n_out, kTileRows);
+   const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
+   for (std::int64_t rb = 0; rb < row_blocks; ++rb) {
+      const TileRange rows = tile(rb, kTileRows, layer.n_out);
+      std::int64_t ld = 0;
+      if (dx != nullptr) {
+         const float *v = v_tile(layer, w, rows, cols, s, ld);
+         // dx[:, cols] (B x tc) (+)= dy[:, rows] (B x tr) * V[rows, cols] (tr x tc)
+         blas::sgemm(blas::Op::N, blas::Op::N, batch, cols.size(), rows.size(), 1.0f, dy + rows.begin, layer.n_out,
+                     v, ld, rb == 0 ? 0.0f : 1.0f, dx + cols.begin, layer.n_in);
+      } else if (layer.hashed) {
+         v_tile(layer, w, rows, cols, s, ld); // fills the hash tile for the scatter below
+      }
+      if (!layer.hashed) {
+         // dW[rows, cols] = dy[:, rows]^T (tr x B) * x[:, cols] (B x tc), written in place
+         float *g = grad + layer.offset + rows.begin * layer.n_in + cols.begin;
+         blas::sgemm(blas::Op::T, blas::Op::N, rows.size(), cols.size(), batch, 1.0f, dy + rows.begin, layer.n_out,
+                     x + cols.begin, layer.n_in, 0.0f, g, layer.n_in);
+         continue;
+      }
+      blas::sgemm(blas::Op::T, blas::Op::N, rows.size(), cols.size(), batch, 1.0f, dy + rows.begin, layer.n_out,
+                  x + cols.begin, layer.n_in, 0.0f, s.dv_tile.data(), cols.size());
+      // grad of bucket h(i,j) += xi(i,j) * dV[i][j]
+      float *bucket_grad = s.bucket_grad.data();
+      const std::int64_t n = rows.size() * cols.size();
+      for (std::int64_t e = 0; e < n; ++e) {
+         const std::uint32_t h = s.hash_tile[e];
+         bucket_grad[bucket_of(h, n_buckets)] += sign_of(h) * s.dv_tile[e];
+      }
+   }
+}
+
+void CpuBackend::reduce_bucket_grads(const HashedLayout &layer, int n_used, float *grad)
+{
+   float *g = grad + layer.offset;
+   const std::int64_t k = layer.n_buckets;
+#pragma omp parallel for schedule(static) num_threads(threads_for(k * n_used * 64))
+   for (std::int64_t b = 0; b < k; ++b) {
+      float sum = 0.0f;
+      for (int t = 0; t < n_used; ++t)
+         sum += scratch_[t].bucket_grad[b];
+      g[b] = sum;
+   }
+}
+
+void CpuBackend::linear_backward(const HashedLayout &layer, const float *params, const float *x, const float *dy,
+                                 std::int64_t batch, float *dx, float *grad)
+{
+   const float *w = params + layer.offset;
+   const std::int64_t col_blocks = n_tiles(layer.n_in, kTileCols);
+   const int n_threads = threads_for(batch * layer.n_virtual_weights());
+   if (layer.hashed) {
+      for (int t = 0; t < n_threads; ++t)
+         scratch_[t].bucket_grad.assign(layer.n_buckets, 0.0f);
+   }
+#pragma omp parallel for schedule(static, 1) num_threads(n_threads)
+   for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
+      const TileRange cols = tile(cb, kTileCols, layer.n_in);
+      backward_column_block(layer, w, x, dy, batch, dx, grad, cols, scratch_[thread_id()]);
+   }
+   if (layer.hashed)
+      reduce_bucket_grads(layer, n_threads, grad);
+   bias_gradient(layer, dy, batch, grad);
+}
+
+void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad) const
+{
+   float *gb = grad + layer.bias_offset();
+   std::fill(gb, gb + layer.n_bias_buckets, 0.0f);
+   std::vector<float> column_sum(layer.n_out, 0.0f);
+   for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t i = 0; i < layer.n_out; ++i)
+         column_sum[i] += dy[b * layer.n_out + i];
+   for (std::int64_t i = 0; i < layer.n_out; ++i) {
+      std::int64_t k;
+      float sign;
+      layer.locate_bias(i, k, sign);
+      gb[k] += sign * column_sum[i];
+   }
+}
+
+void CpuBackend::activation_forward(Activation f, const float *z, float *a, std::int64_t n)
+{
+#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
+   for (std::int64_t e = 0; e < n; ++e)
+      a[e] = activate(f, z[e]);
+}
+
+void CpuBackend::activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
+                                     std::int64_t n)
+{
+#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
+   for (std::int64_t e = 0; e < n; ++e)
+      dz[e] = da[e] * activation_derivative(f, z[e], a[e]);
+}
+
+void CpuBackend::sgd_step(float *params, const float *grad, float *velocity, std::int64_t n, double learning_rate,
+                          double momentum, double weight_decay)
+{
+   const float lr = static_cast<float>(learning_rate);
+   const float mu = static_cast<float>(momentum);
+   const float wd = static_cast<float>(weight_decay);
+#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
+   for (std::int64_t e = 0; e < n; ++e) {
+      velocity[e] = mu * velocity[e] + grad[e] + wd * params[e];
+      params[e] -= lr * velocity[e];
+   }
+}
+
+void CpuBackend::adam_step(float *params, const float *grad, float *m, float *v, std::int64_t n,
+                           double learning_rate, double weight_decay, AdamState &state)
+{
+   state.step += 1;
+   const double correction1 = 1.0 - std::pow(state.beta1, static_cast<double>(state.step));
+   const double correction2 = 1.0 - std::pow(state.beta2, static_cast<double>(state.step));
+   const float step_size = static_cast<float>(learning_rate * std::sqrt(correction2) / correction1);
+   const float b1 = static_cast<float>(state.beta1);
+   const float b2 = static_cast<float>(state.beta2);
+   const float eps = static_cast<float>(state.epsilon * std::sqrt(correction2));
+   const float wd = static_cast<float>(weight_decay);
+#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
+   for (std::int64_t e = 0; e < n; ++e) {
+      const float g = grad[e] + wd * params[e];
+      m[e] = b1 * m[e] + (1.0f - b1) * g;
+      v[e] = b2 * v[e] + (1.0f - b2) * g * g;
+      params[e] -= step_size * m[e] / (std::sqrt(v[e]) + eps);
+   }
+}
+
+} // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int num_threads)
+{
+   return std::make_unique<CpuBackend>(num_threads);
+}
+
+} // namespace hashednet

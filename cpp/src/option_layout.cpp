@@ -1,0 +1,179 @@
+// option_layout.cpp: the Layout option, parsed and written back.
+//
+// A Layout value is a ','-separated list of layers, hidden layers first and
+// the output layer last. Each entry is one of
+//   ACTIVATION|width[|compression]        MethodDNN style, e.g. TANH|512|1/64
+//   ACTIVATION                            the last entry only, e.g. LINEAR
+//   DENSE|width|ACTIVATION                MethodDL style, a plain dense layer
+//   HASHED|width|ACTIVATION[|compression] MethodDL style, a hashed layer
+// where compression is a ratio (1/8, 0.125) or a bucket count (K=4096), and
+// width an integer or an expression in N, the number of input variables.
+#include "hashednet/options.h"
+
+#include "hashednet/common.h"
+#include "options_internal.h"
+
+#include <limits>
+
+namespace hashednet {
+
+namespace {
+
+const std::vector<std::string> kActivationNames{"TANH", "RELU", "SYMMRELU", "SIGMOID", "SOFTSIGN", "GAUSS", "LINEAR"};
+const std::vector<Activation> kActivations{Activation::Tanh,     Activation::Relu,  Activation::SymmRelu,
+                                           Activation::Sigmoid,  Activation::Softsign, Activation::Gauss,
+                                           Activation::Linear};
+const std::vector<std::string> kLayerTypes{"DENSE", "HASHED"};
+constexpr std::int64_t kMaxBuckets = std::numeric_limits<std::uint32_t>::max();
+
+std::string activation_name(Activation activation)
+{
+   for (std::size_t i = 0; i < kActivations.size(); ++i)
+      if (kActivations[i] == activation)
+         return kActivationNames[i];
+   HASHEDNET_ASSERT(false);
+   return "";
+}
+
+/// The activation named `name`; `or_layer_type` adds DENSE and HASHED to the allowed list in the message.
+Activation activation_of(const std::string &name, const std::string &where, bool or_layer_type)
+{
+   for (std::size_t i = 0; i < kActivationNames.size(); ++i)
+      if (grammar::iequals(name, kActivationNames[i]))
+         return kActivations[i];
+   std::vector<std::string> allowed = kActivationNames;
+   if (or_layer_type)
+      allowed.insert(allowed.end(), kLayerTypes.begin(), kLayerTypes.end());
+   HASHEDNET_CHECK(false, where << ": unknown " << (or_layer_type ? "activation or layer type '" : "activation '")
+                                << name << "'" << grammar::suggestion(name, allowed)
+                                << "Allowed: " << grammar::join(allowed, ", "));
+   return Activation::Linear;
+}
+
+/// The width of a layer, or -1 when it uses N and N is unknown.
+std::int64_t width_of(const std::string &text, std::int64_t n_inputs, const std::string &where)
+{
+   HASHEDNET_CHECK(!text.empty(), where << ": the width is empty");
+   const std::optional<std::int64_t> width = grammar::eval_width(text, n_inputs, where);
+   if (!width)
+      return -1;
+   HASHEDNET_CHECK(*width >= 1, where << ": width '" << text << "' must be at least 1, got " << *width
+                                      << (text.find_first_of("Nn") != std::string::npos
+                                             ? " with N = " + std::to_string(n_inputs)
+                                             : std::string()));
+   return *width;
+}
+
+/// Sets spec.compression (a ratio) or spec.buckets (K=...) from one Layout field.
+void read_compression(const std::string &text, LayerSpec &spec, const std::string &where)
+{
+   if (grammar::upper(text).rfind("K=", 0) == 0) {
+      spec.buckets = grammar::parse_integer(grammar::trim(text.substr(2)), "bucket count '" + text + "' in " + where,
+                                            1, kMaxBuckets);
+      return;
+   }
+   spec.compression = grammar::parse_compression(text, where);
+}
+
+LayerSpec dnn_entry(const std::vector<std::string> &fields, bool last, std::int64_t n_inputs,
+                    const std::string &where)
+{
+   LayerSpec spec;
+   spec.activation = activation_of(fields[0], where, true);
+   HASHEDNET_CHECK(fields.size() <= 3, where << ": too many '|' fields (" << fields.size()
+                                             << "); write ACTIVATION|width[|compression], "
+                                                "DENSE|width|ACTIVATION or HASHED|width|ACTIVATION[|compression]");
+   HASHEDNET_CHECK(fields.size() > 1 || last,
+                   where << ": a hidden layer needs a width, e.g. '" << fields[0]
+                         << "|64'; only the last entry (the output layer) may omit it");
+   spec.width = fields.size() > 1 ? width_of(fields[1], n_inputs, where) : 0;
+   if (fields.size() == 3)
+      read_compression(fields[2], spec, where);
+   return spec;
+}
+
+LayerSpec dl_entry(const std::vector<std::string> &fields, std::int64_t n_inputs, const std::string &where)
+{
+   const bool hashed = grammar::iequals(fields[0], "HASHED");
+   const std::size_t most = hashed ? 4 : 3;
+   HASHEDNET_CHECK(fields.size() >= 3 && fields.size() <= most,
+                   where << ": " << (fields.size() > most ? "too many" : "too few") << " '|' fields ("
+                         << fields.size() << "); write "
+                         << (hashed ? "HASHED|width|ACTIVATION[|compression]" : "DENSE|width|ACTIVATION"));
+   LayerSpec spec;
+   spec.width = width_of(fields[1], n_inputs, where);
+   spec.activation = activation_of(fields[2], where, false);
+   spec.compression = hashed ? spec.compression : 1.0;
+   if (fields.size() == 4)
+      read_compression(fields[3], spec, where);
+   return spec;
+}
+
+LayerSpec layout_entry(const std::string &entry, bool last, std::int64_t n_inputs, const std::string &where)
+{
+   std::vector<std::string> fields = grammar::split(entry, '|');
+   for (std::string &field : fields)
+      field = grammar::trim(field);
+   const bool dl_style = grammar::iequals(fields[0], "DENSE") || grammar::iequals(fields[0], "HASHED");
+   LayerSpec spec = dl_style ? dl_entry(fields, n_inputs, where) : dnn_entry(fields, last, n_inputs, where);
+   HASHEDNET_CHECK(!last || spec.activation == Activation::Linear,
+                   where << ": the last entry is the output layer and must be LINEAR (the loss applies the "
+                            "sigmoid or softmax itself); end the Layout with ',LINEAR'");
+   return spec;
+}
+
+} // namespace
+
+namespace grammar {
+std::vector<LayerSpec> layout_layers(const std::string &layout, std::int64_t n_inputs)
+{
+   HASHEDNET_CHECK(!trim(layout).empty(), "Layout is empty; write e.g. Layout=" << kDefaultLayout);
+   const std::vector<std::string> entries = split(layout, ',');
+   const auto where = [&](std::size_t i) {
+      return "Layout entry '" + trim(entries[i]) + "' (entry " + std::to_string(i + 1) + " of " +
+             std::to_string(entries.size()) + " in '" + layout + "')";
+   };
+   for (std::size_t i = 0; i < entries.size(); ++i)
+      HASHEDNET_CHECK(!trim(entries[i]).empty(), where(i) << ": the entry is empty (a stray ',')");
+   std::vector<LayerSpec> layers;
+   for (std::size_t i = 0; i < entries.size(); ++i)
+      layers.push_back(layout_entry(trim(entries[i]), i + 1 == entries.size(), n_inputs, where(i)));
+   return layers;
+}
+} // namespace grammar
+
+std::vector<LayerSpec> parse_layout(const std::string &layout, std::int64_t n_inputs)
+{
+   std::vector<LayerSpec> layers = grammar::layout_layers(layout, n_inputs);
+   for (const LayerSpec &layer : layers)
+      HASHEDNET_CHECK(layer.width >= 0, "Layout '" << layout
+                                                   << "' uses N (the number of input variables), which is not "
+                                                      "known here; pass n_inputs to resolve it");
+   return layers;
+}
+
+std::string format_layout(const std::vector<LayerSpec> &layers)
+{
+   HASHEDNET_CHECK(!layers.empty(), "format_layout: a network needs at least the output layer");
+   std::vector<std::string> entries;
+   for (std::size_t i = 0; i < layers.size(); ++i) {
+      const LayerSpec &layer = layers[i];
+      const bool last = i + 1 == layers.size();
+      const bool own_compression = layer.buckets > 0 || layer.compression >= 0;
+      HASHEDNET_CHECK(layer.width > 0 || (last && layer.width == 0 && !own_compression),
+                      "format_layout: layer " << i << " has width " << layer.width
+                                              << "; only the last layer may have width 0 (as many as the outputs),"
+                                                 " and then no compression of its own");
+      std::string entry = activation_name(layer.activation);
+      if (layer.width > 0)
+         entry += "|" + std::to_string(layer.width);
+      if (layer.buckets > 0)
+         entry += "|K=" + std::to_string(layer.buckets);
+      else if (layer.compression >= 0)
+         entry += "|" + grammar::format_compression(layer.compression);
+      entries.push_back(entry);
+   }
+   return grammar::join(entries, ",");
+}
+
+} // namespace hashednet

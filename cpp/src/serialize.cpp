@@ -1,0 +1,319 @@
+// serialize.cpp: see serialize.h for the format.
+#include "hashednet/serialize.h"
+
+#include "hashednet/hash.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+#include <unistd.h>
+
+namespace hashednet {
+
+namespace {
+const char kMagic[] = "HASHEDNET 1";
+const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::uint32_t read_u32(const unsigned char *p)
+{
+   return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
+}
+
+std::uint32_t round32(std::uint32_t acc, std::uint32_t lane)
+{
+   return xxh32::rotl(acc + lane * xxh32::kPrime2, 13) * xxh32::kPrime1;
+}
+
+int base64_value(char c)
+{
+   const char *p = std::strchr(kBase64, c);
+   return (c != '\0' && p) ? static_cast<int>(p - kBase64) : -1;
+}
+
+/// Reads "key value..." lines in order, with clear errors on anything else.
+class LineReader {
+public:
+   explicit LineReader(const std::string &text) : in_(text) {}
+
+   std::istringstream expect(const std::string &key)
+   {
+      std::string line;
+      HASHEDNET_CHECK(std::getline(in_, line), "network text is truncated: expected '" << key << "' at line "
+                                                                                          << line_number_ + 1);
+      ++line_number_;
+      std::istringstream fields(line);
+      std::string found;
+      fields >> found;
+      HASHEDNET_CHECK(found == key, "network text line " << line_number_ << ": expected '" << key << "', found '"
+                                                         << line.substr(0, 40) << "'");
+      return fields;
+   }
+
+private:
+   std::istringstream in_;
+   int line_number_ = 0;
+};
+
+template <typename T>
+T read_value(std::istringstream &fields, const char *key)
+{
+   T value{};
+   HASHEDNET_CHECK(static_cast<bool>(fields >> value), "network text: bad value for '" << key << "'");
+   return value;
+}
+
+std::vector<float> read_floats(LineReader &reader, const char *key)
+{
+   std::istringstream fields = reader.expect(key);
+   const auto n = read_value<std::int64_t>(fields, key);
+   std::string encoded;
+   fields >> encoded;
+   return base64_decode(encoded, n, key);
+}
+
+void write_floats(std::ostringstream &out, const char *key, const std::vector<float> &values)
+{
+   out << key << " " << values.size() << " " << base64_encode(values) << "\n";
+}
+
+std::string checksum_hex(const std::string &body)
+{
+   std::ostringstream hex;
+   hex << std::hex << std::setw(8) << std::setfill('0') << xxh32_bytes(body.data(), body.size(), 0);
+   return hex.str();
+}
+
+/// Splits text into the part covered by the checksum and the checksum line; verifies it.
+std::string verified_body(const std::string &text)
+{
+   const std::size_t at = text.rfind("\nchecksum ");
+   HASHEDNET_CHECK(at != std::string::npos, "network text is truncated or damaged: no checksum line");
+   const std::string body = text.substr(0, at + 1);
+   std::istringstream tail(text.substr(at + 1));
+   std::string key, stored, end;
+   tail >> key >> stored >> end;
+   HASHEDNET_CHECK(end == "end", "network text is truncated: missing the final 'end' line");
+   HASHEDNET_CHECK(stored == checksum_hex(body), "network text is damaged: checksum " << checksum_hex(body)
+                                                                                     << " does not match the stored "
+                                                                                     << stored);
+   return body;
+}
+
+NetworkSpec read_spec(LineReader &reader)
+{
+   NetworkSpec spec;
+   std::istringstream hash = reader.expect("hash");
+   const auto hash_name = read_value<std::string>(hash, "hash");
+   HASHEDNET_CHECK(hash_name == kHashName, "network was written with hash '" << hash_name << "'; this version reads '"
+                                                                             << kHashName << "'");
+   std::istringstream task = reader.expect("task");
+   spec.task = task_from_string(read_value<std::string>(task, "task"));
+   std::istringstream inputs = reader.expect("inputs");
+   spec.n_inputs = read_value<std::int64_t>(inputs, "inputs");
+   std::istringstream outputs = reader.expect("outputs");
+   spec.n_outputs = read_value<std::int64_t>(outputs, "outputs");
+   std::istringstream seed = reader.expect("hash_seed");
+   spec.hash_seed = read_value<std::uint32_t>(seed, "hash_seed");
+   std::istringstream mode = reader.expect("hash_mode");
+   HASHEDNET_CHECK(read_value<std::string>(mode, "hash_mode") == "ELEMENT", "unknown hash_mode; allowed: ELEMENT");
+   std::istringstream bias = reader.expect("hashed_bias");
+   spec.hashed_bias = read_value<int>(bias, "hashed_bias") != 0;
+   std::istringstream output = reader.expect("hash_output_layer");
+   spec.hash_output_layer = read_value<int>(output, "hash_output_layer") != 0;
+   std::istringstream compression = reader.expect("compression");
+   spec.compression = read_value<double>(compression, "compression");
+   return spec;
+}
+
+struct StoredLayer {
+   bool hashed;
+   std::int64_t buckets, bias_buckets;
+};
+
+std::vector<StoredLayer> read_layers(LineReader &reader, NetworkSpec &spec)
+{
+   std::istringstream count = reader.expect("layers");
+   const auto n = read_value<int>(count, "layers");
+   HASHEDNET_CHECK(n >= 1 && n < 100000, "network text: bad layer count " << n);
+   std::vector<StoredLayer> stored;
+   for (int l = 0; l < n; ++l) {
+      std::istringstream fields = reader.expect("layer");
+      HASHEDNET_CHECK(read_value<int>(fields, "layer") == l, "network text: layers out of order at layer " << l);
+      LayerSpec layer;
+      layer.activation = activation_from_string(read_value<std::string>(fields, "layer"));
+      layer.width = read_value<std::int64_t>(fields, "layer");
+      StoredLayer s{read_value<int>(fields, "layer") != 0, read_value<std::int64_t>(fields, "layer"),
+                    read_value<std::int64_t>(fields, "layer")};
+      layer.compression = s.hashed ? -1.0 : 1.0;
+      layer.buckets = s.hashed ? s.buckets : 0;
+      spec.layers.push_back(layer);
+      stored.push_back(s);
+   }
+   return stored;
+}
+} // namespace
+
+std::uint32_t xxh32_bytes(const void *data, std::size_t length, std::uint32_t seed)
+{
+   using namespace xxh32;
+   const auto *p = static_cast<const unsigned char *>(data);
+   const unsigned char *const end = p + length;
+   std::uint32_t h;
+   if (length >= 16) {
+      std::uint32_t v1 = seed + kPrime1 + kPrime2, v2 = seed + kPrime2, v3 = seed, v4 = seed - kPrime1;
+      for (; p + 16 <= end; p += 16) {
+         v1 = round32(v1, read_u32(p));
+         v2 = round32(v2, read_u32(p + 4));
+         v3 = round32(v3, read_u32(p + 8));
+         v4 = round32(v4, read_u32(p + 12));
+      }
+      h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+   } else {
+      h = seed + kPrime5;
+   }
+   h += static_cast<std::uint32_t>(length);
+   for (; p + 4 <= end; p += 4)
+      h = rotl(h + read_u32(p) * kPrime3, 17) * kPrime4;
+   for (; p < end; ++p)
+      h = rotl(h + (*p) * kPrime5, 11) * kPrime1;
+   h ^= h >> 15;
+   h *= kPrime2;
+   h ^= h >> 13;
+   h *= kPrime3;
+   h ^= h >> 16;
+   return h;
+}
+
+std::string base64_encode(const std::vector<float> &values)
+{
+   std::string bytes(values.size() * 4, '\0');
+   for (std::size_t i = 0; i < values.size(); ++i) {
+      std::uint32_t bits;
+      std::memcpy(&bits, &values[i], 4);
+      for (int b = 0; b < 4; ++b)
+         bytes[4 * i + b] = static_cast<char>((bits >> (8 * b)) & 0xFF);
+   }
+   std::string out;
+   out.reserve((bytes.size() + 2) / 3 * 4);
+   for (std::size_t i = 0; i < bytes.size(); i += 3) {
+      const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+      std::uint32_t chunk = 0;
+      for (std::size_t k = 0; k < 3; ++k)
+         chunk = chunk << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+      for (std::size_t k = 0; k < 4; ++k)
+         out += k <= n ? kBase64[(chunk >> (18 - 6 * k)) & 0x3F] : '=';
+   }
+   return out;
+}
+
+std::vector<float> base64_decode(const std::string &text, std::int64_t expected_count, const char *what)
+{
+   HASHEDNET_CHECK(expected_count >= 0 && text.size() == static_cast<std::size_t>((expected_count * 4 + 2) / 3 * 4),
+                   "network text: '" << what << "' should hold " << expected_count << " floats but its data has "
+                                     << text.size() << " characters (truncated or damaged)");
+   std::string bytes;
+   for (std::size_t i = 0; i < text.size(); i += 4) {
+      std::uint32_t chunk = 0;
+      int n_pad = 0;
+      for (std::size_t k = 0; k < 4; ++k) {
+         const int v = text[i + k] == '=' ? (++n_pad, 0) : base64_value(text[i + k]);
+         HASHEDNET_CHECK(v >= 0, "network text: '" << what << "' has a character that is not base64");
+         chunk = chunk << 6 | static_cast<std::uint32_t>(v);
+      }
+      for (int k = 0; k < 3 - n_pad; ++k)
+         bytes += static_cast<char>((chunk >> (16 - 8 * k)) & 0xFF);
+   }
+   std::vector<float> values(static_cast<std::size_t>(expected_count));
+   for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::uint32_t bits = read_u32(reinterpret_cast<const unsigned char *>(bytes.data()) + 4 * i);
+      std::memcpy(&values[i], &bits, 4);
+   }
+   return values;
+}
+
+std::string serialize(const Network &network)
+{
+   const NetworkSpec &spec = network.spec();
+   std::ostringstream out;
+   out << kMagic << "\n"
+       << "hash " << kHashName << "\n"
+       << "task " << task_name(spec.task) << "\n"
+       << "inputs " << spec.n_inputs << "\n"
+       << "outputs " << spec.n_outputs << "\n"
+       << "hash_seed " << spec.hash_seed << "\n"
+       << "hash_mode ELEMENT\n"
+       << "hashed_bias " << int(spec.hashed_bias) << "\n"
+       << "hash_output_layer " << int(spec.hash_output_layer) << "\n"
+       << "compression " << std::setprecision(17) << spec.compression << "\n"
+       << "layers " << network.n_layers() << "\n";
+   for (int l = 0; l < network.n_layers(); ++l) {
+      const HashedLayout &layer = network.layout(l);
+      out << "layer " << l << " " << activation_name(network.activation(l)) << " " << layer.n_out << " "
+          << int(layer.hashed) << " " << layer.n_buckets << " " << layer.n_bias_buckets << "\n";
+   }
+   write_floats(out, "input_offset", network.input_offset());
+   write_floats(out, "input_scale", network.input_scale());
+   write_floats(out, "params", network.params());
+   const std::string body = out.str();
+   return body + "checksum " + checksum_hex(body) + "\nend\n";
+}
+
+Network deserialize(const std::string &text)
+{
+   HASHEDNET_CHECK(text.compare(0, sizeof(kMagic) - 1, kMagic) == 0,
+                   "not a hashednet network: the text does not start with '" << kMagic << "'");
+   LineReader reader(verified_body(text));
+   reader.expect("HASHEDNET");
+   NetworkSpec spec = read_spec(reader);
+   const std::vector<StoredLayer> stored = read_layers(reader, spec);
+   Network network(spec);
+   for (int l = 0; l < network.n_layers(); ++l) {
+      const HashedLayout &layer = network.layout(l);
+      HASHEDNET_CHECK(layer.hashed == stored[l].hashed && layer.n_buckets == stored[l].buckets &&
+                         layer.n_bias_buckets == stored[l].bias_buckets,
+                      "network text: layer " << l << " does not rebuild to its stored bucket counts");
+   }
+   const std::vector<float> offset = read_floats(reader, "input_offset");
+   const std::vector<float> scale = read_floats(reader, "input_scale");
+   HASHEDNET_CHECK(static_cast<std::int64_t>(offset.size()) == spec.n_inputs &&
+                      static_cast<std::int64_t>(scale.size()) == spec.n_inputs,
+                   "network text: input transform has the wrong size");
+   network.set_input_transform(offset.data(), scale.data(), spec.n_inputs);
+   const std::vector<float> params = read_floats(reader, "params");
+   network.set_params(params.data(), static_cast<std::int64_t>(params.size()));
+   return network;
+}
+
+void write_file_atomically(const std::string &path, const std::string &content)
+{
+   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+   {
+      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+      HASHEDNET_CHECK(out.good(), "cannot open '" << temporary << "' for writing");
+      out << content;
+      out.flush();
+      HASHEDNET_CHECK(out.good(), "writing '" << temporary << "' failed (disk full?)");
+   }
+   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+      std::remove(temporary.c_str());
+      HASHEDNET_CHECK(false, "cannot move '" << temporary << "' to '" << path << "'");
+   }
+}
+
+void save_network(const Network &network, const std::string &path)
+{
+   write_file_atomically(path, serialize(network));
+}
+
+Network load_network(const std::string &path)
+{
+   std::ifstream in(path, std::ios::binary);
+   HASHEDNET_CHECK(in.good(), "cannot open network file '" << path << "'");
+   std::ostringstream content;
+   content << in.rdbuf();
+   return deserialize(content.str());
+}
+
+} // namespace hashednet

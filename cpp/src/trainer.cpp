@@ -1,0 +1,243 @@
+// trainer.cpp: see trainer.h.
+#include "hashednet/trainer.h"
+
+#include "hashednet/loss.h"
+#include "hashednet/rng.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <limits>
+#include <ostream>
+
+namespace hashednet {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start)
+{
+   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::int64_t target_width(const Network &network)
+{
+   return network.spec().task == Task::Regression ? network.n_outputs() : 1;
+}
+
+void check_label(const Network &network, float y, std::int64_t event, const char *what)
+{
+   const Task task = network.spec().task;
+   if (task == Task::Classification)
+      HASHEDNET_CHECK(y == 0.0f || y == 1.0f,
+                      what << ": event " << event << " has class label " << y << "; allowed: 0 or 1");
+   if (task == Task::Multiclass)
+      HASHEDNET_CHECK(y >= 0.0f && y < static_cast<float>(network.n_outputs()) && y == std::floor(y),
+                      what << ": event " << event << " has class index " << y << "; allowed: 0.."
+                           << network.n_outputs() - 1);
+}
+
+/// One mini-batch gathered from shuffled events: normalised inputs, targets, weights.
+struct Batch {
+   std::vector<float> raw, x, y, w;
+   std::int64_t size = 0;
+   double weight_sum = 0.0;
+
+   void gather(const Network &network, const DataView &data, const std::int64_t *index, std::int64_t n)
+   {
+      const std::int64_t d = data.n_features, t = data.n_targets;
+      size = n;
+      raw.resize(n * d);
+      y.resize(n * t);
+      w.resize(n);
+      weight_sum = 0.0;
+      for (std::int64_t b = 0; b < n; ++b) {
+         const std::int64_t e = index[b];
+         std::copy(data.x + e * d, data.x + (e + 1) * d, raw.begin() + b * d);
+         std::copy(data.y + e * t, data.y + (e + 1) * t, y.begin() + b * t);
+         w[b] = data.w ? data.w[e] : 1.0f;
+         weight_sum += w[b];
+      }
+      x.resize(n * d);
+      network.normalize(raw.data(), n, x.data());
+   }
+
+   double norm() const { return weight_sum > 0.0 ? weight_sum : static_cast<double>(size); }
+};
+
+struct OptimizerState {
+   std::vector<float> grad, m, v;
+   AdamState adam;
+
+   explicit OptimizerState(std::int64_t n) : grad(n), m(n, 0.0f), v(n, 0.0f) {}
+
+   void step(Network &network, const TrainingConfig &config, Backend &backend)
+   {
+      float *p = network.params().data();
+      const std::int64_t n = network.n_params();
+      if (config.optimizer == hashednet::Optimizer::Adam)
+         backend.adam_step(p, grad.data(), m.data(), v.data(), n, config.learning_rate, config.weight_decay, adam);
+      else
+         backend.sgd_step(p, grad.data(), m.data(), n, config.learning_rate, config.momentum, config.weight_decay);
+   }
+};
+
+void print_header(std::ostream &log, const Network &network, const TrainingConfig &config, const Backend &backend)
+{
+   log << "HashedDNN: training on " << backend.name() << ": " << network.n_params() << " real parameters for "
+       << network.n_virtual_params() << " virtual weights, batch size " << config.batch_size << ", up to "
+       << config.max_epochs << " epochs, convergence steps " << config.convergence_steps << "\n";
+   log << "   Epoch |  Train loss  Valid. loss |  t/epoch [s]  time left [s] | Conv. steps\n";
+   log << "   ------+--------------------------+-----------------------------+------------\n";
+}
+
+void print_epoch(std::ostream &log, const EpochRecord &r, double time_left, int steps_without_improvement)
+{
+   log << std::setw(8) << r.epoch << " | " << std::setw(11) << std::setprecision(5) << r.train_loss << "  "
+       << std::setw(11) << r.validation_loss << " | " << std::setw(12) << std::setprecision(3) << r.seconds << "  "
+       << std::setw(13) << std::setprecision(4) << time_left << " | " << std::setw(6) << steps_without_improvement
+       << "\n"
+       << std::flush;
+}
+
+double run_epoch(Network &network, const DataView &data, const TrainingConfig &config, Backend &backend,
+                 OptimizerState &optimizer, int epoch, std::uint64_t &batch_counter)
+{
+   const std::vector<std::int64_t> order = shuffled_indices(data.n, config.seed ^ (0xA24BAED4963EE407ull * (epoch + 1)));
+   DropoutPlan dropout{config.dropout, config.seed ^ 0xD1B54A32D192ED03ull};
+   const bool use_dropout = std::any_of(config.dropout.begin(), config.dropout.end(), [](double p) { return p > 0; });
+   Batch batch;
+   std::vector<float> d_logits;
+   double loss_sum = 0.0, weight_sum = 0.0;
+   for (std::int64_t start = 0; start < data.n; start += config.batch_size) {
+      const std::int64_t n = std::min<std::int64_t>(config.batch_size, data.n - start);
+      batch.gather(network, data, order.data() + start, n);
+      ForwardContext ctx = network.forward(batch.x.data(), n, backend, use_dropout ? &dropout : nullptr,
+                                           batch_counter++);
+      d_logits.resize(ctx.logits().size());
+      loss_sum += loss_and_gradient(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(), n,
+                                    network.n_outputs(), batch.norm(), d_logits.data());
+      weight_sum += batch.weight_sum;
+      network.backward(ctx, d_logits.data(), backend, optimizer.grad.data());
+      optimizer.step(network, config, backend);
+   }
+   HASHEDNET_CHECK(std::isfinite(loss_sum), "training diverged in epoch " << epoch << " (loss is " << loss_sum
+                                                                         << "); lower LearningRate (now "
+                                                                         << config.learning_rate << ")");
+   return loss_sum / (weight_sum > 0.0 ? weight_sum : static_cast<double>(data.n));
+}
+
+void check_config(const TrainingConfig &config)
+{
+   HASHEDNET_CHECK(config.learning_rate > 0.0, "LearningRate must be positive, got " << config.learning_rate);
+   HASHEDNET_CHECK(config.momentum >= 0.0 && config.momentum < 1.0,
+                   "Momentum must be in [0, 1), got " << config.momentum);
+   HASHEDNET_CHECK(config.batch_size >= 1, "BatchSize must be at least 1, got " << config.batch_size);
+   HASHEDNET_CHECK(config.max_epochs >= 1, "MaxEpochs must be at least 1, got " << config.max_epochs);
+   HASHEDNET_CHECK(config.convergence_steps >= 1,
+                   "ConvergenceSteps must be at least 1, got " << config.convergence_steps);
+   HASHEDNET_CHECK(config.weight_decay >= 0.0, "WeightDecay must be >= 0, got " << config.weight_decay);
+   for (double p : config.dropout)
+      HASHEDNET_CHECK(p >= 0.0 && p < 1.0, "DropConfig probabilities must be in [0, 1), got " << p);
+}
+} // namespace
+
+void check_data(const Network &network, const DataView &data, const char *what)
+{
+   HASHEDNET_CHECK(data.n > 0, what << " is empty: at least one event is needed");
+   HASHEDNET_CHECK(data.x != nullptr && data.y != nullptr, what << ": missing input or target array");
+   HASHEDNET_CHECK(data.n_features == network.n_inputs(), what << " has " << data.n_features
+                                                               << " variables per event, the network expects "
+                                                               << network.n_inputs());
+   HASHEDNET_CHECK(data.n_targets == target_width(network), what << " has " << data.n_targets
+                                                                 << " targets per event, the task needs "
+                                                                 << target_width(network));
+   for (std::int64_t e = 0; e < data.n; ++e) {
+      for (std::int64_t j = 0; j < data.n_features; ++j)
+         HASHEDNET_CHECK(std::isfinite(data.x[e * data.n_features + j]),
+                         what << ": event " << e << ", variable " << j << " is "
+                              << data.x[e * data.n_features + j] << "; inputs must be finite (no NaN or inf)");
+      for (std::int64_t t = 0; t < data.n_targets; ++t) {
+         const float y = data.y[e * data.n_targets + t];
+         HASHEDNET_CHECK(std::isfinite(y), what << ": event " << e << " has target " << y << "; targets must be finite");
+         check_label(network, y, e, what);
+      }
+      if (data.w)
+         HASHEDNET_CHECK(std::isfinite(data.w[e]), what << ": event " << e << " has weight " << data.w[e]
+                                                        << "; weights must be finite");
+   }
+}
+
+double evaluate_loss(const Network &network, const DataView &data, Backend &backend)
+{
+   constexpr std::int64_t kChunk = 4096;
+   std::vector<std::int64_t> index;
+   Batch batch;
+   double loss = 0.0, weight = 0.0;
+   for (std::int64_t start = 0; start < data.n; start += kChunk) {
+      const std::int64_t n = std::min(kChunk, data.n - start);
+      index.resize(n);
+      for (std::int64_t b = 0; b < n; ++b)
+         index[b] = start + b;
+      batch.gather(network, data, index.data(), n);
+      ForwardContext ctx = network.forward(batch.x.data(), n, backend);
+      loss += loss_and_gradient(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(), n,
+                                network.n_outputs(), 1.0, nullptr);
+      weight += batch.weight_sum;
+   }
+   return loss / (weight > 0.0 ? weight : static_cast<double>(data.n));
+}
+
+TrainingHistory train(Network &network, const DataView &training, const DataView &validation,
+                      const TrainingConfig &config, Backend &backend, std::ostream *log)
+{
+   check_config(config);
+   check_data(network, training, "training data");
+   const bool has_validation = validation.n > 0;
+   if (has_validation)
+      check_data(network, validation, "validation data");
+   if (log)
+      print_header(*log, network, config, backend);
+
+   OptimizerState optimizer(network.n_params());
+   TrainingHistory history;
+   std::vector<float> best_params = network.params();
+   history.best_validation_loss = std::numeric_limits<double>::infinity();
+   int without_improvement = 0;
+   std::uint64_t batch_counter = 0;
+   const auto start = Clock::now();
+   for (int epoch = 1; epoch <= config.max_epochs; ++epoch) {
+      const auto epoch_start = Clock::now();
+      EpochRecord record;
+      record.epoch = epoch;
+      record.train_loss = run_epoch(network, training, config, backend, optimizer, epoch, batch_counter);
+      record.validation_loss = has_validation ? evaluate_loss(network, validation, backend) : record.train_loss;
+      record.seconds = seconds_since(epoch_start);
+      history.epochs.push_back(record);
+      if (record.validation_loss < history.best_validation_loss) {
+         history.best_validation_loss = record.validation_loss;
+         history.best_epoch = epoch;
+         best_params = network.params();
+         without_improvement = 0;
+      } else {
+         ++without_improvement;
+      }
+      if (log)
+         print_epoch(*log, record, seconds_since(start) / epoch * (config.max_epochs - epoch), without_improvement);
+      if (without_improvement >= config.convergence_steps) {
+         history.stopped_early = true;
+         break;
+      }
+   }
+   network.params() = best_params;
+   if (log)
+      *log << "HashedDNN: " << (history.stopped_early ? "converged" : "reached MaxEpochs") << " after "
+           << history.epochs.size() << " epochs in " << std::setprecision(4) << seconds_since(start)
+           << " s; restored the weights of epoch " << history.best_epoch << " (validation loss "
+           << std::setprecision(6) << history.best_validation_loss << ")\n"
+           << std::flush;
+   return history;
+}
+
+} // namespace hashednet

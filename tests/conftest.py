@@ -1,0 +1,29 @@
+"""Shared fixtures: the loaded core and ROOT's bundled data sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tmva_hashednet import datasets
+
+
+@pytest.fixture(scope="session")
+def hn():
+    """The hashednet C++ namespace (loads the library through PyROOT)."""
+    from tmva_hashednet._core import core
+
+    return core()
+
+
+@pytest.fixture(scope="session")
+def class_example():
+    """TMVA's toy two-class data: (x, y), 6000 signal + 6000 background, 4 variables."""
+    return datasets.load_two_class("tmva_class_example.root", "TreeS", "TreeB", datasets.CLASS_EXAMPLE_VARIABLES)
+
+
+def split_half(x, y, seed=1):
+    """A seeded 50/50 train/test split."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    half = len(x) // 2
+    return x[order[:half]], y[order[:half]], x[order[half:]], y[order[half:]]

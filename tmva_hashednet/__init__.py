@@ -1,0 +1,30 @@
+"""tmva_hashednet: neural-network compression by weight hashing (HashedNets)
+for ROOT's TMVA.
+
+A hashed layer stores K real parameters (buckets) and acts as an n_out x n_in
+virtual matrix V[i][j] = xi(i,j) * w[h(i,j)], with h and xi xxHash-based
+(definition "xxh32-v1", see ``cpp/include/hashednet/hash.h``). No D-sized index
+or matrix is kept, in training or in inference.
+
+- :class:`HashedNetwork`: build, train, predict, save (numpy in and out).
+- :mod:`tmva_hashednet.evaluation`: ROC curve and integral, efficiencies.
+- :class:`MemoryReport`: virtual weights against real parameters and bytes.
+
+The C++ core is loaded through PyROOT on first use.
+"""
+
+from .memory import LayerMemory, MemoryReport
+from .network import DEFAULT_LAYOUT, EpochRecord, HashedNetwork, TrainingConfig, TrainingHistory, parse_compression
+
+__all__ = [
+    "DEFAULT_LAYOUT",
+    "EpochRecord",
+    "HashedNetwork",
+    "LayerMemory",
+    "MemoryReport",
+    "TrainingConfig",
+    "TrainingHistory",
+    "parse_compression",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,440 @@
+"""HashedNetwork: build, train, evaluate and save a hashed neural network.
+
+What it is: the Pythonic face of the C++ core. Arrays go in as numpy
+(float32 C-contiguous arrays pass without copies), responses come out as
+numpy, errors come out as ``ValueError``/``TypeError`` naming the bad value.
+
+What it is not: a TMVA method (see ``tmva_hashednet.tmva``) or a plotting
+tool (see ``tmva_hashednet.plotting``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ._arrays import as_matrix, as_vector, check_finite
+from ._core import core
+from ._errors import translate_errors
+from .memory import LayerMemory, MemoryReport
+
+__all__ = ["HashedNetwork", "TrainingConfig", "TrainingHistory", "EpochRecord", "DEFAULT_LAYOUT"]
+
+#: Two tanh hidden layers of 64 and a linear output layer sized by the task.
+DEFAULT_LAYOUT = "TANH|64,TANH|64,LINEAR"
+
+_TASKS = {"classification": "Classification", "multiclass": "Multiclass", "regression": "Regression"}
+_WEIGHT_INITS = {"XAVIER": "XavierNormal", "XAVIERUNIFORM": "XavierUniform"}
+_OPTIMIZERS = {"ADAM": "Adam", "SGD": "Sgd"}
+
+
+def parse_compression(value) -> float:
+    """A compression factor in (0, 1] from 0.125, '1/8' or Fraction(1, 8)."""
+    try:
+        number = float(Fraction(value.strip())) if isinstance(value, str) else float(value)
+    except (ValueError, ZeroDivisionError, TypeError):
+        raise ValueError(f"compression {value!r} is not a number; write a fraction like '1/8' or 0.125") from None
+    if not 0.0 < number <= 1.0:
+        raise ValueError(f"compression {value!r} must be in (0, 1] (1 = dense, 1/8 = 8x fewer real weights)")
+    return number
+
+
+@dataclass
+class TrainingConfig:
+    """One training phase (TMVA's TrainingStrategy entry); defaults as in the C++ core."""
+
+    learning_rate: float = 1e-3  # step size
+    momentum: float = 0.9  # SGD momentum
+    batch_size: int = 128  # events per mini-batch
+    max_epochs: int = 200  # upper bound on epochs
+    convergence_steps: int = 10  # early stop after this many epochs without a better validation loss
+    optimizer: str = "ADAM"  # ADAM or SGD
+    weight_decay: float = 0.0  # L2 coefficient on the real parameters
+    dropout: Sequence[float] = ()  # drop probability of each layer's input
+    seed: int = 42  # shuffling and dropout
+    num_threads: int = 0  # 0 = all cores
+
+    def to_cpp(self):
+        hn = core()
+        if str(self.optimizer).upper() not in _OPTIMIZERS:
+            raise ValueError(f"optimizer {self.optimizer!r} is not known; allowed: {', '.join(_OPTIMIZERS)}")
+        config = hn.TrainingConfig()
+        config.learning_rate = float(self.learning_rate)
+        config.momentum = float(self.momentum)
+        config.batch_size = int(self.batch_size)
+        config.max_epochs = int(self.max_epochs)
+        config.convergence_steps = int(self.convergence_steps)
+        config.optimizer = getattr(hn.Optimizer, _OPTIMIZERS[str(self.optimizer).upper()])
+        config.weight_decay = float(self.weight_decay)
+        for p in self.dropout:
+            config.dropout.push_back(float(p))
+        config.seed = int(self.seed) & 0xFFFFFFFFFFFFFFFF
+        config.num_threads = int(self.num_threads)
+        return config
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    validation_loss: float
+    seconds: float
+
+
+@dataclass
+class TrainingHistory:
+    """Per-epoch losses of every phase, and where the best weights came from."""
+
+    epochs: list = field(default_factory=list)
+    best_epoch: int = 0
+    best_validation_loss: float = float("nan")
+    stopped_early: bool = False
+
+    def extend(self, cpp_history, epoch_offset: int) -> None:
+        for r in cpp_history.epochs:
+            self.epochs.append(EpochRecord(r.epoch + epoch_offset, r.train_loss, r.validation_loss, r.seconds))
+        self.best_epoch = cpp_history.best_epoch + epoch_offset
+        self.best_validation_loss = cpp_history.best_validation_loss
+        self.stopped_early = bool(cpp_history.stopped_early)
+
+
+class HashedNetwork:
+    """A fully connected network whose layers share weights through a hash.
+
+    Parameters
+    ----------
+    n_inputs : number of input variables.
+    layout : TMVA layout string, e.g. ``"TANH|64,TANH|64,LINEAR"``; a layer may
+        carry its own compression (``"RELU|512|1/64"``) or bucket count (``K=4096``).
+    task : ``"classification"`` (two classes, labels 0/1), ``"multiclass"``
+        (labels 0..n_outputs-1) or ``"regression"``.
+    n_outputs : classes (multiclass) or targets (regression); 1 for classification.
+    compression : real/virtual weights of the hidden layers, in (0, 1]; 1 = dense.
+    hash_output_layer : hash the (small) output layer too; by default it stays dense.
+    hashed_bias : hash the biases as well (they are dense vectors by default).
+    hash_seed : master seed of the bucket and sign hashes.
+    weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
+    seed : seed of the initial weights.
+    num_threads : CPU threads (0 = all).
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        layout: str = DEFAULT_LAYOUT,
+        *,
+        task: str = "classification",
+        n_outputs: int | None = None,
+        compression=1.0,
+        hash_output_layer: bool = False,
+        hashed_bias: bool = False,
+        hash_seed: int = 0,
+        weight_init: str = "XAVIER",
+        seed: int = 42,
+        num_threads: int = 0,
+    ):
+        spec = _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed)
+        if str(weight_init).upper() not in _WEIGHT_INITS:
+            raise ValueError(f"weight_init {weight_init!r} is not known; allowed: {', '.join(_WEIGHT_INITS)}")
+        hn = core()
+        init = getattr(hn.WeightInit, _WEIGHT_INITS[str(weight_init).upper()])
+        with translate_errors():
+            self._model = hn.Model(spec, init, int(seed) & 0xFFFFFFFFFFFFFFFF, int(num_threads))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def _wrap(cls, model) -> "HashedNetwork":
+        network = cls.__new__(cls)
+        network._model = model
+        return network
+
+    @classmethod
+    def from_text(cls, text: str, num_threads: int = 0) -> "HashedNetwork":
+        """A network from the text of :meth:`to_text` (bit-identical outputs)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        with translate_errors():
+            return cls._wrap(core().Model.from_text(text, int(num_threads)))
+
+    @classmethod
+    def load(cls, path, num_threads: int = 0) -> "HashedNetwork":
+        """A network saved with :meth:`save`."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"network file {path!r} does not exist")
+        with translate_errors():
+            return cls._wrap(core().Model.from_file(path, int(num_threads)))
+
+    def to_text(self) -> str:
+        return str(self._model.to_text())
+
+    def save(self, path) -> None:
+        """Writes the network atomically (no half-written file on interruption)."""
+        with translate_errors():
+            self._model.save(os.fspath(path))
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def task(self) -> str:
+        name = str(core().task_name(self._model.network().spec().task))
+        return name.lower()
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self._model.network().n_inputs())
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self._model.network().n_outputs())
+
+    @property
+    def n_layers(self) -> int:
+        return int(self._model.network().n_layers())
+
+    @property
+    def n_params(self) -> int:
+        """Real parameters (buckets and biases): the model's memory."""
+        return int(self._model.n_params())
+
+    @property
+    def params(self) -> np.ndarray:
+        """A copy of the flat parameter buffer."""
+        out = np.empty(self.n_params, dtype=np.float32)
+        self._model.get_params(out, out.size)
+        return out
+
+    @params.setter
+    def params(self, values) -> None:
+        array = as_vector("params", values, self.n_params)
+        check_finite("params", array)
+        self._model.set_params(array, array.size)
+
+    def layer_info(self, layer: int) -> dict:
+        """Shape, hashing and seeds of one layer."""
+        layout = self._layout(layer)
+        return {
+            "n_in": int(layout.n_in),
+            "n_out": int(layout.n_out),
+            "hashed": bool(layout.hashed),
+            "n_buckets": int(layout.n_buckets),
+            "hashed_bias": bool(layout.hashed_bias),
+            "n_bias_buckets": int(layout.n_bias_buckets),
+            "weight_seed": int(layout.weight_seed),
+            "bias_seed": int(layout.bias_seed),
+            "offset": int(layout.offset),
+            "activation": str(core().activation_name(self._model.network().activation(layer))),
+        }
+
+    def _layout(self, layer: int):
+        if not 0 <= layer < self.n_layers:
+            raise IndexError(f"layer {layer} does not exist; the network has layers 0..{self.n_layers - 1}")
+        return self._model.network().layout(layer)
+
+    def virtual_weights(self, layer: int) -> np.ndarray:
+        """The dense n_out x n_in matrix V of a layer, built for inspection and tests only."""
+        layout = self._layout(layer)
+        values = np.asarray(self._model.network().materialize_weights(layer), dtype=np.float32)
+        return values.reshape(int(layout.n_out), int(layout.n_in))
+
+    def virtual_bias(self, layer: int) -> np.ndarray:
+        self._layout(layer)
+        return np.asarray(self._model.network().materialize_bias(layer), dtype=np.float32)
+
+    def memory_report(self) -> MemoryReport:
+        rows = [
+            LayerMemory(
+                layer=i,
+                n_in=int(r.n_in),
+                n_out=int(r.n_out),
+                hashed=bool(r.hashed),
+                virtual_weights=int(r.virtual_weights),
+                real_params=int(r.real_params),
+                bytes=int(r.bytes),
+            )
+            for i, r in enumerate(self._model.network().memory_report())
+        ]
+        return MemoryReport(rows)
+
+    def input_importance(self) -> np.ndarray:
+        """Sum over the first layer's rows of V[i][j]^2, per input variable."""
+        return np.asarray(self._model.network().input_importance(), dtype=np.float64)
+
+    # ------------------------------------------------------------------ data
+    def set_input_transform(self, offset, scale) -> None:
+        """Inputs are used as (x - offset) * scale."""
+        offset = as_vector("offset", offset, self.n_inputs)
+        scale = as_vector("scale", scale, self.n_inputs)
+        with translate_errors():
+            self._model.set_input_transform(offset, scale, self.n_inputs)
+
+    def standardize_inputs(self, x, weights=None) -> None:
+        """Sets the input transform to the (weighted) mean and 1/std of x."""
+        x = as_matrix("x", x, self.n_inputs)
+        check_finite("x", x)
+        w = None if weights is None else as_vector("weights", weights, x.shape[0]).astype(np.float64)
+        mean = np.average(x, axis=0, weights=w)
+        std = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w))
+        self.set_input_transform(mean, 1.0 / np.where(std > 0, std, 1.0))
+
+    def _targets(self, y, n: int) -> np.ndarray:
+        width = self.n_outputs if self.task == "regression" else 1
+        y = as_matrix("y", y, width)
+        if y.shape[0] != n:
+            raise ValueError(f"y has {y.shape[0]} events but x has {n}")
+        check_finite("y", y)
+        return y
+
+    def _dataset(self, x, y, weights, name: str):
+        x = as_matrix(f"{name} x", x, self.n_inputs)
+        check_finite(f"{name} x", x)
+        y = self._targets(y, x.shape[0])
+        w = None
+        if weights is not None:
+            w = as_vector(f"{name} weights", weights, x.shape[0])
+            check_finite(f"{name} weights", w)
+        return x, y, w
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        x,
+        y,
+        weights=None,
+        *,
+        validation_data=None,
+        validation_fraction: float = 0.2,
+        training: TrainingConfig | Iterable[TrainingConfig] | None = None,
+        standardize: bool = True,
+        verbose: bool = True,
+    ) -> TrainingHistory:
+        """Trains on (x, y[, weights]) with early stopping on a validation set.
+
+        ``validation_data`` is ``(x, y[, weights])``; without it a seeded
+        ``validation_fraction`` of the events is held out. ``training`` is one
+        TrainingConfig or a list of phases run in order. ``standardize`` sets
+        the input transform from the training data first.
+        """
+        x, y, w = self._dataset(x, y, weights, "training")
+        phases = _phases(training)
+        if validation_data is None:
+            x, y, w, validation_data = _split(x, y, w, validation_fraction, phases[0].seed)
+        xv, yv, wv = self._validation(validation_data)
+        if standardize:
+            self.standardize_inputs(x, w)
+        history = TrainingHistory()
+        null = _nullptr()
+        for phase in phases:
+            config = phase.to_cpp()
+            with translate_errors():
+                result = self._model.train(
+                    x, y, null if w is None else w, x.shape[0],
+                    null if xv is None else xv, null if yv is None else yv, null if wv is None else wv,
+                    0 if xv is None else xv.shape[0], x.shape[1], y.shape[1], config, bool(verbose),
+                )
+            history.extend(result, len(history.epochs))
+        return history
+
+    def _validation(self, data):
+        if data is None:
+            return None, None, None
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise TypeError("validation_data must be (x, y) or (x, y, weights)")
+        return self._dataset(data[0], data[1], data[2] if len(data) == 3 else None, "validation")
+
+    # ------------------------------------------------------------------ evaluation
+    def predict(self, x) -> np.ndarray:
+        """Responses: P(signal) (classification, shape (n,)), class probabilities
+        (multiclass, (n, C)) or targets (regression, (n,) or (n, T))."""
+        x = as_matrix("x", x, self.n_inputs)
+        check_finite("x", x)
+        out = np.empty((x.shape[0], self.n_outputs), dtype=np.float32)
+        with translate_errors():
+            self._model.predict(x, x.shape[0], x.shape[1], out)
+        return out[:, 0] if self.n_outputs == 1 else out
+
+    def loss(self, x, y, weights=None) -> float:
+        """Weighted mean loss (no dropout)."""
+        x, y, w = self._dataset(x, y, weights, "")
+        with translate_errors():
+            return float(self._model.loss(x, y, _nullptr() if w is None else w, x.shape[0], x.shape[1], y.shape[1]))
+
+    def gradient(self, x, y, weights=None) -> tuple[float, np.ndarray]:
+        """(weighted mean loss, dloss/dparams) of one batch, no dropout."""
+        x, y, w = self._dataset(x, y, weights, "")
+        grad = np.zeros(self.n_params, dtype=np.float32)
+        with translate_errors():
+            loss = self._model.gradient(x, y, _nullptr() if w is None else w, x.shape[0], x.shape[1], y.shape[1], grad)
+        return float(loss), grad
+
+    def __repr__(self) -> str:
+        layers = ",".join(
+            f"{info['activation']}|{info['n_out']}" + (f"|K={info['n_buckets']}" if info["hashed"] else "")
+            for info in (self.layer_info(i) for i in range(self.n_layers))
+        )
+        return f"HashedNetwork(n_inputs={self.n_inputs}, layout='{layers}', task='{self.task}', n_params={self.n_params})"
+
+
+def _nullptr():
+    import ROOT
+
+    return ROOT.nullptr
+
+
+def _phases(training) -> list:
+    if training is None:
+        return [TrainingConfig()]
+    if isinstance(training, TrainingConfig):
+        return [training]
+    phases = list(training)
+    if not phases or not all(isinstance(p, TrainingConfig) for p in phases):
+        raise TypeError("training must be a TrainingConfig or a non-empty list of TrainingConfig")
+    return phases
+
+
+def _split(x, y, w, fraction: float, seed: int):
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in [0, 1), got {fraction}")
+    n_validation = int(round(fraction * x.shape[0]))
+    if n_validation == 0:
+        return x, y, w, None
+    if n_validation == x.shape[0]:
+        raise ValueError("validation_fraction leaves no training events")
+    order = np.asarray(core().shuffled_indices(x.shape[0], int(seed) & 0xFFFFFFFFFFFFFFFF), dtype=np.int64)
+    train, valid = order[n_validation:], order[:n_validation]
+
+    def take(a, idx):
+        return None if a is None else np.ascontiguousarray(a[idx])
+
+    return take(x, train), take(y, train), take(w, train), (take(x, valid), take(y, valid), take(w, valid))
+
+
+def _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed):
+    hn = core()
+    if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs <= 0:
+        raise ValueError(f"n_inputs must be a positive integer, got {n_inputs!r}")
+    if str(task).lower() not in _TASKS:
+        raise ValueError(f"task {task!r} is not known; allowed: {', '.join(_TASKS)}")
+    task = str(task).lower()
+    if n_outputs is None:
+        n_outputs = 1
+    if task == "multiclass" and n_outputs < 2:
+        raise ValueError(f"multiclass needs n_outputs >= 2 (the number of classes), got {n_outputs}")
+    if task == "classification" and n_outputs != 1:
+        raise ValueError(f"classification has one output (P(signal)), got n_outputs={n_outputs}; use task='multiclass'")
+    if not isinstance(layout, str):
+        raise TypeError(f"layout must be a string like '{DEFAULT_LAYOUT}', got {type(layout).__name__}")
+    spec = hn.NetworkSpec()
+    spec.n_inputs = int(n_inputs)
+    spec.n_outputs = int(n_outputs)
+    spec.task = getattr(hn.Task, _TASKS[task])
+    spec.compression = parse_compression(compression)
+    spec.hash_output_layer = bool(hash_output_layer)
+    spec.hashed_bias = bool(hashed_bias)
+    spec.hash_seed = int(hash_seed) & 0xFFFFFFFF
+    with translate_errors():
+        spec.layers = hn.parse_layout(layout, int(n_inputs))
+    return spec
