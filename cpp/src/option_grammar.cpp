@@ -231,8 +231,8 @@ double parse_compression(const std::string &value, const std::string &what)
 {
    const std::vector<std::string> parts = split(value, '/');
    double numerator = 0, denominator = 1;
-   const bool ok = parts.size() <= 2 && read_real(parts[0], numerator) &&
-                   (parts.size() == 1 || read_real(parts[1], denominator)) && denominator != 0;
+   const bool ok = parts.size() <= 2 && read_real(trim(parts[0]), numerator) &&
+                   (parts.size() == 1 || read_real(trim(parts[1]), denominator)) && denominator != 0;
    HASHEDNET_CHECK(ok, what << ": malformed compression '" << value
                             << "'; write a fraction such as 1/8 or a decimal such as 0.125, in (0, 1]");
    const double ratio = numerator / denominator;

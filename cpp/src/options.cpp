@@ -1,6 +1,6 @@
 // options.cpp: the HashedDNN option string (see options.h, docs/options.md).
 //
-// Two tables drive everything: kOptions (top-level keys) and kPhaseKeys
+// Two tables drive everything: option_keys() (top-level keys) and phase_keys()
 // (keys of one TrainingStrategy phase). Each row knows its name, how to read
 // a value into the options and how to write it back, so parsing, the help
 // text and to_option_string cannot disagree about names or defaults.
@@ -11,7 +11,6 @@
 
 #include <climits>
 #include <cstdint>
-#include <cmath>
 #include <limits>
 #include <map>
 
@@ -36,9 +35,9 @@ const std::vector<std::string> kTmvaOnlyOptimizers{"ADAGRAD", "RMSPROP", "ADADEL
 const std::vector<std::string> kRegularizations{"NONE", "L2"};
 const std::vector<std::string> kTmvaOnlyRegularizations{"L1"};
 /// TMVA's transformation names (MethodBase::CreateVariableTransforms), plus None.
-const std::vector<std::string> kTransforms{"None", "I",     "Ident", "Identity",  "N",         "Norm",
-                                           "Normalise", "Normalize", "D", "Deco", "Decorrelate", "P",
-                                           "PCA",  "G",     "Gauss", "U",         "Uniform"};
+const std::vector<std::string> kTransforms{"None", "I",   "Ident", "Identity", "N",           "Norm",
+                                           "Normalise", "Normalize", "D", "Deco",  "Decorrelate", "P",
+                                           "PCA",  "G",   "Gauss", "U",        "Uniform"};
 
 std::string bool_text(bool value)
 {

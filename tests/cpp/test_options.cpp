@@ -174,6 +174,7 @@ void test_layer_compression()
    const MethodOptions o = parse("Layout=TANH|512|1/64,LINEAR:Compression=0.5", __LINE__);
    CHECK(o.layers.size() == 2 && o.layers[0].compression == 1.0 / 64 && o.layers[1].compression == -1.0);
    CHECK(o.compression == 0.5);
+   CHECK(parse("Compression= 1 / 8 ", __LINE__).compression == 0.125);
    CHECK(parse_layout(" tanh | 8 | k=16 , linear ").at(0).buckets == 16);
 }
 
