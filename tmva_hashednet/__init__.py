@@ -9,6 +9,8 @@ or matrix is kept, in training or in inference.
 - :class:`HashedNetwork`: build, train, predict, save (numpy in and out).
 - :mod:`tmva_hashednet.evaluation`: ROC curve and integral, efficiencies.
 - :class:`MemoryReport`: virtual weights against real parameters and bytes.
+- ``TMVA`` (``from tmva_hashednet import TMVA``): ROOT's TMVA with HashedDNN, or
+  the compatible workflow of :mod:`tmva_hashednet.tmva` where ROOT has no TMVA.
 
 The C++ core is loaded through PyROOT on first use.
 """
@@ -28,3 +30,12 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``from tmva_hashednet import TMVA``: ROOT's TMVA if present, else the compatible workflow."""
+    if name == "TMVA":
+        from .tmva import namespace
+
+        return namespace()
+    raise AttributeError(f"module 'tmva_hashednet' has no attribute {name!r}")

@@ -338,6 +338,24 @@ class HashedNetwork:
             history.extend(result, len(history.epochs))
         return history
 
+    def partial_fit(self, x, y, weights=None, *, training: TrainingConfig | None = None, restart: bool = False) -> float:
+        """One pass of mini-batches over this chunk of events, continuing the
+        optimizer state of earlier calls: a data set of any size (e.g. a TTree
+        read in ranges) trains chunk by chunk in the memory of one chunk.
+
+        No validation, early stopping or input standardisation happens here:
+        set the input transform first (e.g. :meth:`standardize_inputs` on the
+        first chunk). ``restart`` drops the optimizer state first. Returns the
+        chunk's weighted mean training loss.
+        """
+        x, y, w = self._dataset(x, y, weights, "chunk")
+        config = (training or TrainingConfig()).to_cpp()
+        if restart:
+            self._model.reset_streaming()
+        with translate_errors():
+            return float(self._model.train_chunk(x, y, _nullptr() if w is None else w, x.shape[0], x.shape[1],
+                                                 y.shape[1], config))  # fmt: skip
+
     def _validation(self, data):
         if data is None:
             return None, None, None

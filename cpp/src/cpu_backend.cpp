@@ -2,10 +2,12 @@
 //
 // Hashed product, without any D-sized buffer: V is cut into tiles of
 // kTileRows x kTileCols. A thread generates one tile of V from the hash into
-// its own buffer (the hash values of the tile are kept beside it for the
-// backward scatter) and hands it to sgemm exactly where a dense layer would
-// pass a block of its weight matrix. Work memory: per thread one tile of V,
-// one tile of hashes, one tile of dV, and one K-sized bucket-gradient buffer.
+// its own buffer (hash_tile.h: AVX2 or scalar, chosen at run time; in the
+// backward pass the slots, bucket | sign, are kept beside it for the scatter,
+// so one generated tile serves both dx and dV) and hands it to sgemm exactly
+// where a dense layer would pass a block of its weight matrix. Work memory:
+// per thread one tile of V, one tile of slots, one tile of dV (3 x 256 KiB),
+// and one K-sized bucket-gradient buffer.
 //
 //   forward   threads own row blocks of V  -> disjoint columns of y
 //   backward  threads own column blocks    -> disjoint columns of dx; each
@@ -13,6 +15,7 @@
 //             are summed in thread order, so results are deterministic for a
 //             given thread count.
 #include "blas.h"
+#include "hash_tile.h"
 
 #include "hashednet/activation.h"
 #include "hashednet/backend.h"
@@ -55,7 +58,7 @@ std::int64_t n_tiles(std::int64_t extent, std::int64_t tile_size)
 /// Per-thread work buffers of bounded size (tiles), plus the bucket-gradient buffer.
 struct ThreadScratch {
    std::vector<float> v_tile;
-   std::vector<std::uint32_t> hash_tile;
+   std::vector<std::uint32_t> slot_tile;
    std::vector<float> dv_tile;
    std::vector<float> bucket_grad;
 };
@@ -64,12 +67,12 @@ class CpuBackend final : public Backend {
 public:
    explicit CpuBackend(int num_threads)
       : n_threads_(num_threads > 0 ? num_threads : std::max(1u, std::thread::hardware_concurrency())),
-        scratch_(n_threads_)
+        scratch_(n_threads_), generate_(kernels::tile_generator())
    {
       blas::set_num_threads(1);
       for (auto &s : scratch_) {
          s.v_tile.resize(kTileRows * kTileCols);
-         s.hash_tile.resize(kTileRows * kTileCols);
+         s.slot_tile.resize(kTileRows * kTileCols);
          s.dv_tile.resize(kTileRows * kTileCols);
       }
    }
@@ -100,44 +103,40 @@ private:
    }
 
    /// The tile V[rows, cols] as a matrix pointer and leading dimension: a view
-   /// of W for a dense layer, or generated into the thread's buffer.
+   /// of W for a dense layer, or generated into the thread's buffer (and its
+   /// slots into s.slot_tile when `with_slots`).
    const float *v_tile(const HashedLayout &layer, const float *w, TileRange rows, TileRange cols,
-                       ThreadScratch &s, std::int64_t &ld) const;
-   void add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y) const;
-   void bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad) const;
+                       ThreadScratch &s, std::int64_t &ld, bool with_slots) const;
+   void add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y);
+   void bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad);
    void backward_column_block(const HashedLayout &layer, const float *w, const float *x, const float *dy,
                               std::int64_t batch, float *dx, float *grad, TileRange cols, ThreadScratch &s);
    void reduce_bucket_grads(const HashedLayout &layer, int n_used, float *grad);
 
    int n_threads_;
    std::vector<ThreadScratch> scratch_;
+   kernels::GenerateTileFn generate_;
+   std::vector<float> bias_buffer_; ///< n_out values, reused across calls
 };
 
 const float *CpuBackend::v_tile(const HashedLayout &layer, const float *w, TileRange rows, TileRange cols,
-                                ThreadScratch &s, std::int64_t &ld) const
+                                ThreadScratch &s, std::int64_t &ld, bool with_slots) const
 {
    if (!layer.hashed) {
       ld = layer.n_in;
       return w + rows.begin * layer.n_in + cols.begin;
    }
    ld = cols.size();
-   const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
-   for (std::int64_t r = 0; r < rows.size(); ++r) {
-      const std::uint64_t key0 = static_cast<std::uint64_t>(rows.begin + r) * layer.n_in + cols.begin;
-      std::uint32_t *h = s.hash_tile.data() + r * ld;
-      float *v = s.v_tile.data() + r * ld;
-      for (std::int64_t c = 0; c < cols.size(); ++c)
-         h[c] = xxh32::hash_u64(key0 + c, layer.weight_seed);
-      for (std::int64_t c = 0; c < cols.size(); ++c)
-         v[c] = sign_of(h[c]) * w[bucket_of(h[c], n_buckets)];
-   }
+   generate_(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.v_tile.data(),
+             with_slots ? s.slot_tile.data() : nullptr);
    return s.v_tile.data();
 }
 
-void CpuBackend::add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y) const
+void CpuBackend::add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y)
 {
    const float *wb = params + layer.bias_offset();
-   std::vector<float> bias(layer.n_out);
+   std::vector<float> &bias = bias_buffer_;
+   bias.resize(layer.n_out);
    for (std::int64_t i = 0; i < layer.n_out; ++i)
       bias[i] = layer.virtual_bias(wb, i);
    for (std::int64_t b = 0; b < batch; ++b) {
@@ -161,7 +160,7 @@ void CpuBackend::linear_forward(const HashedLayout &layer, const float *params, 
       for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
          const TileRange cols = tile(cb, kTileCols, layer.n_in);
          std::int64_t ld = 0;
-         const float *v = v_tile(layer, w, rows, cols, s, ld);
+         const float *v = v_tile(layer, w, rows, cols, s, ld, false);
          // y[:, rows] (B x tr) (+)= x[:, cols] (B x tc) * V[rows, cols]^T (tc x tr)
          blas::sgemm(blas::Op::N, blas::Op::T, batch, rows.size(), cols.size(), 1.0f, x + cols.begin, layer.n_in, v,
                      ld, cb == 0 ? 0.0f : 1.0f, y + rows.begin, layer.n_out);
@@ -174,17 +173,17 @@ void CpuBackend::backward_column_block(const HashedLayout &layer, const float *w
                                        std::int64_t batch, float *dx, float *grad, TileRange cols, ThreadScratch &s)
 {
    const std::int64_t row_blocks = n_tiles(layer.n_out, kTileRows);
-   const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
    for (std::int64_t rb = 0; rb < row_blocks; ++rb) {
       const TileRange rows = tile(rb, kTileRows, layer.n_out);
       std::int64_t ld = 0;
       if (dx != nullptr) {
-         const float *v = v_tile(layer, w, rows, cols, s, ld);
+         const float *v = v_tile(layer, w, rows, cols, s, ld, layer.hashed);
          // dx[:, cols] (B x tc) (+)= dy[:, rows] (B x tr) * V[rows, cols] (tr x tc)
          blas::sgemm(blas::Op::N, blas::Op::N, batch, cols.size(), rows.size(), 1.0f, dy + rows.begin, layer.n_out,
                      v, ld, rb == 0 ? 0.0f : 1.0f, dx + cols.begin, layer.n_in);
       } else if (layer.hashed) {
-         v_tile(layer, w, rows, cols, s, ld); // fills the hash tile for the scatter below
+         // no dx: only the slots are needed, for the scatter below
+         generate_(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), nullptr, s.slot_tile.data());
       }
       if (!layer.hashed) {
          // dW[rows, cols] = dy[:, rows]^T (tr x B) * x[:, cols] (B x tc), written in place
@@ -196,12 +195,7 @@ void CpuBackend::backward_column_block(const HashedLayout &layer, const float *w
       blas::sgemm(blas::Op::T, blas::Op::N, rows.size(), cols.size(), batch, 1.0f, dy + rows.begin, layer.n_out,
                   x + cols.begin, layer.n_in, 0.0f, s.dv_tile.data(), cols.size());
       // grad of bucket h(i,j) += xi(i,j) * dV[i][j]
-      float *bucket_grad = s.bucket_grad.data();
-      const std::int64_t n = rows.size() * cols.size();
-      for (std::int64_t e = 0; e < n; ++e) {
-         const std::uint32_t h = s.hash_tile[e];
-         bucket_grad[bucket_of(h, n_buckets)] += sign_of(h) * s.dv_tile[e];
-      }
+      kernels::scatter_tile(s.slot_tile.data(), s.dv_tile.data(), rows.size() * cols.size(), s.bucket_grad.data());
    }
 }
 
@@ -224,25 +218,33 @@ void CpuBackend::linear_backward(const HashedLayout &layer, const float *params,
    const float *w = params + layer.offset;
    const std::int64_t col_blocks = n_tiles(layer.n_in, kTileCols);
    const int n_threads = threads_for(batch * layer.n_virtual_weights());
-   if (layer.hashed) {
-      for (int t = 0; t < n_threads; ++t)
-         scratch_[t].bucket_grad.assign(layer.n_buckets, 0.0f);
-   }
-#pragma omp parallel for schedule(static, 1) num_threads(n_threads)
-   for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
-      const TileRange cols = tile(cb, kTileCols, layer.n_in);
-      backward_column_block(layer, w, x, dy, batch, dx, grad, cols, scratch_[thread_id()]);
+   int n_used = 1;
+#pragma omp parallel num_threads(n_threads)
+   {
+      ThreadScratch &s = scratch_[thread_id()];
+#if defined(_OPENMP)
+      if (thread_id() == 0)
+         n_used = omp_get_num_threads();
+#endif
+      if (layer.hashed)
+         s.bucket_grad.assign(layer.n_buckets, 0.0f); // each thread zeroes (and first touches) its own
+#pragma omp for schedule(static, 1)
+      for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
+         const TileRange cols = tile(cb, kTileCols, layer.n_in);
+         backward_column_block(layer, w, x, dy, batch, dx, grad, cols, s);
+      }
    }
    if (layer.hashed)
-      reduce_bucket_grads(layer, n_threads, grad);
+      reduce_bucket_grads(layer, n_used, grad);
    bias_gradient(layer, dy, batch, grad);
 }
 
-void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad) const
+void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad)
 {
    float *gb = grad + layer.bias_offset();
    std::fill(gb, gb + layer.n_bias_buckets, 0.0f);
-   std::vector<float> column_sum(layer.n_out, 0.0f);
+   std::vector<float> &column_sum = bias_buffer_;
+   column_sum.assign(layer.n_out, 0.0f);
    for (std::int64_t b = 0; b < batch; ++b)
       for (std::int64_t i = 0; i < layer.n_out; ++i)
          column_sum[i] += dy[b * layer.n_out + i];

@@ -68,6 +68,13 @@ TrainingHistory Model::train(const float *x, const float *y, const float *w, std
    return hashednet::train(network_, training, validation, config, *backend_, verbose ? &std::cout : nullptr);
 }
 
+double Model::train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
+                          std::int64_t n_targets, const TrainingConfig &config)
+{
+   const DataView chunk{x, y, w, n, n_features, n_targets};
+   return hashednet::train_chunk(network_, chunk, config, *backend_, streaming_);
+}
+
 void Model::predict(const float *x, std::int64_t n, std::int64_t n_features, float *out)
 {
    check_features(n_features);

@@ -66,23 +66,6 @@ struct Batch {
    double norm() const { return weight_sum > 0.0 ? weight_sum : static_cast<double>(size); }
 };
 
-struct OptimizerState {
-   std::vector<float> grad, m, v;
-   AdamState adam;
-
-   explicit OptimizerState(std::int64_t n) : grad(n), m(n, 0.0f), v(n, 0.0f) {}
-
-   void step(Network &network, const TrainingConfig &config, Backend &backend)
-   {
-      float *p = network.params().data();
-      const std::int64_t n = network.n_params();
-      if (config.optimizer == hashednet::Optimizer::Adam)
-         backend.adam_step(p, grad.data(), m.data(), v.data(), n, config.learning_rate, config.weight_decay, adam);
-      else
-         backend.sgd_step(p, grad.data(), m.data(), n, config.learning_rate, config.momentum, config.weight_decay);
-   }
-};
-
 void print_header(std::ostream &log, const Network &network, const TrainingConfig &config, const Backend &backend)
 {
    log << "HashedDNN: training on " << backend.name() << ": " << network.n_params() << " real parameters for "
@@ -142,6 +125,16 @@ void check_config(const TrainingConfig &config)
       HASHEDNET_CHECK(p >= 0.0 && p < 1.0, "DropConfig probabilities must be in [0, 1), got " << p);
 }
 } // namespace
+
+void OptimizerState::step(Network &network, const TrainingConfig &config, Backend &backend)
+{
+   float *p = network.params().data();
+   const std::int64_t n = network.n_params();
+   if (config.optimizer == hashednet::Optimizer::Adam)
+      backend.adam_step(p, grad.data(), m.data(), v.data(), n, config.learning_rate, config.weight_decay, adam);
+   else
+      backend.sgd_step(p, grad.data(), m.data(), n, config.learning_rate, config.momentum, config.weight_decay);
+}
 
 void check_data(const Network &network, const DataView &data, const char *what)
 {
@@ -238,6 +231,17 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
            << std::setprecision(6) << history.best_validation_loss << ")\n"
            << std::flush;
    return history;
+}
+
+double train_chunk(Network &network, const DataView &chunk, const TrainingConfig &config, Backend &backend,
+                   StreamingState &state)
+{
+   check_config(config);
+   check_data(network, chunk, "training chunk");
+   if (static_cast<std::int64_t>(state.optimizer.grad.size()) != network.n_params())
+      state.optimizer = OptimizerState(network.n_params());
+   state.n_chunks += 1;
+   return run_epoch(network, chunk, config, backend, state.optimizer, state.n_chunks, state.batch_counter);
 }
 
 } // namespace hashednet

@@ -40,6 +40,13 @@ public:
                          std::int64_t n_features, std::int64_t n_targets, const TrainingConfig &config,
                          bool verbose = true);
 
+   /// Streaming training: one pass over a chunk of n events, continuing the
+   /// optimizer state of earlier chunks (see hashednet::train_chunk); returns
+   /// the chunk's mean training loss. reset_streaming() starts afresh.
+   double train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
+                      std::int64_t n_targets, const TrainingConfig &config);
+   void reset_streaming() { streaming_ = StreamingState(); }
+
    /// Responses of n events into out (n x n_outputs).
    void predict(const float *x, std::int64_t n, std::int64_t n_features, float *out);
 
@@ -65,6 +72,7 @@ private:
    Network network_;
    std::unique_ptr<Backend> backend_;
    std::vector<float> one_event_;
+   StreamingState streaming_;
 };
 
 /// The text of hashed_layout/hash definitions, for reports: "xxh32-v1".

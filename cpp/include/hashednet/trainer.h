@@ -44,6 +44,25 @@ struct TrainingHistory {
    bool stopped_early = false;
 };
 
+/// The optimizer's buffers over the flat parameter buffer: gradient, first
+/// and second moments (SGD uses m as its velocity), and Adam's step count.
+struct OptimizerState {
+   std::vector<float> grad, m, v;
+   AdamState adam;
+
+   explicit OptimizerState(std::int64_t n = 0) : grad(n), m(n, 0.0f), v(n, 0.0f) {}
+   /// One update of the network's parameters from `grad`.
+   void step(Network &network, const TrainingConfig &config, Backend &backend);
+};
+
+/// What streaming training keeps between chunks: the optimizer state and the
+/// counters of batches (dropout stream) and chunks (shuffling seed).
+struct StreamingState {
+   OptimizerState optimizer;
+   std::uint64_t batch_counter = 0;
+   int n_chunks = 0;
+};
+
 /// Throws a clear Error when the data does not fit the network or holds
 /// NaN/inf, bad labels or bad weights. `what` names the data set in messages.
 void check_data(const Network &network, const DataView &data, const char *what);
@@ -55,6 +74,14 @@ double evaluate_loss(const Network &network, const DataView &data, Backend &back
 /// `log` null means silent; otherwise one line per epoch like TMVA's DL.
 TrainingHistory train(Network &network, const DataView &training, const DataView &validation,
                       const TrainingConfig &config, Backend &backend, std::ostream *log);
+
+/// Streaming training: one pass of mini-batches over one chunk of events
+/// (shuffled within the chunk), continuing `state`, so that a data set of
+/// any size trains chunk by chunk in the memory of one chunk. No validation
+/// and no early stopping here: the caller decides. Returns the chunk's
+/// weighted mean training loss.
+double train_chunk(Network &network, const DataView &chunk, const TrainingConfig &config, Backend &backend,
+                   StreamingState &state);
 
 } // namespace hashednet
 

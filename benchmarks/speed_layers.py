@@ -1,0 +1,150 @@
+"""speed: one hashed layer against dense BLAS and against "materialise V, then sgemm".
+
+For every virtual shape n x n, batch size and pass (forward, or forward +
+backward = y, dx and the bucket gradient), the methods run interleaved on the
+same inputs, and the table gives medians and throughput ratios from the same
+run:
+
+  dense core      a dense layer of the same virtual shape through our core
+                  (compression 1: the same tiles, threads and scipy-openblas32
+                  sgemm as the hashed layer, minus the hash)
+  dense BLAS-MT   one multi-threaded sgemm per product (our BLAS, its own threads)
+  numpy           numpy's matmul (its own OpenBLAS build and threads)
+  fused 1/c       the hashed layer: tiles of V generated from the hash inside the product
+  materialized 1/c  the original HashedNets way: build V (D floats), then sgemm;
+                  backward builds dV (D floats) and scatters it
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from speed_common import bench, fmt_seconds, interleaved, median, print_table, python_timer, random_inputs
+
+SHAPES = (512, 2048, 4096)
+BATCHES = (1, 32, 256)
+COMPRESSIONS = (Fraction(1, 8), Fraction(1, 64))
+TARGET_SHAPES = (2048, 4096)  # the issue's targets: batch 256, forward+backward, fused >= 0.5 x dense
+
+
+class LayerCase:
+    """Buffers of one (n, batch, compression) case, allocated once."""
+
+    def __init__(self, b, n: int, batch: int, compression, seed: int = 0):
+        import ROOT
+
+        self.b, self.batch = b, batch
+        k = n * n if compression == 1 else max(1, round(n * n * compression))
+        self.layer = b.make_layout(n, n, k, 1234)
+        rng = np.random.default_rng(seed)
+        self.params = (rng.normal(size=int(self.layer.n_buckets) + n) / np.sqrt(n)).astype(np.float32)
+        self.x = random_inputs((batch, n), seed + 1)
+        self.dy = random_inputs((batch, n), seed + 2)
+        self.y = np.zeros((batch, n), dtype=np.float32)
+        self.dx = np.zeros((batch, n), dtype=np.float32)
+        self.grad = np.zeros(self.params.size, dtype=np.float32)
+        self.null = ROOT.nullptr
+
+    def timer(self, method: str, backward: bool, repetitions: int, threads: int):
+        dy = self.dy if backward else self.null
+        dx = self.dx if backward else self.null
+
+        def run():
+            return list(self.b.time_layer(self.layer, self.params, self.x, dy, self.batch, self.y, dx, self.grad,
+                                          method, threads, repetitions))  # fmt: skip
+
+        return run
+
+
+def numpy_timer(n: int, batch: int, backward: bool, repetitions: int):
+    v = random_inputs((n, n), 3) / np.float32(np.sqrt(n))
+    bias = random_inputs((n,), 4)
+    x, dy = random_inputs((batch, n), 1), random_inputs((batch, n), 2)
+
+    def step():
+        y = x @ v.T + bias
+        if backward:
+            dx = dy @ v
+            dv = dy.T @ x
+            db = dy.sum(axis=0)
+            return y, dx, dv, db
+        return y
+
+    return python_timer(step, repetitions)
+
+
+def _repetitions(n: int, batch: int, backward: bool, budget: float) -> int:
+    """Repetitions per call so that one call of the dense layer takes about `budget` seconds."""
+    flops = 2.0 * n * n * max(batch, 8) * (3 if backward else 1)
+    return int(np.clip(budget / (flops / 2e10), 1, 200))
+
+
+def run_speed(threads: int = 0, rounds: int = 5, shapes=SHAPES, batches=BATCHES, budget: float = 0.05,
+              materialized: bool = True) -> dict:  # fmt: skip
+    b = bench()
+    rows, table = [], []
+    for n in shapes:
+        for batch in batches:
+            cases = {Fraction(1): LayerCase(b, n, batch, 1)}
+            for c in COMPRESSIONS:
+                cases[c] = LayerCase(b, n, batch, c)
+            for backward in (False, True):
+                reps = _repetitions(n, batch, backward, budget)
+                calls = {
+                    "dense core": cases[1].timer("fused", backward, reps, threads),
+                    "dense BLAS-MT": cases[1].timer("materialized", backward, reps, threads),
+                    "numpy": numpy_timer(n, batch, backward, reps),
+                }
+                for c in COMPRESSIONS:
+                    calls[f"fused 1/{c.denominator}"] = cases[c].timer("fused", backward, reps, threads)
+                    if materialized:
+                        calls[f"materialized 1/{c.denominator}"] = cases[c].timer("materialized", backward, reps,
+                                                                                  threads)  # fmt: skip
+                seconds = interleaved(calls, rounds)
+                med = {name: median(s) for name, s in seconds.items()}
+                pass_name = "fwd+bwd" if backward else "fwd"
+                for name, s in seconds.items():
+                    rows.append(dict(n=n, batch=batch, pass_=pass_name, method=name, median_s=med[name],
+                                     events_per_s=batch / med[name], samples=len(s), seconds=s))  # fmt: skip
+                best_dense = min(med["dense core"], med["dense BLAS-MT"], med["numpy"])
+                for c in COMPRESSIONS:
+                    fused = med[f"fused 1/{c.denominator}"]
+                    mat = med.get(f"materialized 1/{c.denominator}", float("nan"))
+                    table.append([f"{n}x{n}", batch, pass_name, f"1/{c.denominator}", fmt_seconds(med["dense core"]),
+                                  fmt_seconds(med["dense BLAS-MT"]), fmt_seconds(med["numpy"]), fmt_seconds(fused),
+                                  fmt_seconds(mat), f"{med['dense core'] / fused:.2f}", f"{best_dense / fused:.2f}",
+                                  f"{mat / fused:.2f}"])  # fmt: skip
+                print(f"  done {n}x{n} batch {batch} {pass_name}", flush=True)
+    header = ["shape", "batch", "pass", "compr.", "dense core", "dense BLAS-MT", "numpy", "fused", "materialized",
+              "fused/dense core", "fused/best dense", "fused/materialized"]  # fmt: skip
+    print_table("speed: one layer, median seconds per call; ratios are throughput ratios (higher = fused faster)",
+                header, table)  # fmt: skip
+    targets = speed_targets(rows)
+    return {"kernel_isa": str(b.kernel_isa()), "rows": _strip(rows), "table": table, "header": header,
+            "targets": targets}  # fmt: skip
+
+
+def speed_targets(rows) -> list:
+    """The issue's target: fwd+bwd at batch 256, 2048^2 and 4096^2, fused >= 0.5 x dense sgemm layer."""
+    med = {(r["n"], r["batch"], r["pass_"], r["method"]): r["median_s"] for r in rows}
+    out = []
+    for n in TARGET_SHAPES:
+        for c in COMPRESSIONS:
+            key = (n, 256, "fwd+bwd")
+            if key + ("dense core",) not in med:
+                continue
+            fused = med[key + (f"fused 1/{c.denominator}",)]
+            dense = med[key + ("dense core",)]
+            best = min(dense, med[key + ("dense BLAS-MT",)], med[key + ("numpy",)])
+            out.append(dict(target=f"element mode fwd+bwd {n}x{n} batch 256 at 1/{c.denominator} >= 0.5x dense",
+                            ratio_vs_dense_core=dense / fused, ratio_vs_best_dense=best / fused,
+                            reached=dense / fused >= 0.5))  # fmt: skip
+    for t in out:
+        print(f"  target: {t['target']}: {t['ratio_vs_dense_core']:.2f}x dense core, "
+              f"{t['ratio_vs_best_dense']:.2f}x best dense -> {'REACHED' if t['reached'] else 'MISSED'}")  # fmt: skip
+    return out
+
+
+def _strip(rows):
+    return [{("pass" if k == "pass_" else k): v for k, v in r.items()} for r in rows]

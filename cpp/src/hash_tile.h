@@ -1,0 +1,93 @@
+// hash_tile.h: tiles of V generated from the hash (internal to the CPU backend).
+//
+// A tile is V[row0, row0 + n_rows) x [col0, col0 + n_cols) of a hashed layer,
+// written row-major with leading dimension n_cols. Beside V a tile may keep
+// each entry's "slot": bucket | (sign bit << 31), i.e. the bucket index with
+// the IEEE sign bit of xi(i,j) on top. The backward pass scatters dV through
+// the slots without hashing again. Nothing here is D-sized: a tile is as big
+// as its caller makes it.
+//
+// Implementations: a scalar one (the reference, any CPU), and AVX2 (8 hashes
+// per instruction, _mm256_i32gather_ps for the buckets), compiled alone with
+// -mavx2 -mfma and chosen at run time when the CPU has it.
+#ifndef HASHEDNET_SRC_HASH_TILE_H
+#define HASHEDNET_SRC_HASH_TILE_H
+
+#include "hashednet/hashed_layout.h"
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace hashednet {
+namespace kernels {
+
+constexpr std::uint32_t kSignBit = 0x80000000u;
+constexpr std::uint32_t kBucketMask = 0x7FFFFFFFu;
+
+/// Slot of a 32-bit hash: bucket (< 2^31) with the sign in bit 31 (set = -1).
+inline std::uint32_t slot_of(std::uint32_t h, std::uint32_t n_buckets)
+{
+   return bucket_of(h, n_buckets) | (h << 31);
+}
+
+/// w[bucket] with the slot's sign applied by flipping the float's sign bit.
+inline float signed_weight(const float *w, std::uint32_t slot)
+{
+   std::uint32_t bits;
+   std::memcpy(&bits, &w[slot & kBucketMask], sizeof bits);
+   bits ^= slot & kSignBit;
+   float v;
+   std::memcpy(&v, &bits, sizeof v);
+   return v;
+}
+
+/// Fills v (n_rows x n_cols, may be null) with V and slots (may be null) with
+/// the slots of the tile of a hashed layer whose buckets are w.
+using GenerateTileFn = void (*)(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
+                                std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
+
+void generate_tile_scalar(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
+                          std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
+#if defined(HASHEDNET_HAVE_AVX2)
+void generate_tile_avx2(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
+                        std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
+#endif
+
+/// Entries ahead whose bucket the scatter prefetches: K-sized buffers beyond
+/// L2 make every add a cache miss, and prefetching keeps many in flight.
+constexpr std::int64_t kScatterPrefetch = 32;
+
+/// grad[bucket] += xi * dv over n entries of a tile (dv and slots alike laid out).
+inline void scatter_tile(const std::uint32_t *slots, const float *dv, std::int64_t n, float *grad)
+{
+   for (std::int64_t e = 0; e < n; ++e) {
+#if defined(__GNUC__)
+      if (e + kScatterPrefetch < n)
+         __builtin_prefetch(&grad[slots[e + kScatterPrefetch] & kBucketMask], 1, 3);
+#endif
+      std::uint32_t bits;
+      std::memcpy(&bits, &dv[e], sizeof bits);
+      bits ^= slots[e] & kSignBit;
+      float value;
+      std::memcpy(&value, &bits, sizeof value);
+      grad[slots[e] & kBucketMask] += value;
+   }
+}
+
+/// "scalar" or "avx2": the instruction set a tile generator uses.
+/// isa_available("avx2") is true when this build has it and the CPU runs it.
+bool isa_available(const std::string &isa);
+/// The generator for `isa`; "auto" is the best available one (or the one
+/// forced with set_default_isa).
+GenerateTileFn tile_generator(const std::string &isa = "auto");
+/// The isa "auto" resolves to.
+std::string default_isa();
+/// Forces what "auto" resolves to ("auto" restores the CPU's best), for
+/// benchmarks and tests; backends made afterwards use it.
+void set_default_isa(const std::string &isa);
+
+} // namespace kernels
+} // namespace hashednet
+
+#endif // HASHEDNET_SRC_HASH_TILE_H

@@ -1,0 +1,126 @@
+// hash_tile_avx2.cpp: the AVX2 tile generator, 8 virtual weights per step.
+// This translation unit alone is compiled with -mavx2 -mfma; it runs only
+// when hash_tile.cpp finds AVX2 on the CPU. Bit-identical to the scalar
+// generator (tests/test_kernels.py).
+//
+// Per row the keys are key0 + c, so the 8-byte xxh32 has a constant high word
+// (rows whose low word would wrap go to the scalar code) and its low-word
+// product low * P3 grows by 8 * P3 per step: four 32-bit multiplies per 8
+// hashes are left, plus two for the bucket (multiply-shift, high halves of
+// two _mm256_mul_epu32). A row is hashed in chunks of 256 slots first, then
+// gathered in a loop of gathers alone (more cache misses in flight).
+#include "hash_tile.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace hashednet {
+namespace kernels {
+namespace {
+
+inline __m256i rotl17(__m256i x)
+{
+   return _mm256_or_si256(_mm256_slli_epi32(x, 17), _mm256_srli_epi32(x, 15));
+}
+
+inline __m256i mul(__m256i a, std::uint32_t b)
+{
+   return _mm256_mullo_epi32(a, _mm256_set1_epi32(static_cast<int>(b)));
+}
+
+/// (uint64(h) * K) >> 32 in each 32-bit lane; k holds K in every lane.
+inline __m256i bucket_of8(__m256i h, __m256i k)
+{
+   const __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(h, k), 32);     // lanes 0,2,4,6 in the low halves
+   const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(h, 32), k);      // lanes 1,3,5,7 in the high halves
+   return _mm256_blend_epi32(even, odd, 0xAA);
+}
+
+constexpr std::int64_t kChunk = 256;         ///< columns hashed before their weights are gathered
+
+/// Slots of n (<= kChunk, a multiple of 8) consecutive keys from key0 (whose low word does not wrap).
+inline void slots_avx2(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+                       std::uint32_t *slots)
+{
+   using namespace xxh32;
+   const __m256i start = _mm256_set1_epi32(static_cast<int>(seed + kPrime5 + 8u));
+   const __m256i high_p3 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key0 >> 32) * kPrime3));
+   const __m256i k = _mm256_set1_epi32(static_cast<int>(n_buckets));
+   const __m256i step = _mm256_set1_epi32(static_cast<int>(8u * kPrime3));
+   // low word of key c times P3, for the 8 lanes
+   __m256i low_p3 = mul(_mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key0))),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+                        kPrime3);
+   for (std::int64_t c = 0; c < n; c += 8) {
+      __m256i h = _mm256_add_epi32(start, low_p3);
+      h = mul(rotl17(h), kPrime4);
+      h = _mm256_add_epi32(h, high_p3);
+      h = mul(rotl17(h), kPrime4);
+      h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 15));
+      h = mul(h, kPrime2);
+      h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
+      h = mul(h, kPrime3);
+      h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+      const __m256i sign = _mm256_slli_epi32(h, 31); // the sign bit alone
+      _mm256_storeu_si256(reinterpret_cast<__m256i *>(slots + c), _mm256_or_si256(bucket_of8(h, k), sign));
+      low_p3 = _mm256_add_epi32(low_p3, step);
+   }
+}
+
+/// v = xi * w[bucket] for n (a multiple of 8) slots. A loop of gathers alone,
+/// so that many cache misses of a large bucket array are in flight at once.
+inline void gather_avx2(const float *w, const std::uint32_t *slots, std::int64_t n, float *v)
+{
+   const __m256i mask = _mm256_set1_epi32(static_cast<int>(kBucketMask));
+   const __m256i sign_bit = _mm256_set1_epi32(static_cast<int>(kSignBit));
+   for (std::int64_t c = 0; c < n; c += 8) {
+      const __m256i slot = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(slots + c));
+      const __m256 weights = _mm256_i32gather_ps(w, _mm256_and_si256(slot, mask), 4);
+      _mm256_storeu_ps(v + c, _mm256_xor_ps(weights, _mm256_castsi256_ps(_mm256_and_si256(slot, sign_bit))));
+   }
+}
+
+/// One row of a tile: n_cols entries from key0 (which does not wrap in 32 bits).
+inline void row_avx2(const float *w, std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets,
+                     std::int64_t n_cols, float *v, std::uint32_t *slots)
+{
+   alignas(32) std::uint32_t scratch[kChunk];
+   const std::int64_t n_vector = n_cols / 8 * 8;
+   for (std::int64_t c = 0; c < n_vector; c += kChunk) {
+      const std::int64_t n = std::min(kChunk, n_vector - c);
+      std::uint32_t *s = slots ? slots + c : scratch;
+      slots_avx2(key0 + c, seed, n_buckets, n, s);
+      if (v)
+         gather_avx2(w, s, n, v + c);
+   }
+   for (std::int64_t c = n_vector; c < n_cols; ++c) {
+      const std::uint32_t slot = slot_of(xxh32::hash_u64(key0 + c, seed), n_buckets);
+      if (v)
+         v[c] = signed_weight(w, slot);
+      if (slots)
+         slots[c] = slot;
+   }
+}
+
+} // namespace
+
+void generate_tile_avx2(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
+                        std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots)
+{
+   const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
+   for (std::int64_t r = 0; r < n_rows; ++r) {
+      const std::uint64_t key0 = static_cast<std::uint64_t>(row0 + r) * layer.n_in + col0;
+      float *v_row = v ? v + r * n_cols : nullptr;
+      std::uint32_t *slot_row = slots ? slots + r * n_cols : nullptr;
+      if ((key0 & 0xFFFFFFFFull) + static_cast<std::uint64_t>(n_cols) > 0x100000000ull) {
+         // the low word wraps inside this row: the scalar code handles the carry
+         generate_tile_scalar(layer, w, row0 + r, 1, col0, n_cols, v_row, slot_row);
+         continue;
+      }
+      row_avx2(w, key0, layer.weight_seed, n_buckets, n_cols, v_row, slot_row);
+   }
+}
+
+} // namespace kernels
+} // namespace hashednet

@@ -1,0 +1,574 @@
+// MethodHashedDNN.cxx: see MethodHashedDNN.h.
+//
+// \class TMVA::MethodHashedDNN
+// A fully connected network (TMVA's Layout syntax) whose layer l is an
+// n_out x n_in virtual matrix
+//
+//     V_l[i][j] = xi_l(i,j) * w_l[h_l(i,j)],   h_l, xi_l from one XXH32 of (i*n_in + j)
+//
+// with K_l << n_out*n_in real parameters w_l ("buckets"); see README.md, "The
+// hash". The response is
+//   classification  P(signal) = sigmoid(logit), trained with cross-entropy,
+//   multiclass      softmax over one logit per class,
+//   regression      the linear outputs (squared error), back-transformed by
+//                   TMVA's target transformation.
+//
+// Compatibility. Written for ROOT 6.x; TMVA 4.2.1 (2015) differs in three ways:
+//   * MethodBase's constructors take a trailing TDirectory* with a default:
+//     the calls below pass no directory, so they compile against both;
+//   * TMVA::Types is a singleton class there (Types::Instance()), a namespace
+//     in ROOT 6.x: see RegisterHashedDNN.cxx;
+//   * there is no MethodBase::fTrainHistory: the training history is then
+//     written by WriteMonitoringHistosToFile() as the same TH1D histograms.
+// CMake detects the last two (HASHEDNET_TMVA_TYPES_IS_CLASS,
+// HASHEDNET_TMVA_HAS_TRAIN_HISTORY); without CMake, the presence of
+// TMVA/TrainingHistory.h decides.
+#include "MethodHashedDNN.h"
+
+#include "hashednet/model.h"
+#include "hashednet/options.h"
+#include "hashednet/rng.h"
+#include "hashednet/serialize.h"
+#include "hashednet/standalone_class.h"
+#include "hashednet/trainer.h"
+
+#include "TDirectory.h"
+#include "TH1D.h"
+#include "TMVA/DataSet.h"
+#include "TMVA/DataSetInfo.h"
+#include "TMVA/Event.h"
+#include "TMVA/MsgLogger.h"
+#include "TMVA/Ranking.h"
+#include "TMVA/Tools.h"
+#include "TMVA/Types.h"
+
+#ifndef HASHEDNET_TMVA_HAS_TRAIN_HISTORY
+#if __has_include("TMVA/TrainingHistory.h")
+#define HASHEDNET_TMVA_HAS_TRAIN_HISTORY 1
+#else
+#define HASHEDNET_TMVA_HAS_TRAIN_HISTORY 0
+#endif
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <streambuf>
+#include <string>
+
+ClassImp(TMVA::MethodHashedDNN);
+
+namespace {
+
+/// Defaults of the options that only this method knows.
+constexpr const char *kDefaultValidationSize = "20%"; // MethodDL's default
+constexpr const char *kWeightsFormat = "hashednet-1";  // <Weights Format=...>
+
+/// Sends every complete line written to it to a TMVA MsgLogger at kINFO, so
+/// the core's per-epoch progress gets TMVA's prefix and obeys Silent.
+class LogLineBuffer : public std::streambuf {
+public:
+   explicit LogLineBuffer(TMVA::MsgLogger &log) : fLog(log) {}
+   ~LogLineBuffer() override { flush_line(); }
+
+protected:
+   int_type overflow(int_type c) override
+   {
+      if (c == traits_type::eof())
+         return traits_type::not_eof(c);
+      if (c == '\n')
+         flush_line();
+      else
+         fLine += static_cast<char>(c);
+      return c;
+   }
+
+private:
+   void flush_line()
+   {
+      if (!fLine.empty())
+         fLog << TMVA::kINFO << fLine << TMVA::Endl;
+      fLine.clear();
+   }
+   TMVA::MsgLogger &fLog;
+   std::string fLine;
+};
+
+/// ValidationSize as MethodDL reads it: "20%", a fraction "0.2" or a number of
+/// events "500". Returns the number of validation events out of n_events (with
+/// n_events < 0: only checks the syntax), or -1 and an error message.
+Long64_t validation_events(const TString &text, Long64_t n_events, TString &error)
+{
+   TString value = text.Strip(TString::kBoth);
+   const bool percent = value.EndsWith("%");
+   if (percent)
+      value.Remove(value.Length() - 1);
+   char *end = nullptr;
+   const double number = std::strtod(value.Data(), &end);
+   if (value.IsNull() || end == nullptr || *end != '\0' || !std::isfinite(number) || number < 0 ||
+       (percent && number >= 100.0)) {
+      error = "ValidationSize='" + text +
+              "' is not a percentage below 100 (\"20%\"), a fraction in [0, 1) (\"0.2\") or a number of events (\"500\")";
+      return -1;
+   }
+   if (n_events < 0)
+      return 0;
+   const double n = percent ? number / 100.0 * n_events : (number < 1.0 ? number * n_events : number);
+   const auto n_validation = static_cast<Long64_t>(std::llround(n));
+   if (n_validation >= n_events) {
+      error = Form("ValidationSize='%s' asks for %lld validation events, but there are only %lld training events",
+                   text.Data(), n_validation, n_events);
+      return -1;
+   }
+   return n_validation;
+}
+
+/// The <Weights> text with the indentation an XML writer may add removed
+/// (serialize() writes no leading or trailing blanks, so this restores it exactly).
+std::string normalized_weights_text(const char *content)
+{
+   std::istringstream in(content ? content : "");
+   std::string out;
+   for (std::string line; std::getline(in, line);) {
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos)
+         continue;
+      const auto last = line.find_last_not_of(" \t\r");
+      out += line.substr(first, last - first + 1);
+      out += '\n';
+   }
+   return out;
+}
+
+} // namespace
+
+/// The core's objects, kept out of the header.
+struct TMVA::MethodHashedDNN::Impl {
+   hashednet::MethodOptions options;
+   std::unique_ptr<hashednet::Model> model;
+   std::vector<float> input;              ///< one event, reused by the Get*Value calls
+   std::vector<double> train_loss, validation_loss; ///< per epoch, all phases in order
+};
+
+TMVA::MethodHashedDNN::MethodHashedDNN(const TString &jobName, const TString &methodTitle, DataSetInfo &dsi,
+                                       const TString &theOption)
+   : MethodBase(jobName, Types::kPlugins, methodTitle, dsi, theOption), fImpl(new Impl)
+{
+}
+
+TMVA::MethodHashedDNN::MethodHashedDNN(DataSetInfo &dsi, const TString &theWeightFile)
+   : MethodBase(Types::kPlugins, dsi, theWeightFile), fImpl(new Impl)
+{
+}
+
+TMVA::MethodHashedDNN::~MethodHashedDNN() = default;
+
+Bool_t TMVA::MethodHashedDNN::HasAnalysisType(Types::EAnalysisType type, UInt_t numberClasses, UInt_t numberTargets)
+{
+   if (type == Types::kClassification)
+      return numberClasses == 2;
+   if (type == Types::kMulticlass)
+      return numberClasses >= 2;
+   if (type == Types::kRegression)
+      return numberTargets >= 1;
+   return kFALSE;
+}
+
+void TMVA::MethodHashedDNN::Init()
+{
+   fImpl->model.reset();
+   fImpl->train_loss.clear();
+   fImpl->validation_loss.clear();
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// Every key of the core's parser is declared so that TMVA's own option
+/// parsing accepts it; TMVA's base options (H, V, VarTransform, ...) are
+/// declared by MethodBase. A string option left empty means "the parser's default".
+
+void TMVA::MethodHashedDNN::DeclareOptions()
+{
+   const hashednet::MethodOptions defaults;
+   // In the order of the core parser's table (docs/weight_file.md), ValidationSize last.
+   DeclareOptionRef(fErrorStrategy = "", "ErrorStrategy", "CROSSENTROPY, SUMOFSQUARES or MUTUALEXCLUSIVE");
+   DeclareOptionRef(fWeightInitialization = "", "WeightInitialization", "XAVIER or XAVIERUNIFORM");
+   DeclareOptionRef(fLayout = "", "Layout", "Layers, ','-separated, output layer last, e.g. TANH|64|1/8,LINEAR");
+   DeclareOptionRef(fCompression = "", "Compression", "Default real/virtual weight ratio of hidden layers, e.g. 1/8");
+   DeclareOptionRef(fHashedBias = defaults.hashed_bias, "HashedBias", "Hash the biases of hashed layers too");
+   DeclareOptionRef(fHashOutputLayer = defaults.hash_output_layer, "HashOutputLayer", "Hash the output layer too");
+   DeclareOptionRef(fHashSeed = "", "HashSeed", "Master seed of the weight-sharing hash, in [0, 4294967295]");
+   DeclareOptionRef(fHashMode = "", "HashMode", "ELEMENT: every virtual weight hashes to its own bucket");
+   DeclareOptionRef(fTrainingStrategy = "", "TrainingStrategy",
+                    "Training phases separated by '|', each Key=Value,... (LearningRate, BatchSize, MaxEpochs, ...)");
+   DeclareOptionRef(fArchitecture = "", "Architecture", "CPU (GPU and STANDARD are accepted as in MethodDL)");
+   DeclareOptionRef(fRandomSeed = "", "RandomSeed", "Seed of initialisation, shuffling and dropout");
+   DeclareOptionRef(fNumThreads = "", "NumThreads", "Threads, 0 = all cores");
+   DeclareOptionRef(fValidationSize = kDefaultValidationSize, "ValidationSize",
+                    "Part of the training events kept for validation and early stopping: "
+                    "\"20%\", a fraction (0.2) or a number of events (500)");
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// Hands the option values to hashednet::parse_method_options (the one
+/// parser, shared with Python) and writes the canonical values back, so the
+/// weight file records the configuration that was used.
+
+void TMVA::MethodHashedDNN::ProcessOptions()
+{
+   const std::pair<const char *, TString *> given[] = {
+      {"Layout", &fLayout},         {"Compression", &fCompression},
+      {"HashSeed", &fHashSeed},     {"HashMode", &fHashMode},
+      {"ErrorStrategy", &fErrorStrategy}, {"WeightInitialization", &fWeightInitialization},
+      {"TrainingStrategy", &fTrainingStrategy}, {"Architecture", &fArchitecture},
+      {"RandomSeed", &fRandomSeed}, {"NumThreads", &fNumThreads}};
+   std::string text = std::string(fHashedBias ? "" : "!") + "HashedBias:" + (fHashOutputLayer ? "" : "!") +
+                      "HashOutputLayer";
+   for (const auto &option : given)
+      if (!option.second->IsNull())
+         text += std::string(":") + option.first + "=" + option.second->Data();
+   try {
+      fImpl->options = hashednet::parse_method_options(text, GetNvar());
+   } catch (const hashednet::Error &error) {
+      Log() << kFATAL << "HashedDNN option error: " << error.what() << Endl;
+      return;
+   }
+   // Canonical values: the top-level items of to_option_string, keyed by name.
+   std::istringstream canonical(hashednet::to_option_string(fImpl->options));
+   for (std::string item; std::getline(canonical, item, ':');) {
+      const auto equal = item.find('=');
+      if (equal == std::string::npos)
+         continue;
+      for (const auto &option : given)
+         if (item.compare(0, equal, option.first) == 0 && std::strlen(option.first) == equal)
+            *option.second = item.substr(equal + 1).c_str();
+   }
+   if (fImpl->options.architecture == "GPU")
+      Log() << kWARNING << "Architecture=GPU: the CUDA backend is not built; training runs on the CPU" << Endl;
+   if (fImpl->options.error_strategy != "CROSSENTROPY" && !DoRegression())
+      Log() << kINFO << "ErrorStrategy=" << fImpl->options.error_strategy
+            << ": HashedDNN trains classification with cross-entropy and regression with squared error" << Endl;
+   TString error;
+   validation_events(fValidationSize, -1, error);
+   if (!error.IsNull())
+      Log() << kFATAL << error << Endl;
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// Training, in named steps: collect the (transformed) training events, split
+/// off the validation events, standardise the inputs, build the network and
+/// run every TrainingStrategy phase.
+
+void TMVA::MethodHashedDNN::Train()
+{
+   const Long64_t n_variables = GetNvar();
+   const bool regression = DoRegression(), multiclass = DoMulticlass();
+   const Long64_t n_targets = regression ? DataInfo().GetNTargets() : 1;
+
+   // 1. Training events after this method's variable transformation.
+   std::vector<float> x, y, w;
+   Long64_t n = 0, n_negative = 0;
+   for (Long64_t i = 0; i < Data()->GetNTrainingEvents(); ++i) {
+      const Event *ev = GetTrainingEvent(i);
+      if (ev->GetWeight() < 0 && IgnoreEventsWithNegWeightsInTraining()) {
+         ++n_negative;
+         continue;
+      }
+      for (Long64_t j = 0; j < n_variables; ++j)
+         x.push_back(ev->GetValue(j));
+      if (regression)
+         for (Long64_t t = 0; t < n_targets; ++t)
+            y.push_back(ev->GetTarget(t));
+      else
+         y.push_back(multiclass ? static_cast<float>(ev->GetClass()) : (DataInfo().IsSignal(ev) ? 1.0f : 0.0f));
+      w.push_back(ev->GetWeight());
+      ++n;
+   }
+   if (n_negative > 0)
+      Log() << kINFO << "Ignored " << n_negative << " training events with negative weights" << Endl;
+
+   // 2. Validation split, seeded by RandomSeed.
+   TString error;
+   const Long64_t n_validation = validation_events(fValidationSize, n, error);
+   if (!error.IsNull()) {
+      Log() << kFATAL << error << Endl;
+      return;
+   }
+   const std::vector<std::int64_t> order = hashednet::shuffled_indices(n, fImpl->options.random_seed ^ 0x5EEDull);
+   std::vector<float> xt, yt, wt, xv, yv, wv;
+   for (Long64_t k = 0; k < n; ++k) {
+      const std::int64_t e = order[k];
+      const bool validation = k < n_validation;
+      auto &xs = validation ? xv : xt, &ys = validation ? yv : yt, &ws = validation ? wv : wt;
+      xs.insert(xs.end(), x.begin() + e * n_variables, x.begin() + (e + 1) * n_variables);
+      ys.insert(ys.end(), y.begin() + e * n_targets, y.begin() + (e + 1) * n_targets);
+      ws.push_back(w[e]);
+   }
+   const Long64_t n_train = n - n_validation;
+   Log() << kINFO << "Using " << n_train << " events for training and " << n_validation << " for validation" << Endl;
+
+   // 3. The network. Without a TMVA VarTransform it standardises its inputs
+   //    (training events' weighted mean and RMS); with one, TMVA's transform is
+   //    all (docs/weight_file.md, "The transformation").
+   hashednet::NetworkSpec spec;
+   spec.n_inputs = n_variables;
+   spec.task = regression ? hashednet::Task::Regression
+                          : (multiclass ? hashednet::Task::Multiclass : hashednet::Task::Classification);
+   spec.n_outputs = regression ? n_targets : (multiclass ? DataInfo().GetNClasses() : 1);
+   const hashednet::MethodOptions &o = fImpl->options;
+   try {
+      spec.layers = o.layers.empty() ? hashednet::parse_layout(o.layout_string, n_variables) : o.layers;
+      spec.compression = o.compression;
+      spec.hashed_bias = o.hashed_bias;
+      spec.hash_output_layer = o.hash_output_layer;
+      spec.hash_seed = o.hash_seed;
+      fImpl->model.reset(new hashednet::Model(spec, o.weight_init, o.random_seed, o.num_threads));
+      std::vector<float> offset(n_variables, 0.0f), scale(n_variables, 1.0f);
+      const bool standardize = GetTransformationHandler().GetTransformationList().GetSize() == 0;
+      for (Long64_t j = 0; standardize && j < n_variables; ++j) {
+         double sw = 0, sx = 0, sxx = 0;
+         for (Long64_t e = 0; e < n_train; ++e) {
+            const double v = xt[e * n_variables + j];
+            sw += wt[e];
+            sx += wt[e] * v;
+            sxx += wt[e] * v * v;
+         }
+         const double mean = sw > 0 ? sx / sw : 0.0;
+         const double rms = sw > 0 ? std::sqrt(std::max(0.0, sxx / sw - mean * mean)) : 0.0;
+         offset[j] = static_cast<float>(mean);
+         scale[j] = rms > 0 ? static_cast<float>(1.0 / rms) : 1.0f;
+      }
+      fImpl->model->set_input_transform(offset.data(), scale.data(), n_variables);
+   } catch (const hashednet::Error &e) {
+      Log() << kFATAL << "HashedDNN: " << e.what() << Endl;
+      return;
+   }
+
+   // 4. The phases of TrainingStrategy; progress goes through TMVA's logger.
+   LogLineBuffer buffer(Log());
+   std::ostream progress(&buffer);
+   int epoch_offset = 0;
+   for (std::size_t phase = 0; phase < o.training.size(); ++phase) {
+      const hashednet::TrainingConfig &config = o.training[phase];
+      Log() << kINFO << "Training phase " << phase + 1 << " of " << o.training.size() << Endl;
+      hashednet::TrainingHistory history;
+      try {
+         auto backend = hashednet::make_cpu_backend(config.num_threads);
+         const hashednet::DataView training{xt.data(), yt.data(), wt.data(), n_train, n_variables, n_targets};
+         const hashednet::DataView validation{xv.data(), yv.data(), wv.data(), n_validation, n_variables, n_targets};
+         history = hashednet::train(fImpl->model->network(), training, validation, config, *backend,
+                                    Log().GetMinType() <= kINFO ? &progress : nullptr);
+      } catch (const hashednet::Error &e) {
+         Log() << kFATAL << "HashedDNN training failed: " << e.what() << Endl;
+         return;
+      }
+      for (const auto &record : history.epochs) {
+         fImpl->train_loss.push_back(record.train_loss);
+         fImpl->validation_loss.push_back(record.validation_loss);
+#if HASHEDNET_TMVA_HAS_TRAIN_HISTORY
+         fTrainHistory.AddValue("trainingError", epoch_offset + record.epoch, record.train_loss);
+         fTrainHistory.AddValue("valError", epoch_offset + record.epoch, record.validation_loss);
+#endif
+      }
+      epoch_offset += static_cast<int>(history.epochs.size());
+   }
+   progress.flush();
+   const auto memory = fImpl->model->network().memory_report();
+   std::int64_t real = 0, virtual_weights = 0;
+   for (const auto &layer : memory) {
+      real += layer.real_params;
+      virtual_weights += layer.virtual_weights;
+   }
+   Log() << kINFO << "HashedDNN: " << real << " real parameters (" << real * 4 << " bytes) for " << virtual_weights
+         << " virtual weights, compression " << Form("%.4g", double(real) / double(virtual_weights)) << Endl;
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// The network's responses to the current (transformed) event.
+
+namespace {
+const std::vector<float> &respond(hashednet::Model &model, const TMVA::Event *ev, std::vector<float> &input)
+{
+   const auto n = static_cast<std::int64_t>(model.network().n_inputs());
+   input.resize(n);
+   for (std::int64_t j = 0; j < n; ++j)
+      input[j] = ev->GetValue(j);
+   return model.predict_one(input.data(), n);
+}
+} // namespace
+
+Double_t TMVA::MethodHashedDNN::GetMvaValue(Double_t *err, Double_t *errUpper)
+{
+   NoErrorCalc(err, errUpper);
+   if (!fImpl->model) {
+      Log() << kFATAL << "HashedDNN: GetMvaValue called before the network was trained or read" << Endl;
+      return 0;
+   }
+   return respond(*fImpl->model, GetEvent(), fImpl->input)[0];
+}
+
+const std::vector<Float_t> &TMVA::MethodHashedDNN::GetMulticlassValues()
+{
+   const auto &out = respond(*fImpl->model, GetEvent(), fImpl->input);
+   fOutputValues.assign(out.begin(), out.end());
+   return fOutputValues;
+}
+
+const std::vector<Float_t> &TMVA::MethodHashedDNN::GetRegressionValues()
+{
+   const Event *ev = GetEvent();
+   const auto &out = respond(*fImpl->model, ev, fImpl->input);
+   Event transformed(*ev);
+   for (std::size_t t = 0; t < out.size(); ++t)
+      transformed.SetTarget(t, out[t]);
+   const Event *original = GetTransformationHandler().InverseTransform(&transformed);
+   fOutputValues.resize(out.size());
+   for (std::size_t t = 0; t < out.size(); ++t)
+      fOutputValues[t] = original->GetTarget(t);
+   return fOutputValues;
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// <Weights Format="hashednet-1" HashDefinition="xxh32-v1"> holds the core's
+/// serialize() text (buckets as base64 float32, checksummed), as raw text.
+
+void TMVA::MethodHashedDNN::AddWeightsXMLTo(void *parent) const
+{
+   void *weights = gTools().AddChild(parent, "Weights");
+   gTools().AddAttr(weights, "Format", kWeightsFormat);
+   gTools().AddAttr(weights, "HashDefinition", hashednet::hash_definition().c_str());
+   gTools().AddRawLine(weights, ("\n" + fImpl->model->to_text()).c_str());
+}
+
+void TMVA::MethodHashedDNN::ReadWeightsFromXML(void *wghtnode)
+{
+   TString format, hash;
+   if (gTools().HasAttr(wghtnode, "Format"))
+      gTools().ReadAttr(wghtnode, "Format", format);
+   if (gTools().HasAttr(wghtnode, "HashDefinition"))
+      gTools().ReadAttr(wghtnode, "HashDefinition", hash);
+   if (format != kWeightsFormat)
+      Log() << kFATAL << "HashedDNN weight file: <Weights Format=\"" << format << "\"> is not \"" << kWeightsFormat
+            << "\"; this file was not written by HashedDNN or is damaged" << Endl;
+   if (hash != hashednet::hash_definition().c_str())
+      Log() << kFATAL << "HashedDNN weight file uses hash definition \"" << hash << "\"; this build knows only \""
+            << hashednet::hash_definition() << "\"" << Endl;
+   try {
+      auto model = hashednet::Model::from_text(normalized_weights_text(gTools().GetContent(wghtnode)));
+      if (model.network().n_inputs() != GetNvar())
+         Log() << kFATAL << "HashedDNN weight file: the network has " << model.network().n_inputs()
+               << " inputs but the weight file declares " << GetNvar() << " variables" << Endl;
+      fImpl->model.reset(new hashednet::Model(std::move(model)));
+   } catch (const hashednet::Error &e) {
+      Log() << kFATAL << "HashedDNN weight file: " << e.what() << Endl;
+   }
+}
+
+void TMVA::MethodHashedDNN::ReadWeightsFromStream(std::istream &)
+{
+   Log() << kFATAL << "HashedDNN has no text weight-file format; use the XML weight file" << Endl;
+}
+
+TString TMVA::MethodHashedDNN::GetNetworkText() const
+{
+   return fImpl->model ? TString(fImpl->model->to_text().c_str()) : TString();
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// Ranking by the squared virtual first-layer weights of each input (on the
+/// standardised inputs), computed by streaming over the hash.
+
+const TMVA::Ranking *TMVA::MethodHashedDNN::CreateRanking()
+{
+   if (!fImpl->model)
+      return nullptr;
+   const std::vector<double> importance = fImpl->model->network().input_importance();
+   double total = 0;
+   for (double v : importance)
+      total += v;
+   fRanking = new Ranking(GetName(), "Importance"); // owned and deleted by MethodBase
+   for (UInt_t j = 0; j < GetNvar(); ++j)
+      fRanking->AddRank(Rank(GetInputLabel(j), total > 0 ? importance[j] / total : 0.0));
+   return fRanking;
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// TrainingHistory_<title>_trainingError/_valError, written here only where
+/// MethodBase has no fTrainHistory (TMVA 4.2.1); same binning as ROOT 6.x's
+/// TrainingHistory::SaveHistory.
+
+void TMVA::MethodHashedDNN::WriteMonitoringHistosToFile() const
+{
+#if !HASHEDNET_TMVA_HAS_TRAIN_HISTORY
+   const std::pair<const char *, const std::vector<double> *> series[] = {{"trainingError", &fImpl->train_loss},
+                                                                         {"valError", &fImpl->validation_loss}};
+   for (const auto &s : series) {
+      const std::vector<double> &values = *s.second;
+      if (values.empty())
+         continue;
+      const TString name = TString("TrainingHistory_") + GetMethodName() + "_" + s.first;
+      const int n = static_cast<int>(values.size());
+      TH1D h(name, name, n, 1 - 0.5, n + 0.5);
+      h.SetDirectory(nullptr);
+      for (int i = 0; i < n; ++i)
+         h.SetBinContent(i + 1, values[i]);
+      h.GetXaxis()->SetTitle("Epoch");
+      BaseDir()->WriteTObject(&h);
+   }
+#endif
+}
+
+////////////////////////////////////////////////////////////////////////////////
+/// MakeClass: the network as plain C++ (hashednet::standalone_network_code)
+/// in a namespace before TMVA's Read<title> class, which calls it. TMVA's
+/// frame applies the variable transformations before GetMvaValue__.
+
+void TMVA::MethodHashedDNN::MakeClassSpecificHeader(std::ostream &fout, const TString &className) const
+{
+   if (!fImpl->model)
+      return;
+   fout << hashednet::standalone_network_code(fImpl->model->network(), std::string(className.Data()) + "_hashednet");
+   fout << std::endl;
+}
+
+void TMVA::MethodHashedDNN::MakeClassSpecific(std::ostream &fout, const TString &className) const
+{
+   const std::string ns = std::string(className.Data()) + "_hashednet";
+   const bool transformed = GetTransformationHandler().GetTransformationList().GetSize() != 0;
+   fout << "   // HashedDNN: the network is " << ns << "::evaluate (above the class)\n";
+   fout << "\n public:\n";
+   fout << "   // all responses (class probabilities or regression targets before any target transformation)\n";
+   fout << "   std::vector<double> GetResponse(const std::vector<double>& inputValues) const {\n";
+   fout << "      std::vector<double> iV(inputValues);\n";
+   if (transformed)
+      fout << "      Transform(iV, -1);\n";
+   fout << "      std::vector<double> out(" << ns << "::kOutputs);\n";
+   fout << "      " << ns << "::evaluate(iV.data(), out.data());\n";
+   fout << "      return out;\n   }\n";
+   fout << "};\n\n";
+   fout << "inline void " << className << "::Initialize() {}\n\n";
+   fout << "inline void " << className << "::Clear() {}\n\n";
+   fout << "inline double " << className << "::GetMvaValue__(const std::vector<double>& inputValues) const\n{\n";
+   fout << "   double out[" << ns << "::kOutputs];\n";
+   fout << "   " << ns << "::evaluate(inputValues.data(), out);\n";
+   fout << "   return out[0];\n}\n\n";
+}
+
+void TMVA::MethodHashedDNN::GetHelpMessage() const
+{
+   Log() << Endl;
+   Log() << gTools().Color("bold") << "--- Short description:" << gTools().Color("reset") << Endl;
+   Log() << "HashedDNN is a fully connected network whose weight matrices are compressed by" << Endl;
+   Log() << "weight hashing (HashedNets, Chen et al., ICML 2015): each layer stores K real" << Endl;
+   Log() << "parameters and reads its n_out x n_in virtual weights through a hash, so a" << Endl;
+   Log() << "network of large virtual size costs the memory of a small one. Compression=1/8" << Endl;
+   Log() << "keeps one real parameter per 8 virtual weights in every hidden layer." << Endl;
+   Log() << Endl;
+   Log() << gTools().Color("bold") << "--- Options:" << gTools().Color("reset") << Endl;
+   std::istringstream text(hashednet::describe_options());
+   for (std::string line; std::getline(text, line);)
+      Log() << line << Endl;
+   Log() << "ValidationSize  string  default 20%: part of the training events kept for validation" << Endl;
+   Log() << "                and early stopping: a percentage, a fraction or a number of events" << Endl;
+}

@@ -1,0 +1,106 @@
+// MethodHashedDNN.h: HashedNets (Chen et al., ICML 2015) as a TMVA method.
+//
+// What it is: a TMVA::MethodBase subclass that trains and evaluates the
+// hashednet core (a fully connected network whose weight matrices are hashed
+// into a few real parameters, "buckets"). It is booked like any TMVA method
+// once libTMVAHashedDNN is loaded:
+//
+//    factory.BookMethod(loader, "HashedDNN", "HashedDNN",
+//                       "!H:!V:VarTransform=N:Layout=TANH|64,TANH|64,LINEAR:Compression=1/8:"
+//                       "TrainingStrategy=LearningRate=1e-3,BatchSize=128,MaxEpochs=100");
+//
+// and TMVA::Reader::BookMVA reads its weight file back. Two-class
+// classification, multiclass and regression (any number of targets).
+//
+// What it is not: an option parser or a network. Every option value goes
+// through hashednet::parse_method_options (options.h), the network and its
+// training live in the core (model.h, trainer.h), the weight file's <Weights>
+// node is the core's serialize() text, and MakeClass writes the core's
+// standalone_network_code(). Nothing here depends on the core's headers, so
+// ROOT's interpreter (which must know this class for the plugin manager)
+// never needs them.
+//
+// Written against the ROOT 6.x TMVA API; the few differences with TMVA 4.2.1
+// (2015) are handled in MethodHashedDNN.cxx (see "Compatibility").
+#ifndef TMVA_HASHEDNET_METHODHASHEDDNN_H
+#define TMVA_HASHEDNET_METHODHASHEDDNN_H
+
+#include "TMVA/MethodBase.h"
+#include "TString.h"
+
+#include <iosfwd>
+#include <memory>
+#include <vector>
+
+namespace TMVA {
+
+class DataSetInfo;
+class Ranking;
+
+class MethodHashedDNN : public MethodBase {
+public:
+   /// Training: what Factory::BookMethod (through the "HashedDNN" creator) and
+   /// the plugin handler "MethodHashedDNN(const TString&,const TString&,TMVA::DataSetInfo&,const TString&)" call.
+   MethodHashedDNN(const TString &jobName, const TString &methodTitle, DataSetInfo &dsi,
+                   const TString &theOption = "");
+   /// Application: built from a weight file (Factory testing, TMVA::Reader).
+   MethodHashedDNN(DataSetInfo &dsi, const TString &theWeightFile);
+   ~MethodHashedDNN() override;
+
+   Bool_t HasAnalysisType(Types::EAnalysisType type, UInt_t numberClasses, UInt_t numberTargets) override;
+   void Train() override;
+
+   using MethodBase::GetMvaValue;
+   Double_t GetMvaValue(Double_t *err = nullptr, Double_t *errUpper = nullptr) override;
+   const std::vector<Float_t> &GetMulticlassValues() override;
+   using MethodBase::GetRegressionValues;
+   const std::vector<Float_t> &GetRegressionValues() override;
+
+   using MethodBase::ReadWeightsFromStream;
+   void AddWeightsXMLTo(void *parent) const override;
+   void ReadWeightsFromXML(void *wghtnode) override;
+   void ReadWeightsFromStream(std::istream &) override;
+
+   const Ranking *CreateRanking() override;
+   void GetHelpMessage() const override;
+   void WriteMonitoringHistosToFile() const override;
+
+   /// The core's serialize() text of the trained network ("" before training).
+   TString GetNetworkText() const;
+
+protected:
+   void MakeClassSpecificHeader(std::ostream &fout, const TString &className = "") const override;
+   void MakeClassSpecific(std::ostream &fout, const TString &className = "") const override;
+
+private:
+   void Init() override;
+   void DeclareOptions() override;
+   void ProcessOptions() override;
+
+   struct Impl; // the core's objects; defined in the .cxx only
+   std::unique_ptr<Impl> fImpl; //! not streamed
+
+   // Option values as TMVA declares them; ProcessOptions hands them to the
+   // core's parser and writes the canonical values back.
+   TString fLayout;
+   TString fCompression;
+   Bool_t fHashedBias = kFALSE;
+   Bool_t fHashOutputLayer = kFALSE;
+   TString fHashSeed;
+   TString fHashMode;
+   TString fErrorStrategy;
+   TString fWeightInitialization;
+   TString fTrainingStrategy;
+   TString fArchitecture;
+   TString fRandomSeed;
+   TString fNumThreads;
+   TString fValidationSize; // method-only option (the core's parser has no ValidationSize)
+
+   std::vector<Float_t> fOutputValues; //! multiclass / regression return values
+
+   ClassDefOverride(MethodHashedDNN, 0) // HashedNets weight-hashing network
+};
+
+} // namespace TMVA
+
+#endif // TMVA_HASHEDNET_METHODHASHEDDNN_H

@@ -1,0 +1,121 @@
+"""HashedDNN option strings, read by the one C++ parser (``hashednet/options.h``).
+
+What it is: the Python face of ``parse_method_options``, ``describe_options``
+and ``to_option_string``; the result is a plain :class:`MethodOptions`
+dataclass, and every problem is a ``ValueError`` naming the bad key or value
+(with a "did you mean" suggestion). docs/options.md is the user reference.
+
+What it is not: a second parser. Nothing here interprets option text itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._core import core
+from ._errors import translate_errors
+from .network import TrainingConfig
+
+__all__ = ["MethodOptions", "parse_options", "describe_options", "canonical_option_string", "option_items"]
+
+_OPTIMIZER_NAMES = {"Sgd": "SGD", "Adam": "ADAM"}
+_WEIGHT_INIT_NAMES = {"XavierNormal": "XAVIER", "XavierUniform": "XAVIERUNIFORM"}
+
+
+@dataclass
+class MethodOptions:
+    """Every option of a HashedDNN option string (defaults from config.h)."""
+
+    help: bool
+    verbose: bool
+    verbosity_level: str
+    var_transform: str
+    create_mva_pdfs: bool
+    ignore_neg_weights: bool
+    error_strategy: str
+    weight_init: str  # XAVIER or XAVIERUNIFORM
+    layout: str  # as written; the source of truth
+    training: list = field(default_factory=list)  # TrainingConfig per phase
+    verbosity: int = 1  # 0: no per-epoch lines
+    architecture: str = "CPU"
+    random_seed: int = 42
+    num_threads: int = 0
+    compression: float = 1.0
+    hashed_bias: bool = False
+    hash_output_layer: bool = False
+    hash_seed: int = 0
+    hash_mode: str = "ELEMENT"
+    canonical: str = ""  # every option written out (to_option_string)
+
+
+def _phase(cpp_config) -> TrainingConfig:
+    optimizer = str(cpp_config.optimizer).rsplit(".", 1)[-1].split("::")[-1]
+    return TrainingConfig(
+        learning_rate=float(cpp_config.learning_rate),
+        momentum=float(cpp_config.momentum),
+        batch_size=int(cpp_config.batch_size),
+        max_epochs=int(cpp_config.max_epochs),
+        convergence_steps=int(cpp_config.convergence_steps),
+        optimizer=_OPTIMIZER_NAMES.get(optimizer, "SGD" if int(cpp_config.optimizer) == 0 else "ADAM"),
+        weight_decay=float(cpp_config.weight_decay),
+        dropout=tuple(float(p) for p in cpp_config.dropout),
+        seed=int(cpp_config.seed),
+        num_threads=int(cpp_config.num_threads),
+    )
+
+
+def parse_options(text: str, n_inputs: int = -1) -> MethodOptions:
+    """Parses a HashedDNN option string; ``n_inputs`` resolves widths written with N."""
+    if not isinstance(text, str):
+        raise TypeError(f"options must be a string like '!H:!V:Layout=TANH|64,LINEAR', got {type(text).__name__}")
+    hn = core()
+    with translate_errors():
+        cpp = hn.parse_method_options(text, int(n_inputs))
+        canonical = str(hn.to_option_string(cpp))
+    phases = list(cpp.training)
+    return MethodOptions(
+        help=bool(cpp.help),
+        verbose=bool(cpp.verbose),
+        verbosity_level=str(cpp.verbosity_level),
+        var_transform=str(cpp.var_transform),
+        create_mva_pdfs=bool(cpp.create_mva_pdfs),
+        ignore_neg_weights=bool(cpp.ignore_neg_weights),
+        error_strategy=str(cpp.error_strategy),
+        weight_init="XAVIER" if int(cpp.weight_init) == 0 else "XAVIERUNIFORM",
+        layout=str(cpp.layout_string),
+        training=[_phase(p) for p in phases],
+        verbosity=int(phases[0].verbosity) if phases else 1,
+        architecture=str(cpp.architecture),
+        random_seed=int(cpp.random_seed),
+        num_threads=int(cpp.num_threads),
+        compression=float(cpp.compression),
+        hashed_bias=bool(cpp.hashed_bias),
+        hash_output_layer=bool(cpp.hash_output_layer),
+        hash_seed=int(cpp.hash_seed),
+        hash_mode=str(cpp.hash_mode),
+        canonical=canonical,
+    )
+
+
+def describe_options() -> str:
+    """The help text of the ``H`` option: every option, its default and allowed values."""
+    return str(core().describe_options())
+
+
+def canonical_option_string(text: str) -> str:
+    """Every option written out, in the parser's fixed order."""
+    return parse_options(text).canonical
+
+
+def option_items(canonical: str) -> list:
+    """(name, value) pairs of a canonical option string; booleans as True/False."""
+    items = []
+    for item in canonical.split(":"):
+        if "=" in item:
+            name, value = item.split("=", 1)
+        elif item.startswith("!"):
+            name, value = item[1:], "False"
+        else:
+            name, value = item, "True"
+        items.append((name, value))
+    return items

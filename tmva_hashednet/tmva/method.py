@@ -1,0 +1,175 @@
+"""HashedDNN as booked by the compatible Factory: options, training, weight file.
+
+It does what the C++ MethodHashedDNN does inside TMVA: reads the options
+with the C++ parser, applies VarTransform=N the way TMVA would (the network's
+own input transform then stays the identity), holds out the last
+``ValidationSize`` of the training events for early stopping (as MethodDL),
+trains a :class:`HashedNetwork` and writes the weight file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from ..network import HashedNetwork
+from ..options import describe_options, option_items, parse_options
+from ._log import Logger
+from .transform import NormalizeTransform, transform_kind
+from .weights_xml import WeightFile, write_weight_file
+
+__all__ = ["MethodHashedDNN", "split_validation_size"]
+
+_BASE_OPTIONS = ("V", "VerbosityLevel", "VarTransform", "H", "CreateMVAPdfs", "IgnoreNegWeightsInTraining")
+_DEFAULT_VALIDATION_SIZE = "20%"  # MethodDL's default
+
+
+def split_validation_size(options: str) -> tuple:
+    """(options without ValidationSize, ValidationSize text or None): the C++ parser does not know it."""
+    kept, value = [], None
+    for item in options.split(":"):
+        key = item.strip().lstrip("~").split("=", 1)[0].strip()
+        if key.lower() == "validationsize":
+            if "=" not in item:
+                raise ValueError("option 'ValidationSize' needs a value, e.g. ValidationSize=20%")
+            value = item.split("=", 1)[1].strip()
+        else:
+            kept.append(item)
+    return ":".join(kept), value
+
+
+def validation_count(text: str, n_train: int) -> int:
+    """MethodDL's ValidationSize: '20%', a fraction in (0, 1), or a number of events."""
+    try:
+        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"ValidationSize={text} is not a percentage ('20%'), fraction or event count") from None
+    count = int(number * n_train) if number < 1 else int(number)
+    if not 0 < count < n_train:
+        raise ValueError(f"ValidationSize={text} gives {count} validation events of {n_train} training events; "
+                         "it must leave at least one event on each side")
+    return count
+
+
+def _written_keys(options: str) -> set:
+    return {item.strip().lstrip("!~").split("=", 1)[0].strip().lower() for item in options.split(":") if item.strip()}
+
+
+class MethodHashedDNN:
+    type_name = "HashedDNN"
+
+    def __init__(self, job_name: str, loader, title: str, option_text: str, analysis_type: str):
+        self.job_name, self.loader, self.title, self.analysis_type = job_name, loader, str(title), analysis_type
+        self.option_text = str(option_text)
+        rest, validation = split_validation_size(self.option_text)
+        self.validation_size = validation or _DEFAULT_VALIDATION_SIZE
+        self.options = parse_options(rest, len(loader.variables))
+        self.log = Logger(self.title)
+        if self.options.help:
+            self.log.raw(describe_options())
+        self.normalize = transform_kind(self.options.var_transform) == "normalize"
+        self.task = self._task()
+        if self.options.architecture == "GPU":
+            raise ValueError("Architecture=GPU: this build of tmva_hashednet has no GPU backend; use Architecture=CPU")
+        self.history = None
+        self.training_time = 0.0
+        self.transform = None
+
+    def _task(self) -> str:
+        strategy = self.options.error_strategy
+        if self.analysis_type == "Classification":
+            if strategy != "CROSSENTROPY":
+                raise ValueError(f"ErrorStrategy={strategy} is not supported for classification; use CROSSENTROPY")
+            return "classification"
+        if self.analysis_type == "Multiclass":
+            return "multiclass"  # softmax cross entropy (MUTUALEXCLUSIVE)
+        if strategy != "SUMOFSQUARES":
+            self.log.warning("For regression only SUMOFSQUARES is a valid neural net error function. "
+                             "Setting error function to SUMOFSQUARES now.")
+        return "regression"
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def weight_file(self) -> str:
+        return os.path.join(self.loader.name, "weights", f"{self.job_name}_{self.title}.weights.xml")
+
+    # ------------------------------------------------------------------ training
+    def _targets(self, sample) -> np.ndarray:
+        if self.task == "classification":
+            return (sample.class_id == self.loader.class_names.index("Signal")).astype(np.float32)
+        if self.task == "multiclass":
+            return sample.class_id.astype(np.float32)
+        return sample.targets
+
+    def _fit_transform(self, sample) -> None:
+        n_classes = len(self.loader.class_names)
+        columns = [("Variable", v.label, v.expression) for v in self.loader.variables]
+        values = sample.x
+        if self.task == "regression":
+            columns += [("Target", t.label, t.expression) for t in self.loader.targets]
+            values = np.concatenate([sample.x, sample.targets], axis=1)
+        self.transform = NormalizeTransform.fit(values, sample.class_id, n_classes, columns)
+        self.log.info(f"Dataset[{self.loader.name}] : Create Transformation \"N\" with events from all classes.")
+
+    def _inputs(self, sample):
+        x, y = sample.x, self._targets(sample)
+        if self.normalize:
+            n_var = len(self.loader.variables)
+            x = self.transform.apply(x, slice(0, n_var))
+            if self.task == "regression":
+                y = self.transform.apply(y, slice(n_var, n_var + y.shape[1]))
+        return x, y
+
+    def _network(self) -> HashedNetwork:
+        n_outputs = {"classification": 1, "multiclass": len(self.loader.class_names),
+                     "regression": len(self.loader.targets)}[self.task]
+        o = self.options
+        return HashedNetwork(len(self.loader.variables), o.layout, task=self.task, n_outputs=n_outputs,
+                             compression=o.compression, hash_output_layer=o.hash_output_layer,
+                             hashed_bias=o.hashed_bias, hash_seed=o.hash_seed, weight_init=o.weight_init,
+                             seed=o.random_seed, num_threads=o.num_threads)
+
+    def train(self, sample) -> None:
+        """Trains on the training sample; the last ValidationSize events validate (MethodDL)."""
+        if self.options.ignore_neg_weights:
+            sample = sample.take(sample.weight >= 0)
+        if self.normalize:
+            self._fit_transform(sample)
+        x, y = self._inputs(sample)
+        n_valid = validation_count(self.validation_size, len(x))
+        n_fit = len(x) - n_valid
+        self.log.info(f"Using {n_fit} events for training and {n_valid} for testing")
+        self.network = self._network()
+        start = time.perf_counter()
+        w = sample.weight.astype(np.float32)
+        self.history = self.network.fit(
+            x[:n_fit], y[:n_fit], w[:n_fit], validation_data=(x[n_fit:], y[n_fit:], w[n_fit:]),
+            training=self.options.training, standardize=not self.normalize, verbose=self.options.verbosity > 0)
+        self.training_time = time.perf_counter() - start
+        self.n_training_events = len(sample)
+
+    # ------------------------------------------------------------------ weight file
+    def _option_list(self) -> list:
+        written = _written_keys(self.option_text)
+        items = dict(option_items(self.options.canonical))
+        order = list(_BASE_OPTIONS) + [k for k in items if k not in _BASE_OPTIONS]
+        rows = [(name, name.lower() in written, items[name]) for name in order]
+        rows.append(("ValidationSize", "validationsize" in written, self.validation_size))
+        return rows
+
+    def weight_file_content(self) -> WeightFile:
+        analysis = self.analysis_type
+        return WeightFile(
+            method_type=self.type_name, title=self.title, analysis_type=analysis,
+            variables=self.loader.variables, classes=self.loader.class_names,
+            network_text=self.network.to_text(), spectators=self.loader.spectators,
+            targets=self.loader.targets if analysis == "Regression" else [],
+            transform=self.transform if self.normalize else None, options=self._option_list(),
+            training_events=self.n_training_events, training_time=self.training_time)
+
+    def write_weight_file(self) -> str:
+        self.log.info(f"Creating xml weight file: {self.weight_file}")
+        write_weight_file(self.weight_file, self.weight_file_content())
+        return self.weight_file

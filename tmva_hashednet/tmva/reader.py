@@ -1,0 +1,117 @@
+"""TMVA's Reader for the compatible workflow: applies HashedDNN weight files.
+
+PyROOT style as in TMVA's tutorials: variables are bound to one-element
+buffers (``array('f', [0.])`` or numpy), ``EvaluateMVA(title)`` reads their
+current values. ``EvaluateMVA(values, title)`` takes the values directly, and
+:meth:`Reader.evaluate_batch` (an extra, not in TMVA) evaluates many events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _optstring
+from ._log import Logger, set_global_style
+from .response import MethodResponse
+from .variables import make_variable
+
+__all__ = ["Reader"]
+
+_READER_OPTIONS = {"V": False, "Silent": False, "Color": True, "VerboseLevel": "Info", "Verbose": False}
+_MISSING = -999.0  # TMVA's answer to a NaN input
+
+
+class _Bound:
+    def __init__(self, expression, buffer):
+        self.info = make_variable(expression)
+        if buffer is not None and len(buffer) < 1:
+            raise ValueError(f"the buffer of variable '{expression}' is empty; use array('f', [0.])")
+        self.buffer = buffer
+
+    def value(self) -> float:
+        if self.buffer is None:
+            raise ValueError(f"variable '{self.info.expression}' has no buffer; pass one to AddVariable or call "
+                             "EvaluateMVA(values, title)")
+        return float(np.asarray(self.buffer).reshape(-1)[0])
+
+
+class Reader:
+    """``TMVA.Reader("!Color:!Silent")``."""
+
+    def __init__(self, options: str = "", verbose: bool = False):
+        self.options = _optstring.parse(options, _READER_OPTIONS, "Reader")
+        set_global_style(self.options["Color"], self.options["Silent"])
+        self.variables: list = []
+        self.spectators: list = []
+        self.methods: dict = {}
+        self.log = Logger("Reader")
+
+    def AddVariable(self, expression, buffer=None) -> None:
+        self.variables.append(_Bound(expression, buffer))
+
+    def AddSpectator(self, expression, buffer=None) -> None:
+        self.spectators.append(_Bound(expression, buffer))
+
+    def BookMVA(self, title: str, weight_file):
+        """Reads a HashedDNN weight file; the variables must match it by expression and order."""
+        response = MethodResponse.from_file(str(weight_file))
+        self._check(response.content.variables, self.variables, "variables", "AddVariable")
+        self._check(response.content.spectators, self.spectators, "spectators", "AddSpectator")
+        self.log.info(f"Booking \"{title}\" of type \"{response.content.method_type}\" from {weight_file}.")
+        self.methods[str(title)] = response
+        self.log.info(f"Booked classifier \"{response.content.title}\" of type: \"{response.content.method_type}\"")
+        return response
+
+    @staticmethod
+    def _check(in_file: list, declared: list, what: str, call: str) -> None:
+        file_names = [v.expression for v in in_file]
+        reader_names = [b.info.expression for b in declared]
+        if file_names != reader_names:
+            raise ValueError(f"the {what} declared in the Reader ({call}) do not match the weight file (name or "
+                             f"order): Reader: {reader_names}; weight file: {file_names}")
+
+    def _method(self, title: str) -> MethodResponse:
+        if str(title) not in self.methods:
+            raise ValueError(f"no method '{title}' is booked in the Reader; booked: {', '.join(self.methods) or 'none'}")
+        return self.methods[str(title)]
+
+    def _values(self, args) -> tuple:
+        """(values, title) from (title) or (values, title)."""
+        if len(args) >= 2 and not isinstance(args[0], str):
+            return np.asarray(list(args[0]), np.float32), str(args[1])
+        if not args:
+            raise TypeError("EvaluateMVA needs the method title")
+        return np.array([b.value() for b in self.variables], np.float32), str(args[0])
+
+    def _evaluate(self, args, analysis: str) -> np.ndarray | None:
+        values, title = self._values(args)
+        method = self._method(title)
+        if method.analysis_type != analysis:
+            raise ValueError(f"method '{title}' was trained for {method.analysis_type}, not {analysis}")
+        if values.size != len(method.content.variables):
+            raise ValueError(f"method '{title}' needs {len(method.content.variables)} values, got {values.size}")
+        if np.isnan(values).any():
+            self.log.warning(f"NaN in the input of '{title}': returning {_MISSING}")
+            return None
+        return method.evaluate(values[None, :])[0]
+
+    def EvaluateMVA(self, *args) -> float:
+        """``EvaluateMVA(title)`` or ``EvaluateMVA(values, title)``: P(signal) of one event."""
+        out = self._evaluate(args[:2], "Classification")
+        return _MISSING if out is None else float(out)
+
+    def EvaluateMulticlass(self, *args) -> list:
+        out = self._evaluate(args[:2], "Multiclass")
+        return [float(v) for v in out] if out is not None else []
+
+    def EvaluateRegression(self, *args) -> list:
+        out = self._evaluate(args[:2], "Regression")
+        return [float(v) for v in np.reshape(out, -1)] if out is not None else []
+
+    def evaluate_batch(self, title: str, x) -> np.ndarray:
+        """Responses of many events at once (not in TMVA): x is (n, n_variables)."""
+        method = self._method(title)
+        x = np.asarray(x, np.float32)
+        if x.ndim != 2 or x.shape[1] != len(method.content.variables):
+            raise ValueError(f"x must have shape (n, {len(method.content.variables)}), got {x.shape}")
+        return method.evaluate(x)

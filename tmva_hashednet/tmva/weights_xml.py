@@ -1,0 +1,226 @@
+"""TMVA weight files (``<dataset>/weights/<job>_<title>.weights.xml``) of HashedDNN.
+
+Writes and reads TMVA's ``MethodSetup`` XML (docs/tmva_file_layout.md §3):
+GeneralInfo, Options, Variables, Spectators, Classes, Targets,
+Transformations (Normalize only), MVAPdfs and a ``Weights`` node whose text
+is the core's network text (docs/weight_file.md). The file is written
+atomically. Reading reports a damaged file as ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from ..files import write_text_atomically
+from .transform import NormalizeTransform
+from .variables import VariableInfo
+
+__all__ = ["WeightFile", "write_weight_file", "read_weight_file", "WEIGHTS_FORMAT", "HASH_DEFINITION"]
+
+WEIGHTS_FORMAT = "hashednet-1"
+HASH_DEFINITION = "xxh32-v1"
+TMVA_RELEASE = "4.2.1 [262657]"
+
+
+@dataclass
+class WeightFile:
+    method_type: str
+    title: str
+    analysis_type: str  # Classification | Multiclass | Regression
+    variables: list
+    classes: list
+    network_text: str
+    spectators: list = field(default_factory=list)
+    targets: list = field(default_factory=list)
+    transform: NormalizeTransform | None = None
+    options: list = field(default_factory=list)  # (name, modified, value)
+    training_events: int = 0
+    training_time: float = 0.0
+
+
+# ---------------------------------------------------------------------- writing
+class _Node:
+    def __init__(self, tag: str, attributes=(), text: str | None = None, raw: str | None = None):
+        self.tag, self.attributes, self.text, self.raw, self.children = tag, list(attributes), text, raw, []
+
+    def add(self, tag: str, attributes=(), text: str | None = None, raw: str | None = None) -> "_Node":
+        child = _Node(tag, attributes, text, raw)
+        self.children.append(child)
+        return child
+
+    def render(self, level: int = 0) -> str:
+        pad = " " * (2 * level)
+        attrs = "".join(f' {k}="{escape(str(v), {chr(34): "&quot;"})}"' for k, v in self.attributes)
+        if self.raw is not None:  # TXMLEngine raw line: indented once, then verbatim
+            return f"{pad}<{self.tag}{attrs}>\n{pad}  {self.raw}{pad}</{self.tag}>\n"
+        if self.text is not None:
+            return f"{pad}<{self.tag}{attrs}>{escape(self.text)}</{self.tag}>\n"
+        if not self.children:
+            return f"{pad}<{self.tag}{attrs}/>\n"
+        inner = "".join(child.render(level + 1) for child in self.children)
+        return f"{pad}<{self.tag}{attrs}>\n{inner}{pad}</{self.tag}>\n"
+
+
+def _double(value: float) -> str:
+    return f"{float(value):.16e}"
+
+
+def _general_info(node: _Node, content: WeightFile) -> None:
+    import ROOT
+
+    code = int(ROOT.gROOT.GetVersionCode())
+    info = node.add("GeneralInfo")
+    items = [
+        ("TMVA Release", TMVA_RELEASE),
+        ("ROOT Release", f"{code >> 16}.{(code >> 8) & 0xFF:02d}/{code & 0xFF:02d} [{code}]"),
+        ("Creator", getpass.getuser()),
+        ("Date", str(ROOT.TDatime().AsString())),
+        ("Host", str(ROOT.gSystem.GetBuildNode())),
+        ("Dir", os.getcwd()),
+        ("Training events", str(content.training_events)),
+        ("TrainingTime", f"{content.training_time:5.8e}"),
+        ("AnalysisType", content.analysis_type),
+    ]
+    for name, value in items:
+        info.add("Info", [("name", name), ("value", value)])
+
+
+def _variable_attributes(index_name: str, index: int, v: VariableInfo) -> list:
+    return [(index_name, index), ("Expression", v.expression), ("Label", v.label), ("Title", v.title),
+            ("Unit", v.unit), ("Internal", v.internal), ("Type", v.type), ("Min", f"{v.min:5.8e}"),
+            ("Max", f"{v.max:5.8e}")]
+
+
+def _collection(parent: _Node, tag: str, count_name: str, child: str, index_name: str, infos: list) -> None:
+    node = parent.add(tag, [(count_name, len(infos))])
+    for i, v in enumerate(infos):
+        node.add(child, _variable_attributes(index_name, i, v))
+
+
+def _transformations(parent: _Node, transform: NormalizeTransform | None) -> None:
+    node = parent.add("Transformations", [("NTransformations", 0 if transform is None else 1)])
+    if transform is None:
+        return
+    normalize = node.add("Transform", [("Name", "Normalize")])
+    selection = normalize.add("Selection")
+    for tag, count in (("Input", "NInputs"), ("Output", "NOutputs")):
+        group = selection.add(tag, [(count, len(transform.inputs))])
+        for kind, label, expression in transform.inputs:
+            group.add(tag, [("Type", kind), ("Label", label), ("Expression", expression)])
+    for c, (low, high) in enumerate(transform.ranges):
+        ranges = normalize.add("Class", [("ClassIndex", c)]).add("Ranges")
+        for i, (a, b) in enumerate(zip(low, high)):
+            ranges.add("Range", [("Index", i), ("Min", _double(a)), ("Max", _double(b))])
+
+
+def render_weight_file(content: WeightFile) -> str:
+    root = _Node("MethodSetup", [("Method", f"{content.method_type}::{content.title}")])
+    _general_info(root, content)
+    options = root.add("Options")
+    for name, modified, value in content.options:
+        options.add("Option", [("name", name), ("modified", "Yes" if modified else "No")], text=str(value))
+    _collection(root, "Variables", "NVar", "Variable", "VarIndex", content.variables)
+    _collection(root, "Spectators", "NSpec", "Spectator", "SpecIndex", content.spectators)
+    classes = root.add("Classes", [("NClass", len(content.classes))])
+    for i, name in enumerate(content.classes):
+        classes.add("Class", [("Name", name), ("Index", i)])
+    if content.analysis_type == "Regression":
+        _collection(root, "Targets", "NTrgt", "Target", "TargetIndex", content.targets)
+    _transformations(root, content.transform)
+    root.add("MVAPdfs")
+    text = content.network_text if content.network_text.endswith("\n") else content.network_text + "\n"
+    root.add("Weights", [("Format", WEIGHTS_FORMAT), ("HashDefinition", HASH_DEFINITION)], raw=text)
+    return '<?xml version="1.0"?>\n' + root.render()
+
+
+def write_weight_file(path, content: WeightFile) -> None:
+    write_text_atomically(path, render_weight_file(content))
+
+
+# ---------------------------------------------------------------------- reading
+def _child(node, tag: str, path: str):
+    found = node.find(tag)
+    if found is None:
+        raise ValueError(f"weight file {path!r} has no <{tag}> node in <{node.tag}>; it is damaged or not a TMVA file")
+    return found
+
+
+def _read_infos(node, child: str) -> list:
+    infos = []
+    for item in node.findall(child):
+        a = item.attrib
+        infos.append(VariableInfo(a.get("Expression", ""), a.get("Label", ""), a.get("Title", ""),
+                                  a.get("Unit", ""), a.get("Type", "F"), float(a.get("Min", 0)),
+                                  float(a.get("Max", 0))))
+    return infos
+
+
+def _read_transform(node, path: str) -> NormalizeTransform | None:
+    transforms = node.findall("Transform")
+    if not transforms:
+        return None
+    if len(transforms) > 1 or transforms[0].get("Name") != "Normalize":
+        names = ", ".join(t.get("Name", "?") for t in transforms)
+        raise ValueError(f"weight file {path!r} uses the transformations {names}; only a single Normalize is "
+                         "supported in the compat workflow")
+    normalize = transforms[0]
+    inputs = [(i.get("Type"), i.get("Label"), i.get("Expression"))
+              for i in normalize.find("Selection").find("Input").findall("Input")]
+    ranges = []
+    for cls in normalize.findall("Class"):
+        rows = cls.find("Ranges").findall("Range")
+        low = np.array([float(r.get("Min")) for r in rows], np.float32)
+        high = np.array([float(r.get("Max")) for r in rows], np.float32)
+        ranges.append((low, high))
+    return NormalizeTransform(inputs, ranges)
+
+
+def _general(node) -> dict:
+    return {i.get("name"): i.get("value") for i in node.findall("Info")}
+
+
+def _network_text(node, path: str) -> str:
+    if node.get("Format") != WEIGHTS_FORMAT:
+        raise ValueError(f"weight file {path!r}: <Weights Format=\"{node.get('Format')}\"> is not supported; "
+                         f"expected Format=\"{WEIGHTS_FORMAT}\"")
+    return (node.text or "").strip() + "\n"
+
+
+def read_weight_file(path) -> WeightFile:
+    """The content of a HashedDNN weight file; ValueError if it is damaged or of another method."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"weight file {path!r} does not exist")
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as error:
+        raise ValueError(f"weight file {path!r} is not valid XML ({error}); it is truncated or damaged") from None
+    if root.tag != "MethodSetup" or "::" not in root.get("Method", ""):
+        raise ValueError(f"weight file {path!r} is not a TMVA weight file (no <MethodSetup Method=\"Type::Title\">)")
+    method_type, title = root.get("Method").split("::", 1)
+    method_type = method_type.split()[-1]
+    if method_type != "HashedDNN":
+        raise ValueError(f"weight file {path!r} is for a TMVA method of type '{method_type}'; without TMVA only "
+                         "HashedDNN weight files can be read")
+    general = _general(_child(root, "GeneralInfo", path))
+    options = [(o.get("name"), o.get("modified") == "Yes", o.text or "") for o in _child(root, "Options", path)]
+    targets = root.find("Targets")
+    return WeightFile(
+        method_type=method_type, title=title,
+        analysis_type=general.get("AnalysisType", "Classification").capitalize(),
+        variables=_read_infos(_child(root, "Variables", path), "Variable"),
+        classes=[c.get("Name") for c in _child(root, "Classes", path).findall("Class")],
+        network_text=_network_text(_child(root, "Weights", path), path),
+        spectators=_read_infos(root.find("Spectators"), "Spectator") if root.find("Spectators") is not None else [],
+        targets=_read_infos(targets, "Target") if targets is not None else [],
+        transform=_read_transform(_child(root, "Transformations", path), path),
+        options=options,
+        training_events=int(general.get("Training events", 0)),
+        training_time=float(general.get("TrainingTime", 0)),
+    )
