@@ -154,12 +154,12 @@ struct TMVA::MethodHashedDNN::Impl {
 
 TMVA::MethodHashedDNN::MethodHashedDNN(const TString &jobName, const TString &methodTitle, DataSetInfo &dsi,
                                        const TString &theOption)
-   : MethodBase(jobName, Types::kPlugins, methodTitle, dsi, theOption), fImpl(new Impl)
+   : MethodBase(jobName, Types::kPlugins, methodTitle, dsi, theOption), fImpl(std::make_unique<Impl>())
 {
 }
 
 TMVA::MethodHashedDNN::MethodHashedDNN(DataSetInfo &dsi, const TString &theWeightFile)
-   : MethodBase(Types::kPlugins, dsi, theWeightFile), fImpl(new Impl)
+   : MethodBase(Types::kPlugins, dsi, theWeightFile), fImpl(std::make_unique<Impl>())
 {
 }
 
@@ -323,7 +323,7 @@ void TMVA::MethodHashedDNN::Train()
       spec.hashed_bias = o.hashed_bias;
       spec.hash_output_layer = o.hash_output_layer;
       spec.hash_seed = o.hash_seed;
-      fImpl->model.reset(new hashednet::Model(spec, o.weight_init, o.random_seed, o.num_threads));
+      fImpl->model = std::make_unique<hashednet::Model>(spec, o.weight_init, o.random_seed, o.num_threads);
       std::vector<float> offset(n_variables, 0.0f), scale(n_variables, 1.0f);
       const bool standardize = GetTransformationHandler().GetTransformationList().GetSize() == 0;
       for (Long64_t j = 0; standardize && j < n_variables; ++j) {
@@ -398,19 +398,22 @@ const std::vector<float> &respond(hashednet::Model &model, const TMVA::Event *ev
 }
 } // namespace
 
+hashednet::Model &TMVA::MethodHashedDNN::TrainedModel() const
+{
+   if (!fImpl->model)
+      Log() << kFATAL << "HashedDNN: the network is used before it was trained or read from a weight file" << Endl;
+   return *fImpl->model;
+}
+
 Double_t TMVA::MethodHashedDNN::GetMvaValue(Double_t *err, Double_t *errUpper)
 {
    NoErrorCalc(err, errUpper);
-   if (!fImpl->model) {
-      Log() << kFATAL << "HashedDNN: GetMvaValue called before the network was trained or read" << Endl;
-      return 0;
-   }
-   return respond(*fImpl->model, GetEvent(), fImpl->input)[0];
+   return respond(TrainedModel(), GetEvent(), fImpl->input)[0];
 }
 
 const std::vector<Float_t> &TMVA::MethodHashedDNN::GetMulticlassValues()
 {
-   const auto &out = respond(*fImpl->model, GetEvent(), fImpl->input);
+   const auto &out = respond(TrainedModel(), GetEvent(), fImpl->input);
    fOutputValues.assign(out.begin(), out.end());
    return fOutputValues;
 }
@@ -418,7 +421,7 @@ const std::vector<Float_t> &TMVA::MethodHashedDNN::GetMulticlassValues()
 const std::vector<Float_t> &TMVA::MethodHashedDNN::GetRegressionValues()
 {
    const Event *ev = GetEvent();
-   const auto &out = respond(*fImpl->model, ev, fImpl->input);
+   const auto &out = respond(TrainedModel(), ev, fImpl->input);
    Event transformed(*ev);
    for (std::size_t t = 0; t < out.size(); ++t)
       transformed.SetTarget(t, out[t]);
@@ -438,7 +441,7 @@ void TMVA::MethodHashedDNN::AddWeightsXMLTo(void *parent) const
    void *weights = gTools().AddChild(parent, "Weights");
    gTools().AddAttr(weights, "Format", kWeightsFormat);
    gTools().AddAttr(weights, "HashDefinition", hashednet::hash_definition().c_str());
-   gTools().AddRawLine(weights, ("\n" + fImpl->model->to_text()).c_str());
+   gTools().AddRawLine(weights, ("\n" + TrainedModel().to_text()).c_str());
 }
 
 void TMVA::MethodHashedDNN::ReadWeightsFromXML(void *wghtnode)
@@ -459,7 +462,7 @@ void TMVA::MethodHashedDNN::ReadWeightsFromXML(void *wghtnode)
       if (model.network().n_inputs() != GetNvar())
          Log() << kFATAL << "HashedDNN weight file: the network has " << model.network().n_inputs()
                << " inputs but the weight file declares " << GetNvar() << " variables" << Endl;
-      fImpl->model.reset(new hashednet::Model(std::move(model)));
+      fImpl->model = std::make_unique<hashednet::Model>(std::move(model));
    } catch (const hashednet::Error &e) {
       Log() << kFATAL << "HashedDNN weight file: " << e.what() << Endl;
    }
@@ -526,9 +529,7 @@ void TMVA::MethodHashedDNN::WriteMonitoringHistosToFile() const
 
 void TMVA::MethodHashedDNN::MakeClassSpecificHeader(std::ostream &fout, const TString &className) const
 {
-   if (!fImpl->model)
-      return;
-   fout << hashednet::standalone_network_code(fImpl->model->network(), std::string(className.Data()) + "_hashednet");
+   fout << hashednet::standalone_network_code(TrainedModel().network(), std::string(className.Data()) + "_hashednet");
    fout << std::endl;
 }
 

@@ -32,6 +32,10 @@
 #include <memory>
 #include <vector>
 
+namespace hashednet {
+class Model;
+}
+
 namespace TMVA {
 
 class DataSetInfo;
@@ -78,6 +82,8 @@ private:
    void ProcessOptions() override;
 
    struct Impl; // the core's objects; defined in the .cxx only
+   /// The network, or kFATAL when there is none yet.
+   hashednet::Model &TrainedModel() const;
    std::unique_ptr<Impl> fImpl; //! not streamed
 
    // Option values as TMVA declares them; ProcessOptions hands them to the
