@@ -60,3 +60,11 @@ def test_not_a_network_file(tmp_path):
         HashedNetwork.from_text("<MethodSetup>hello</MethodSetup>")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         HashedNetwork.load(tmp_path / "missing.txt")
+
+
+def test_checksum_is_xxh32_of_the_text_before_it(trained_like):
+    import xxhash
+
+    text = HashedNetwork.to_text(trained_like[0])
+    body, _, tail = text.rpartition("checksum ")
+    assert tail.split()[0] == f"{xxhash.xxh32_intdigest(body.encode(), seed=0):08x}"

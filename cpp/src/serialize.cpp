@@ -178,12 +178,7 @@ std::uint32_t xxh32_bytes(const void *data, std::size_t length, std::uint32_t se
       h = rotl(h + read_u32(p) * kPrime3, 17) * kPrime4;
    for (; p < end; ++p)
       h = rotl(h + (*p) * kPrime5, 11) * kPrime1;
-   h ^= h >> 15;
-   h *= kPrime2;
-   h ^= h >> 13;
-   h *= kPrime3;
-   h ^= h >> 16;
-   return h;
+   return avalanche(h);
 }
 
 std::string base64_encode(const std::vector<float> &values)

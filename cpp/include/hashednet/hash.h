@@ -42,6 +42,17 @@ HASHEDNET_HOST_DEVICE inline std::uint32_t rotl(std::uint32_t x, int r)
    return (x << r) | (x >> (32 - r));
 }
 
+/// XXH32's final mixing of the accumulator.
+HASHEDNET_HOST_DEVICE inline std::uint32_t avalanche(std::uint32_t h)
+{
+   h ^= h >> 15;
+   h *= kPrime2;
+   h ^= h >> 13;
+   h *= kPrime3;
+   h ^= h >> 16;
+   return h;
+}
+
 /// XXH32 of the 8 little-endian bytes of `key` (the whole algorithm for an
 /// 8-byte input: two 4-byte lanes, then the avalanche).
 HASHEDNET_HOST_DEVICE inline std::uint32_t hash_u64(std::uint64_t key, std::uint32_t seed)
@@ -53,12 +64,7 @@ HASHEDNET_HOST_DEVICE inline std::uint32_t hash_u64(std::uint64_t key, std::uint
    h = rotl(h, 17) * kPrime4;
    h += high * kPrime3;
    h = rotl(h, 17) * kPrime4;
-   h ^= h >> 15;
-   h *= kPrime2;
-   h ^= h >> 13;
-   h *= kPrime3;
-   h ^= h >> 16;
-   return h;
+   return avalanche(h);
 }
 } // namespace xxh32
 
