@@ -16,7 +16,14 @@ from ._core import core
 from ._errors import translate_errors
 from .network import TrainingConfig
 
-__all__ = ["MethodOptions", "parse_options", "describe_options", "canonical_option_string", "option_items"]
+__all__ = [
+    "MethodOptions",
+    "parse_options",
+    "describe_options",
+    "canonical_option_string",
+    "option_items",
+    "validation_event_count",
+]
 
 _OPTIMIZER_NAMES = {"Sgd": "SGD", "Adam": "ADAM"}
 _WEIGHT_INIT_NAMES = {"XavierNormal": "XAVIER", "XavierUniform": "XAVIERUNIFORM"}
@@ -45,7 +52,9 @@ class MethodOptions:
     hash_output_layer: bool = False
     hash_seed: int = 0
     hash_mode: str = "ELEMENT"
+    validation_size: str = "20%"  # MethodDL's ValidationSize
     canonical: str = ""  # every option written out (to_option_string)
+    warnings: list = field(default_factory=list)  # from the task check, to be printed
 
 
 def _phase(cpp_config) -> TrainingConfig:
@@ -64,14 +73,22 @@ def _phase(cpp_config) -> TrainingConfig:
     )
 
 
-def parse_options(text: str, n_inputs: int = -1) -> MethodOptions:
-    """Parses a HashedDNN option string; ``n_inputs`` resolves widths written with N."""
+_TASKS = {"classification": "Classification", "multiclass": "Multiclass", "regression": "Regression"}
+
+
+def parse_options(text: str, n_inputs: int = -1, task: str | None = None) -> MethodOptions:
+    """Parses a HashedDNN option string; ``n_inputs`` resolves widths written with N.
+    With ``task`` (classification, multiclass, regression) the options are also
+    checked against it (ErrorStrategy, Architecture) and warnings are returned."""
     if not isinstance(text, str):
         raise TypeError(f"options must be a string like '!H:!V:Layout=TANH|64,LINEAR', got {type(text).__name__}")
+    if task is not None and task not in _TASKS:
+        raise ValueError(f"task {task!r} is not known; allowed: {', '.join(_TASKS)}")
     hn = core()
     with translate_errors():
         cpp = hn.parse_method_options(text, int(n_inputs))
         canonical = str(hn.to_option_string(cpp))
+        warnings = [] if task is None else [str(w) for w in hn.check_options_for_task(cpp, getattr(hn.Task, _TASKS[task]))]
     phases = list(cpp.training)
     return MethodOptions(
         help=bool(cpp.help),
@@ -93,8 +110,16 @@ def parse_options(text: str, n_inputs: int = -1) -> MethodOptions:
         hash_output_layer=bool(cpp.hash_output_layer),
         hash_seed=int(cpp.hash_seed),
         hash_mode=str(cpp.hash_mode),
+        validation_size=str(cpp.validation_size),
         canonical=canonical,
+        warnings=warnings,
     )
+
+
+def validation_event_count(validation_size: str, n_events: int) -> int:
+    """How many of n_events ValidationSize keeps for validation (the last ones)."""
+    with translate_errors():
+        return int(core().validation_event_count(str(validation_size), int(n_events)))
 
 
 def describe_options() -> str:

@@ -10,6 +10,8 @@
 #include "options_internal.h"
 
 #include <climits>
+#include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -353,6 +355,10 @@ const std::vector<OptionKey> &option_keys()
                        "CPU threads, 0 = all hardware threads; a phase may set its own",
                        o.num_threads = static_cast<int>(grammar::parse_integer(v, w, 0, INT_MAX)),
                        std::to_string(o.num_threads)),
+      HASHEDNET_OPTION("ValidationSize", "string", nullptr,
+                       "Training events kept for validation and early stopping (the last ones): \"20%\", a "
+                       "fraction (0.2) or a number of events (500)",
+                       (validation_event_count(v, -1), o.validation_size = v), o.validation_size),
    };
    return keys;
 }
@@ -498,7 +504,7 @@ std::string options_difference(const MethodOptions &a, const MethodOptions &b)
    HASHEDNET_COMPARE(error_strategy) HASHEDNET_COMPARE(weight_init) HASHEDNET_COMPARE(layout_string)
    HASHEDNET_COMPARE(architecture) HASHEDNET_COMPARE(random_seed) HASHEDNET_COMPARE(num_threads)
    HASHEDNET_COMPARE(compression) HASHEDNET_COMPARE(hashed_bias) HASHEDNET_COMPARE(hash_output_layer)
-   HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode)
+   HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode) HASHEDNET_COMPARE(validation_size)
    if (!b.layers.empty()) {
       HASHEDNET_COMPARE(layers.size())
       for (std::size_t i = 0; i < a.layers.size(); ++i) {
@@ -603,6 +609,49 @@ std::string to_option_string(const MethodOptions &options)
                                                   "gives); the string would read: "
                                                << text);
    return text;
+}
+
+std::int64_t validation_event_count(const std::string &validation_size, std::int64_t n_events)
+{
+   std::string value = validation_size;
+   const bool percent = !value.empty() && value.back() == '%';
+   if (percent)
+      value.pop_back();
+   char *end = nullptr;
+   const double number = value.empty() ? -1.0 : std::strtod(value.c_str(), &end);
+   HASHEDNET_CHECK(end != nullptr && *end == '\0' && std::isfinite(number) && number >= 0.0 &&
+                      (!percent || number < 100.0) && (percent || number < 1.0 || number == std::floor(number)),
+                   "option ValidationSize='" << validation_size
+                                             << "' is not a percentage below 100 (\"20%\"), a fraction in [0, 1) "
+                                                "(\"0.2\") or a whole number of events (\"500\")");
+   if (n_events < 0)
+      return 0;
+   const double fraction = percent ? number / 100.0 : number;
+   const double count = number < 1.0 || percent ? fraction * static_cast<double>(n_events) : number;
+   const auto n_validation = static_cast<std::int64_t>(std::llround(count));
+   HASHEDNET_CHECK(n_validation < n_events, "ValidationSize='" << validation_size << "' asks for " << n_validation
+                                                               << " validation events, but there are only "
+                                                               << n_events << " training events");
+   return n_validation;
+}
+
+std::vector<std::string> check_options_for_task(const MethodOptions &options, Task task)
+{
+   std::vector<std::string> warnings;
+   HASHEDNET_CHECK(options.architecture != "GPU",
+                   "Architecture=GPU: this build of HashedDNN has no GPU backend; allowed here: CPU");
+   const std::string &strategy = options.error_strategy;
+   if (task == Task::Classification)
+      HASHEDNET_CHECK(strategy == "CROSSENTROPY", "ErrorStrategy=" << strategy
+                                                                   << " cannot train two-class classification; "
+                                                                      "allowed: CROSSENTROPY");
+   if (task == Task::Multiclass)
+      HASHEDNET_CHECK(strategy != "SUMOFSQUARES", "ErrorStrategy=SUMOFSQUARES cannot train multiclass; allowed: "
+                                                  "CROSSENTROPY or MUTUALEXCLUSIVE (both softmax cross-entropy)");
+   if (task == Task::Regression && strategy != "SUMOFSQUARES")
+      warnings.push_back("For regression only SUMOFSQUARES is a valid neural net error function. Setting error "
+                         "function to SUMOFSQUARES now.");
+   return warnings;
 }
 
 } // namespace hashednet

@@ -27,7 +27,6 @@
 
 #include "hashednet/model.h"
 #include "hashednet/options.h"
-#include "hashednet/rng.h"
 #include "hashednet/serialize.h"
 #include "hashednet/standalone_class.h"
 #include "hashednet/trainer.h"
@@ -63,7 +62,6 @@ ClassImp(TMVA::MethodHashedDNN);
 namespace {
 
 /// Defaults of the options that only this method knows.
-constexpr const char *kDefaultValidationSize = "20%"; // MethodDL's default
 constexpr const char *kWeightsFormat = "hashednet-1";  // <Weights Format=...>
 
 /// Sends every complete line written to it to a TMVA MsgLogger at kINFO, so
@@ -95,35 +93,6 @@ private:
    TMVA::MsgLogger &fLog;
    std::string fLine;
 };
-
-/// ValidationSize as MethodDL reads it: "20%", a fraction "0.2" or a number of
-/// events "500". Returns the number of validation events out of n_events (with
-/// n_events < 0: only checks the syntax), or -1 and an error message.
-Long64_t validation_events(const TString &text, Long64_t n_events, TString &error)
-{
-   TString value = text.Strip(TString::kBoth);
-   const bool percent = value.EndsWith("%");
-   if (percent)
-      value.Remove(value.Length() - 1);
-   char *end = nullptr;
-   const double number = std::strtod(value.Data(), &end);
-   if (value.IsNull() || end == nullptr || *end != '\0' || !std::isfinite(number) || number < 0 ||
-       (percent && number >= 100.0)) {
-      error = "ValidationSize='" + text +
-              "' is not a percentage below 100 (\"20%\"), a fraction in [0, 1) (\"0.2\") or a number of events (\"500\")";
-      return -1;
-   }
-   if (n_events < 0)
-      return 0;
-   const double n = percent ? number / 100.0 * n_events : (number < 1.0 ? number * n_events : number);
-   const auto n_validation = static_cast<Long64_t>(std::llround(n));
-   if (n_validation >= n_events) {
-      error = Form("ValidationSize='%s' asks for %lld validation events, but there are only %lld training events",
-                   text.Data(), n_validation, n_events);
-      return -1;
-   }
-   return n_validation;
-}
 
 /// The <Weights> text with the indentation an XML writer may add removed
 /// (serialize() writes no leading or trailing blanks, so this restores it exactly).
@@ -191,7 +160,7 @@ void TMVA::MethodHashedDNN::Init()
 void TMVA::MethodHashedDNN::DeclareOptions()
 {
    const hashednet::MethodOptions defaults;
-   // In the order of the core parser's table (docs/weight_file.md), ValidationSize last.
+   // In the order of the core parser's table (docs/weight_file.md).
    DeclareOptionRef(fErrorStrategy = "", "ErrorStrategy", "CROSSENTROPY, SUMOFSQUARES or MUTUALEXCLUSIVE");
    DeclareOptionRef(fWeightInitialization = "", "WeightInitialization", "XAVIER or XAVIERUNIFORM");
    DeclareOptionRef(fLayout = "", "Layout", "Layers, ','-separated, output layer last, e.g. TANH|64|1/8,LINEAR");
@@ -205,7 +174,7 @@ void TMVA::MethodHashedDNN::DeclareOptions()
    DeclareOptionRef(fArchitecture = "", "Architecture", "CPU (GPU and STANDARD are accepted as in MethodDL)");
    DeclareOptionRef(fRandomSeed = "", "RandomSeed", "Seed of initialisation, shuffling and dropout");
    DeclareOptionRef(fNumThreads = "", "NumThreads", "Threads, 0 = all cores");
-   DeclareOptionRef(fValidationSize = kDefaultValidationSize, "ValidationSize",
+   DeclareOptionRef(fValidationSize = "", "ValidationSize",
                     "Part of the training events kept for validation and early stopping: "
                     "\"20%\", a fraction (0.2) or a number of events (500)");
 }
@@ -222,7 +191,7 @@ void TMVA::MethodHashedDNN::ProcessOptions()
       {"HashSeed", &fHashSeed},     {"HashMode", &fHashMode},
       {"ErrorStrategy", &fErrorStrategy}, {"WeightInitialization", &fWeightInitialization},
       {"TrainingStrategy", &fTrainingStrategy}, {"Architecture", &fArchitecture},
-      {"RandomSeed", &fRandomSeed}, {"NumThreads", &fNumThreads}};
+      {"RandomSeed", &fRandomSeed}, {"NumThreads", &fNumThreads}, {"ValidationSize", &fValidationSize}};
    std::string text = std::string(fHashedBias ? "" : "!") + "HashedBias:" + (fHashOutputLayer ? "" : "!") +
                       "HashOutputLayer";
    for (const auto &option : given)
@@ -244,15 +213,14 @@ void TMVA::MethodHashedDNN::ProcessOptions()
          if (item.compare(0, equal, option.first) == 0 && std::strlen(option.first) == equal)
             *option.second = item.substr(equal + 1).c_str();
    }
-   if (fImpl->options.architecture == "GPU")
-      Log() << kWARNING << "Architecture=GPU: the CUDA backend is not built; training runs on the CPU" << Endl;
-   if (fImpl->options.error_strategy != "CROSSENTROPY" && !DoRegression())
-      Log() << kINFO << "ErrorStrategy=" << fImpl->options.error_strategy
-            << ": HashedDNN trains classification with cross-entropy and regression with squared error" << Endl;
-   TString error;
-   validation_events(fValidationSize, -1, error);
-   if (!error.IsNull())
-      Log() << kFATAL << error << Endl;
+   const hashednet::Task task = DoRegression() ? hashednet::Task::Regression
+                                : (DoMulticlass() ? hashednet::Task::Multiclass : hashednet::Task::Classification);
+   try {
+      for (const std::string &warning : hashednet::check_options_for_task(fImpl->options, task))
+         Log() << kWARNING << warning << Endl;
+   } catch (const hashednet::Error &error) {
+      Log() << kFATAL << "HashedDNN option error: " << error.what() << Endl;
+   }
 }
 
 ////////////////////////////////////////////////////////////////////////////////
@@ -288,25 +256,20 @@ void TMVA::MethodHashedDNN::Train()
    if (n_negative > 0)
       Log() << kINFO << "Ignored " << n_negative << " training events with negative weights" << Endl;
 
-   // 2. Validation split, seeded by RandomSeed.
-   TString error;
-   const Long64_t n_validation = validation_events(fValidationSize, n, error);
-   if (!error.IsNull()) {
-      Log() << kFATAL << error << Endl;
+   // 2. Validation split as MethodDL makes it: the last ValidationSize events
+   //    of the (already randomly split) training sample.
+   Long64_t n_validation = 0;
+   try {
+      n_validation = hashednet::validation_event_count(fImpl->options.validation_size, n);
+   } catch (const hashednet::Error &error) {
+      Log() << kFATAL << error.what() << Endl;
       return;
    }
-   const std::vector<std::int64_t> order = hashednet::shuffled_indices(n, fImpl->options.random_seed ^ 0x5EEDull);
-   std::vector<float> xt, yt, wt, xv, yv, wv;
-   for (Long64_t k = 0; k < n; ++k) {
-      const std::int64_t e = order[k];
-      const bool validation = k < n_validation;
-      auto &xs = validation ? xv : xt, &ys = validation ? yv : yt, &ws = validation ? wv : wt;
-      xs.insert(xs.end(), x.begin() + e * n_variables, x.begin() + (e + 1) * n_variables);
-      ys.insert(ys.end(), y.begin() + e * n_targets, y.begin() + (e + 1) * n_targets);
-      ws.push_back(w[e]);
-   }
-   const Long64_t n_train = n - n_validation;
-   Log() << kINFO << "Using " << n_train << " events for training and " << n_validation << " for validation" << Endl;
+   const Long64_t n_fit = n - n_validation;
+   const std::vector<float> xt(x.begin(), x.begin() + n_fit * n_variables), xv(x.begin() + n_fit * n_variables, x.end());
+   const std::vector<float> yt(y.begin(), y.begin() + n_fit * n_targets), yv(y.begin() + n_fit * n_targets, y.end());
+   const std::vector<float> wt(w.begin(), w.begin() + n_fit), wv(w.begin() + n_fit, w.end());
+   Log() << kINFO << "Using " << n_fit << " events for training and " << n_validation << " for validation" << Endl;
 
    // 3. The network. Without a TMVA VarTransform it standardises its inputs
    //    (training events' weighted mean and RMS); with one, TMVA's transform is
@@ -328,7 +291,7 @@ void TMVA::MethodHashedDNN::Train()
       const bool standardize = GetTransformationHandler().GetTransformationList().GetSize() == 0;
       for (Long64_t j = 0; standardize && j < n_variables; ++j) {
          double sw = 0, sx = 0, sxx = 0;
-         for (Long64_t e = 0; e < n_train; ++e) {
+         for (Long64_t e = 0; e < n_fit; ++e) {
             const double v = xt[e * n_variables + j];
             sw += wt[e];
             sx += wt[e] * v;
@@ -355,7 +318,7 @@ void TMVA::MethodHashedDNN::Train()
       hashednet::TrainingHistory history;
       try {
          auto backend = hashednet::make_cpu_backend(config.num_threads);
-         const hashednet::DataView training{xt.data(), yt.data(), wt.data(), n_train, n_variables, n_targets};
+         const hashednet::DataView training{xt.data(), yt.data(), wt.data(), n_fit, n_variables, n_targets};
          const hashednet::DataView validation{xv.data(), yv.data(), wv.data(), n_validation, n_variables, n_targets};
          history = hashednet::train(fImpl->model->network(), training, validation, config, *backend,
                                     Log().GetMinType() <= kINFO ? &progress : nullptr);
@@ -570,6 +533,4 @@ void TMVA::MethodHashedDNN::GetHelpMessage() const
    std::istringstream text(hashednet::describe_options());
    for (std::string line; std::getline(text, line);)
       Log() << line << Endl;
-   Log() << "ValidationSize  string  default 20%: part of the training events kept for validation" << Endl;
-   Log() << "                and early stopping: a percentage, a fraction or a number of events" << Endl;
 }

@@ -100,7 +100,7 @@ private:
    TString fArchitecture;
    TString fRandomSeed;
    TString fNumThreads;
-   TString fValidationSize; // method-only option (the core's parser has no ValidationSize)
+   TString fValidationSize;
 
    std::vector<Float_t> fOutputValues; //! multiclass / regression return values
 

@@ -464,6 +464,46 @@ void test_describe()
 
 } // namespace
 
+void test_validation_size()
+{
+   CHECK(hashednet::parse_method_options("").validation_size == "20%");
+   CHECK(hashednet::validation_event_count("20%", 1000) == 200);
+   CHECK(hashednet::validation_event_count("0.25", 1000) == 250);
+   CHECK(hashednet::validation_event_count("300", 1000) == 300);
+   CHECK(hashednet::validation_event_count("0", 1000) == 0);
+   CHECK(hashednet::parse_method_options("ValidationSize=10%").validation_size == "10%");
+   expect_error("ValidationSize=abc", {"'abc'", "percentage below 100"}, __LINE__);
+   expect_error("ValidationSize=100%", {"'100%'"}, __LINE__);
+   expect_error("ValidationSize=2.5", {"'2.5'", "whole number"}, __LINE__);
+   try {
+      hashednet::validation_event_count("1000", 1000);
+      check(false, "1000 of 1000 validation events should be an error", __LINE__);
+   } catch (const hashednet::Error &e) {
+      check(std::string(e.what()).find("only 1000 training events") != std::string::npos, e.what(), __LINE__);
+   }
+}
+
+void test_options_for_task()
+{
+   using hashednet::Task;
+   const auto parse = [](const char *text) { return hashednet::parse_method_options(text); };
+   CHECK(hashednet::check_options_for_task(parse(""), Task::Classification).empty());
+   CHECK(hashednet::check_options_for_task(parse("ErrorStrategy=MUTUALEXCLUSIVE"), Task::Multiclass).empty());
+   CHECK(hashednet::check_options_for_task(parse("ErrorStrategy=CROSSENTROPY"), Task::Regression).size() == 1);
+   CHECK(hashednet::check_options_for_task(parse("ErrorStrategy=SUMOFSQUARES"), Task::Regression).empty());
+   const std::pair<const char *, Task> bad[] = {{"ErrorStrategy=SUMOFSQUARES", Task::Classification},
+                                                {"ErrorStrategy=SUMOFSQUARES", Task::Multiclass},
+                                                {"Architecture=GPU", Task::Classification}};
+   for (const auto &[text, task] : bad) {
+      try {
+         hashednet::check_options_for_task(parse(text), task);
+         check(false, std::string(text) + " should be rejected", __LINE__);
+      } catch (const hashednet::Error &e) {
+         check(std::string(e.what()).find("allowed") != std::string::npos, e.what(), __LINE__);
+      }
+   }
+}
+
 int main()
 {
    const std::vector<std::pair<const char *, void (*)()>> tests{
@@ -475,6 +515,7 @@ int main()
       {"bad_numbers", test_bad_numbers},       {"bad_choices", test_bad_choices},
       {"bad_layouts", test_bad_layouts},       {"grammar_errors", test_grammar_errors},
       {"round_trip", test_round_trip},         {"describe", test_describe},
+      {"validation_size", test_validation_size}, {"options_for_task", test_options_for_task},
    };
    for (const auto &test : tests) {
       try {

@@ -15,46 +15,19 @@ import time
 import numpy as np
 
 from ..network import HashedNetwork
-from ..options import describe_options, option_items, parse_options
+from ..options import describe_options, option_items, parse_options, validation_event_count
 from ._log import Logger
 from .transform import NormalizeTransform, transform_kind
 from .weights_xml import WeightFile, write_weight_file
 
-__all__ = ["MethodHashedDNN", "split_validation_size"]
+__all__ = ["MethodHashedDNN"]
 
 _BASE_OPTIONS = ("V", "VerbosityLevel", "VarTransform", "H", "CreateMVAPdfs", "IgnoreNegWeightsInTraining")
-_DEFAULT_VALIDATION_SIZE = "20%"  # MethodDL's default
-
-
-def split_validation_size(options: str) -> tuple:
-    """(options without ValidationSize, ValidationSize text or None): the C++ parser does not know it."""
-    kept, value = [], None
-    for item in options.split(":"):
-        key = item.strip().lstrip("~").split("=", 1)[0].strip()
-        if key.lower() == "validationsize":
-            if "=" not in item:
-                raise ValueError("option 'ValidationSize' needs a value, e.g. ValidationSize=20%")
-            value = item.split("=", 1)[1].strip()
-        else:
-            kept.append(item)
-    return ":".join(kept), value
-
-
-def validation_count(text: str, n_train: int) -> int:
-    """MethodDL's ValidationSize: '20%', a fraction in (0, 1), or a number of events."""
-    try:
-        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise ValueError(f"ValidationSize={text} is not a percentage ('20%'), fraction or event count") from None
-    count = int(number * n_train) if number < 1 else int(number)
-    if not 0 < count < n_train:
-        raise ValueError(f"ValidationSize={text} gives {count} validation events of {n_train} training events; "
-                         "it must leave at least one event on each side")
-    return count
-
-
 def _written_keys(options: str) -> set:
     return {item.strip().lstrip("!~").split("=", 1)[0].strip().lower() for item in options.split(":") if item.strip()}
+
+
+_TASKS = {"Classification": "classification", "Multiclass": "multiclass", "Regression": "regression"}
 
 
 class MethodHashedDNN:
@@ -63,32 +36,17 @@ class MethodHashedDNN:
     def __init__(self, job_name: str, loader, title: str, option_text: str, analysis_type: str):
         self.job_name, self.loader, self.title, self.analysis_type = job_name, loader, str(title), analysis_type
         self.option_text = str(option_text)
-        rest, validation = split_validation_size(self.option_text)
-        self.validation_size = validation or _DEFAULT_VALIDATION_SIZE
-        self.options = parse_options(rest, len(loader.variables))
+        self.task = _TASKS[analysis_type]
+        self.options = parse_options(self.option_text, len(loader.variables), self.task)
         self.log = Logger(self.title)
         if self.options.help:
             self.log.raw(describe_options())
+        for warning in self.options.warnings:
+            self.log.warning(warning)
         self.normalize = transform_kind(self.options.var_transform) == "normalize"
-        self.task = self._task()
-        if self.options.architecture == "GPU":
-            raise ValueError("Architecture=GPU: this build of tmva_hashednet has no GPU backend; use Architecture=CPU")
         self.history = None
         self.training_time = 0.0
         self.transform = None
-
-    def _task(self) -> str:
-        strategy = self.options.error_strategy
-        if self.analysis_type == "Classification":
-            if strategy != "CROSSENTROPY":
-                raise ValueError(f"ErrorStrategy={strategy} is not supported for classification; use CROSSENTROPY")
-            return "classification"
-        if self.analysis_type == "Multiclass":
-            return "multiclass"  # softmax cross entropy (MUTUALEXCLUSIVE)
-        if strategy != "SUMOFSQUARES":
-            self.log.warning("For regression only SUMOFSQUARES is a valid neural net error function. "
-                             "Setting error function to SUMOFSQUARES now.")
-        return "regression"
 
     # ------------------------------------------------------------------ paths
     @property
@@ -138,7 +96,7 @@ class MethodHashedDNN:
         if self.normalize:
             self._fit_transform(sample)
         x, y = self._inputs(sample)
-        n_valid = validation_count(self.validation_size, len(x))
+        n_valid = validation_event_count(self.options.validation_size, len(x))
         n_fit = len(x) - n_valid
         self.log.info(f"Using {n_fit} events for training and {n_valid} for testing")
         self.network = self._network()
@@ -156,7 +114,6 @@ class MethodHashedDNN:
         items = dict(option_items(self.options.canonical))
         order = list(_BASE_OPTIONS) + [k for k in items if k not in _BASE_OPTIONS]
         rows = [(name, name.lower() in written, items[name]) for name in order]
-        rows.append(("ValidationSize", "validationsize" in written, self.validation_size))
         return rows
 
     def weight_file_content(self) -> WeightFile:

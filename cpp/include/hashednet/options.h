@@ -59,6 +59,9 @@ struct MethodOptions {
    bool hash_output_layer = NetworkSpec{}.hash_output_layer; ///< HashOutputLayer
    std::uint32_t hash_seed = NetworkSpec{}.hash_seed;      ///< HashSeed
    std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT
+
+   // Data split.
+   std::string validation_size = "20%"; ///< ValidationSize (MethodDL): "20%", a fraction, or a number of events
 };
 
 /// Parses a HashedDNN option string. `n_inputs` is the number of input
@@ -73,6 +76,20 @@ MethodOptions parse_method_options(const std::string &options, std::int64_t n_in
 /// "TANH|512|1/64,LINEAR"). For callers that build MethodOptions in code:
 /// set layout_string = format_layout(layers).
 std::string format_layout(const std::vector<LayerSpec> &layers);
+
+/// MethodDL's ValidationSize: "20%", a fraction in [0, 1) ("0.2") or a number
+/// of events ("500"). Returns how many of n_events are kept for validation
+/// (the LAST ones of the training sample, as MethodDL does); with n_events < 0
+/// it only checks the text. Throws when the text is malformed or when no
+/// training event would be left.
+std::int64_t validation_event_count(const std::string &validation_size, std::int64_t n_events);
+
+/// Checks that the options can train `task` and returns warnings to print
+/// (empty: none). Throws for what HashedDNN cannot do: ErrorStrategy other
+/// than CROSSENTROPY for two-class classification, Architecture=GPU (this
+/// build has no GPU backend). Regression always trains squared error: with
+/// another ErrorStrategy it warns, as MethodDL does.
+std::vector<std::string> check_options_for_task(const MethodOptions &options, Task task);
 
 /// The help text of the H option: every option with its type, default and
 /// allowed values, one per line, then the Layout and TrainingStrategy grammar.
