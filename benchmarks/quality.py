@@ -40,12 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="write settings and results to this file")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"download cache (default {DEFAULT_CACHE})")
     p.add_argument("--epochs", type=int, help="MNIST: epochs (default 20); HIGGS: max epochs (default 100)")
+    p.add_argument("--anneal-epochs", type=int, help="MNIST: extra epochs at learning rate / 10 (default 5)")
     p.add_argument("--optimizer", choices=("SGD", "ADAM"), help="default SGD (MNIST), ADAM (HIGGS)")
     p.add_argument("--learning-rate", type=float, help="default 0.05 (MNIST SGD), 1e-3 (HIGGS ADAM)")
     p.add_argument("--hash-output", choices=("no", "yes", "both"), help="hash the output layer too (default no)")
     p.add_argument("--dropout", type=float, nargs="+", help="drop probability of each layer's input\n"
                    "(default MNIST 0.2 0.5, HIGGS none)")
     p.add_argument("--weight-decay", type=float, help="L2 coefficient (default 0)")
+    p.add_argument("--threads", type=int, help="CPU threads per net (default MNIST 0 = all, HIGGS 1)")
     p.add_argument("--raw-inputs", action="store_true", help="HIGGS: do not standardize the inputs")
     p.add_argument("--seeds", type=int, nargs="+", help="HIGGS seeds (default 1 2 3); MNIST uses the first")
     p.add_argument("--widths", type=int, nargs="+", help="HIGGS: width of the 3 hidden layers (default 64 256)")
@@ -54,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: command-line option -> settings field, the same for both suites
-_COMMON_OPTIONS = {name: name for name in ("epochs", "optimizer", "learning_rate", "hash_output", "weight_decay")}
+_COMMON_OPTIONS = {name: name for name in ("epochs", "optimizer", "learning_rate", "hash_output", "weight_decay", "threads")}
 
 
 def _settings(args, defaults, mapping: dict):
@@ -69,6 +71,8 @@ def mnist_settings(args) -> MnistSettings:
         settings = replace(settings, dropout=tuple(args.dropout))
     if args.seeds:
         settings = replace(settings, seed=args.seeds[0])
+    if args.anneal_epochs is not None:
+        settings = replace(settings, anneal_epochs=args.anneal_epochs)
     return settings
 
 
@@ -83,7 +87,8 @@ def higgs_settings(args) -> HiggsSettings:
 
 
 def print_mnist(results: list, settings: MnistSettings) -> None:
-    print(f"\nMNIST 784-1000-10 RELU, {settings.optimizer} lr {settings.learning_rate}, {settings.epochs} epochs, "
+    print(f"\nMNIST 784-1000-10 RELU, {settings.optimizer} lr {settings.learning_rate}, {settings.epochs}+{settings.anneal_epochs} epochs "
+          f"(then lr / 10), "
           f"batch {settings.batch_size}, dropout {settings.dropout}, weight decay {settings.weight_decay}, "
           f"seed {settings.seed}")  # fmt: skip
     print(f"{'net':<40} {'layout':<16} {'real params':>11} {'test error %':>12} {'best ep.':>8} {'time s':>7}")

@@ -85,22 +85,26 @@ def real_params(spec: NetSpec, n_in: int, task: str, n_outputs: int) -> int:
     return build(spec, n_in, task, n_outputs, seed=0).n_params
 
 
-def build(spec: NetSpec, n_in: int, task: str, n_outputs: int, seed: int) -> HashedNetwork:
+def build(spec: NetSpec, n_in: int, task: str, n_outputs: int, seed: int, threads: int = 0) -> HashedNetwork:
     return HashedNetwork(n_in, spec.layout, task=task, n_outputs=n_outputs, compression=spec.compression,
-                         hash_output_layer=spec.hash_output, hash_seed=seed, seed=seed)  # fmt: skip
+                         hash_output_layer=spec.hash_output, hash_seed=seed, seed=seed,
+                         num_threads=threads)  # fmt: skip
 
 
-def train_one(spec: NetSpec, data: dict, task: str, n_outputs: int, config: TrainingConfig, score,
+def train_one(spec: NetSpec, data: dict, task: str, n_outputs: int, phases, score,
               standardize: bool, validation=None) -> RunResult:  # fmt: skip
-    """Builds, trains and scores one network; ``score(net, x, y)`` gives the metric on the test split."""
+    """Builds, trains (one TrainingConfig or a list of phases) and scores one network;
+    ``score(net, x, y)`` gives the metric on the test split."""
+    phases = [phases] if isinstance(phases, TrainingConfig) else list(phases)
+    config = phases[0]
     x, y = data["train"]
-    net = build(spec, x.shape[1], task, n_outputs, config.seed)
+    net = build(spec, x.shape[1], task, n_outputs, config.seed, config.num_threads)
     report = net.memory_report()
     print(f"\n[quality] {spec.label}: {spec.layout}, compression {spec.compression}, "
           f"output layer {'hashed' if spec.hash_output else 'dense'}, {report.real_params} real parameters, "
           f"seed {config.seed}", flush=True)  # fmt: skip
     start = time.perf_counter()
-    history = net.fit(x, y, validation_data=validation, training=config, standardize=standardize, verbose=True)
+    history = net.fit(x, y, validation_data=validation, training=phases, standardize=standardize, verbose=True)
     seconds = time.perf_counter() - start
     metric = score(net, *data["test"])
     print(f"[quality] {spec.label}: test {metric:.4f} after {len(history.epochs)} epochs "

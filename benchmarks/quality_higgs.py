@@ -39,11 +39,13 @@ class HiggsSettings:
     standardize: bool = True  # inputs to mean 0, std 1 from the training events
     hash_output: str = "no"  # no | yes | both: hash the 256x1 / 64x1 output layer too
     seeds: tuple = (1, 2, 3)
+    threads: int = 1  # the nets are small: one thread each (0 = all cores)
 
     def training(self, seed: int) -> TrainingConfig:
         return TrainingConfig(learning_rate=self.learning_rate, batch_size=self.batch_size, max_epochs=self.epochs,
                               convergence_steps=self.convergence_steps, optimizer=self.optimizer,
-                              dropout=self.dropout, weight_decay=self.weight_decay, seed=seed)  # fmt: skip
+                              dropout=self.dropout, weight_decay=self.weight_decay, seed=seed,
+                              num_threads=self.threads)  # fmt: skip
 
 
 def _output_choices(hash_output: str) -> tuple:

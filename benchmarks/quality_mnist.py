@@ -31,6 +31,7 @@ class MnistSettings:
     """How every MNIST net is trained (the same for all of them)."""
 
     epochs: int = 20  # fixed: no early stop; the best validation epoch is restored
+    anneal_epochs: int = 5  # then this many more epochs at learning_rate / 10 (a second phase)
     optimizer: str = "SGD"  # SGD (with momentum) or ADAM
     learning_rate: float = 0.05  # step size
     momentum: float = 0.9  # SGD momentum
@@ -39,11 +40,18 @@ class MnistSettings:
     weight_decay: float = 0.0  # L2 coefficient
     hash_output: str = "no"  # no | yes | both: hash the 1000x10 output layer too
     seed: int = 1  # initialisation, hash, shuffling, dropout
+    threads: int = 0  # 0 = all cores
 
-    def training(self) -> TrainingConfig:
-        return TrainingConfig(learning_rate=self.learning_rate, momentum=self.momentum, batch_size=self.batch_size,
-                              max_epochs=self.epochs, convergence_steps=self.epochs, optimizer=self.optimizer,
-                              dropout=self.dropout, weight_decay=self.weight_decay, seed=self.seed)  # fmt: skip
+    def training(self) -> list:
+        """The phases: ``epochs`` at ``learning_rate``, then ``anneal_epochs`` at a tenth of it."""
+        phases = [(self.learning_rate, self.epochs), (self.learning_rate / 10, self.anneal_epochs)]
+        return [
+            TrainingConfig(learning_rate=rate, momentum=self.momentum, batch_size=self.batch_size, max_epochs=epochs,
+                           convergence_steps=epochs, optimizer=self.optimizer, dropout=self.dropout,
+                           weight_decay=self.weight_decay, seed=self.seed, num_threads=self.threads)  # fmt: skip
+            for rate, epochs in phases
+            if epochs > 0
+        ]
 
 
 def _hashed_specs(hash_output: str) -> list:

@@ -88,8 +88,9 @@ def _torch_child(method, n, k, batch, threads, rng):
     y = torch.nn.functional.linear(xr, v, bias)
     y.backward(dy)
     peak = int(b.peak_resident_bytes())
+    index_bytes = 0 if index is None else index.numel() * 8 + sign.numel() * 4  # kept for the layer's life
     return dict(before=before, peak=peak, work=peak - before, peak_reset=reset, buckets_bytes=4 * k,
-                state_bytes=2 * 4 * (weight.numel() + n))  # fmt: skip
+                state_bytes=2 * 4 * (weight.numel() + n) + index_bytes)  # fmt: skip
 
 
 def run_memory(threads: int = 0, n: int = 4096, batch: int = 256) -> dict:
@@ -116,12 +117,14 @@ def run_memory(threads: int = 0, n: int = 4096, batch: int = 256) -> dict:
         result.update(method=method, compression=c, n=n, batch=batch, threads=n_threads, fused_bound_bytes=bound,
                       dense_weights_bytes=4 * n * n)  # fmt: skip
         rows.append(result)
-        table.append([method, c, fmt_bytes(result["buckets_bytes"]), fmt_bytes(result["work"]),
+        table.append([method, c, fmt_bytes(result["buckets_bytes"]), fmt_bytes(result["state_bytes"]),
+                      fmt_bytes(result["work"]),
                       f"{result['work'] / (4 * n * n):.2f}", fmt_bytes(bound) if bound == bound else "-",
                       "yes" if bound != bound or result["work"] <= bound else "NO", fmt_bytes(result["peak"])])  # fmt: skip
     print_table(f"memory: one forward+backward, {n}x{n}, batch {batch}, {n_threads} threads "
-                f"(work = peak RSS above the level before the pass; D floats = {fmt_bytes(4 * n * n)})",
-                ["method", "compr.", "buckets", "work", "work / 4D", "fused bound", "within bound", "process peak"],
+                f"(state = parameters + gradient [+ index and sign]; work = peak RSS above the level before the pass; "
+                f"D floats = {fmt_bytes(4 * n * n)})",
+                ["method", "compr.", "buckets", "state", "work", "work / 4D", "fused bound", "within bound", "process peak"],
                 table)  # fmt: skip
     return {"rows": rows, "table": table}
 
