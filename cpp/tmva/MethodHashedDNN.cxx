@@ -224,91 +224,125 @@ void TMVA::MethodHashedDNN::ProcessOptions()
 }
 
 ////////////////////////////////////////////////////////////////////////////////
-/// Training, in named steps: collect the (transformed) training events, split
-/// off the validation events, standardise the inputs, build the network and
-/// run every TrainingStrategy phase.
+/// Training events split as MethodDL splits them: the last ValidationSize
+/// events of the (already randomly split) training sample validate.
+
+struct TMVA::MethodHashedDNN::TrainingEvents {
+   Long64_t n_variables = 0, n_targets = 1;
+   std::vector<float> x, y, w;    ///< all events
+   Long64_t n = 0, n_fit = 0;     ///< all events, the ones that train
+   hashednet::DataView fit() const { return {x.data(), y.data(), w.data(), n_fit, n_variables, n_targets}; }
+   hashednet::DataView validation() const
+   {
+      return {x.data() + n_fit * n_variables, y.data() + n_fit * n_targets, w.data() + n_fit, n - n_fit, n_variables,
+              n_targets};
+   }
+};
+
+namespace {
+/// Offset and scale that standardise each input to weighted mean 0 and RMS 1.
+void standardization(const hashednet::DataView &data, std::vector<float> &offset, std::vector<float> &scale)
+{
+   offset.assign(data.n_features, 0.0f);
+   scale.assign(data.n_features, 1.0f);
+   for (std::int64_t j = 0; j < data.n_features; ++j) {
+      double sw = 0, sx = 0, sxx = 0;
+      for (std::int64_t e = 0; e < data.n; ++e) {
+         const double v = data.x[e * data.n_features + j], w = data.w[e];
+         sw += w;
+         sx += w * v;
+         sxx += w * v * v;
+      }
+      const double mean = sw > 0 ? sx / sw : 0.0;
+      const double rms = sw > 0 ? std::sqrt(std::max(0.0, sxx / sw - mean * mean)) : 0.0;
+      offset[j] = static_cast<float>(mean);
+      scale[j] = rms > 0 ? static_cast<float>(1.0 / rms) : 1.0f;
+   }
+}
+} // namespace
+
+////////////////////////////////////////////////////////////////////////////////
+/// Training, in named steps: collect the (transformed) training events and
+/// split off the validation events, build the network, run every
+/// TrainingStrategy phase, report the model's size.
 
 void TMVA::MethodHashedDNN::Train()
 {
-   const Long64_t n_variables = GetNvar();
-   const bool regression = DoRegression(), multiclass = DoMulticlass();
-   const Long64_t n_targets = regression ? DataInfo().GetNTargets() : 1;
+   TrainingEvents events;
+   if (CollectTrainingEvents(events) && BuildNetwork(events) && RunTrainingPhases(events))
+      PrintModelSize();
+}
 
-   // 1. Training events after this method's variable transformation.
-   std::vector<float> x, y, w;
-   Long64_t n = 0, n_negative = 0;
+bool TMVA::MethodHashedDNN::CollectTrainingEvents(TrainingEvents &events)
+{
+   const bool regression = DoRegression(), multiclass = DoMulticlass();
+   events.n_variables = GetNvar();
+   events.n_targets = regression ? DataInfo().GetNTargets() : 1;
+   Long64_t n_negative = 0;
    for (Long64_t i = 0; i < Data()->GetNTrainingEvents(); ++i) {
       const Event *ev = GetTrainingEvent(i);
       if (ev->GetWeight() < 0 && IgnoreEventsWithNegWeightsInTraining()) {
          ++n_negative;
          continue;
       }
-      for (Long64_t j = 0; j < n_variables; ++j)
-         x.push_back(ev->GetValue(j));
+      for (Long64_t j = 0; j < events.n_variables; ++j)
+         events.x.push_back(ev->GetValue(j));
       if (regression)
-         for (Long64_t t = 0; t < n_targets; ++t)
-            y.push_back(ev->GetTarget(t));
+         for (Long64_t t = 0; t < events.n_targets; ++t)
+            events.y.push_back(ev->GetTarget(t));
       else
-         y.push_back(multiclass ? static_cast<float>(ev->GetClass()) : (DataInfo().IsSignal(ev) ? 1.0f : 0.0f));
-      w.push_back(ev->GetWeight());
-      ++n;
+         events.y.push_back(multiclass ? static_cast<float>(ev->GetClass()) : (DataInfo().IsSignal(ev) ? 1.0f : 0.0f));
+      events.w.push_back(ev->GetWeight());
+      ++events.n;
    }
    if (n_negative > 0)
       Log() << kINFO << "Ignored " << n_negative << " training events with negative weights" << Endl;
-
-   // 2. Validation split as MethodDL makes it: the last ValidationSize events
-   //    of the (already randomly split) training sample.
-   Long64_t n_validation = 0;
    try {
-      n_validation = hashednet::validation_event_count(fImpl->options.validation_size, n);
+      events.n_fit = events.n - hashednet::validation_event_count(fImpl->options.validation_size, events.n);
    } catch (const hashednet::Error &error) {
       Log() << kFATAL << error.what() << Endl;
-      return;
+      return false;
    }
-   const Long64_t n_fit = n - n_validation;
-   const std::vector<float> xt(x.begin(), x.begin() + n_fit * n_variables), xv(x.begin() + n_fit * n_variables, x.end());
-   const std::vector<float> yt(y.begin(), y.begin() + n_fit * n_targets), yv(y.begin() + n_fit * n_targets, y.end());
-   const std::vector<float> wt(w.begin(), w.begin() + n_fit), wv(w.begin() + n_fit, w.end());
-   Log() << kINFO << "Using " << n_fit << " events for training and " << n_validation << " for validation" << Endl;
+   Log() << kINFO << "Using " << events.n_fit << " events for training and " << events.n - events.n_fit
+         << " for validation" << Endl;
+   return true;
+}
 
-   // 3. The network. Without a TMVA VarTransform it standardises its inputs
-   //    (training events' weighted mean and RMS); with one, TMVA's transform is
-   //    all (docs/weight_file.md, "The transformation").
+/// The network. Without a TMVA VarTransform it standardises its own inputs
+/// (training events' weighted mean and RMS); with one, TMVA's transform is
+/// all (docs/weight_file.md, "The transformation").
+bool TMVA::MethodHashedDNN::BuildNetwork(const TrainingEvents &events)
+{
+   const bool regression = DoRegression(), multiclass = DoMulticlass();
+   const hashednet::MethodOptions &o = fImpl->options;
    hashednet::NetworkSpec spec;
-   spec.n_inputs = n_variables;
+   spec.n_inputs = events.n_variables;
    spec.task = regression ? hashednet::Task::Regression
                           : (multiclass ? hashednet::Task::Multiclass : hashednet::Task::Classification);
-   spec.n_outputs = regression ? n_targets : (multiclass ? DataInfo().GetNClasses() : 1);
-   const hashednet::MethodOptions &o = fImpl->options;
+   spec.n_outputs = regression ? events.n_targets : (multiclass ? DataInfo().GetNClasses() : 1);
+   spec.compression = o.compression;
+   spec.hashed_bias = o.hashed_bias;
+   spec.hash_output_layer = o.hash_output_layer;
+   spec.hash_seed = o.hash_seed;
    try {
-      spec.layers = o.layers.empty() ? hashednet::parse_layout(o.layout_string, n_variables) : o.layers;
-      spec.compression = o.compression;
-      spec.hashed_bias = o.hashed_bias;
-      spec.hash_output_layer = o.hash_output_layer;
-      spec.hash_seed = o.hash_seed;
+      spec.layers = o.layers.empty() ? hashednet::parse_layout(o.layout_string, events.n_variables) : o.layers;
       fImpl->model = std::make_unique<hashednet::Model>(spec, o.weight_init, o.random_seed, o.num_threads);
-      std::vector<float> offset(n_variables, 0.0f), scale(n_variables, 1.0f);
-      const bool standardize = GetTransformationHandler().GetTransformationList().GetSize() == 0;
-      for (Long64_t j = 0; standardize && j < n_variables; ++j) {
-         double sw = 0, sx = 0, sxx = 0;
-         for (Long64_t e = 0; e < n_fit; ++e) {
-            const double v = xt[e * n_variables + j];
-            sw += wt[e];
-            sx += wt[e] * v;
-            sxx += wt[e] * v * v;
-         }
-         const double mean = sw > 0 ? sx / sw : 0.0;
-         const double rms = sw > 0 ? std::sqrt(std::max(0.0, sxx / sw - mean * mean)) : 0.0;
-         offset[j] = static_cast<float>(mean);
-         scale[j] = rms > 0 ? static_cast<float>(1.0 / rms) : 1.0f;
+      if (GetTransformationHandler().GetTransformationList().GetSize() == 0) {
+         std::vector<float> offset, scale;
+         standardization(events.fit(), offset, scale);
+         fImpl->model->set_input_transform(offset.data(), scale.data(), events.n_variables);
       }
-      fImpl->model->set_input_transform(offset.data(), scale.data(), n_variables);
    } catch (const hashednet::Error &e) {
       Log() << kFATAL << "HashedDNN: " << e.what() << Endl;
-      return;
+      return false;
    }
+   return true;
+}
 
-   // 4. The phases of TrainingStrategy; progress goes through TMVA's logger.
+/// The phases of TrainingStrategy; progress goes through TMVA's logger.
+bool TMVA::MethodHashedDNN::RunTrainingPhases(const TrainingEvents &events)
+{
+   const hashednet::MethodOptions &o = fImpl->options;
    LogLineBuffer buffer(Log());
    std::ostream progress(&buffer);
    int epoch_offset = 0;
@@ -318,13 +352,11 @@ void TMVA::MethodHashedDNN::Train()
       hashednet::TrainingHistory history;
       try {
          auto backend = hashednet::make_cpu_backend(config.num_threads);
-         const hashednet::DataView training{xt.data(), yt.data(), wt.data(), n_fit, n_variables, n_targets};
-         const hashednet::DataView validation{xv.data(), yv.data(), wv.data(), n_validation, n_variables, n_targets};
-         history = hashednet::train(fImpl->model->network(), training, validation, config, *backend,
+         history = hashednet::train(fImpl->model->network(), events.fit(), events.validation(), config, *backend,
                                     Log().GetMinType() <= kINFO ? &progress : nullptr);
       } catch (const hashednet::Error &e) {
          Log() << kFATAL << "HashedDNN training failed: " << e.what() << Endl;
-         return;
+         return false;
       }
       for (const auto &record : history.epochs) {
          fImpl->train_loss.push_back(record.train_loss);
@@ -337,9 +369,13 @@ void TMVA::MethodHashedDNN::Train()
       epoch_offset += static_cast<int>(history.epochs.size());
    }
    progress.flush();
-   const auto memory = fImpl->model->network().memory_report();
+   return true;
+}
+
+void TMVA::MethodHashedDNN::PrintModelSize()
+{
    std::int64_t real = 0, virtual_weights = 0;
-   for (const auto &layer : memory) {
+   for (const auto &layer : fImpl->model->network().memory_report()) {
       real += layer.real_params;
       virtual_weights += layer.virtual_weights;
    }

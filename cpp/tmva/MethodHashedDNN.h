@@ -81,7 +81,13 @@ private:
    void DeclareOptions() override;
    void ProcessOptions() override;
 
-   struct Impl; // the core's objects; defined in the .cxx only
+   struct Impl;           // the core's objects; defined in the .cxx only
+   struct TrainingEvents; // the training and validation events, as float arrays
+   // The steps of Train().
+   bool CollectTrainingEvents(TrainingEvents &events);
+   bool BuildNetwork(const TrainingEvents &events);
+   bool RunTrainingPhases(const TrainingEvents &events);
+   void PrintModelSize();
    /// The network, or kFATAL when there is none yet.
    hashednet::Model &TrainedModel() const;
    std::unique_ptr<Impl> fImpl; //! not streamed
