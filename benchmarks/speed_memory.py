@@ -120,7 +120,7 @@ def run_memory(threads: int = 0, n: int = 4096, batch: int = 256) -> dict:
         table.append([method, c, fmt_bytes(result["buckets_bytes"]), fmt_bytes(result["state_bytes"]),
                       fmt_bytes(result["work"]),
                       f"{result['work'] / (4 * n * n):.2f}", fmt_bytes(bound) if bound == bound else "-",
-                      "yes" if bound != bound or result["work"] <= bound else "NO", fmt_bytes(result["peak"])])  # fmt: skip
+                      "-" if bound != bound else ("yes" if result["work"] <= bound else "NO"), fmt_bytes(result["peak"])])  # fmt: skip
     print_table(f"memory: one forward+backward, {n}x{n}, batch {batch}, {n_threads} threads "
                 f"(state = parameters + gradient [+ index and sign]; work = peak RSS above the level before the pass; "
                 f"D floats = {fmt_bytes(4 * n * n)})",
