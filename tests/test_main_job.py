@@ -53,3 +53,19 @@ def test_overtraining_check_probabilities(main_job):
     _, drawn, (ks_signal, ks_background) = plotting.plot_classifier_output(out / "TMVA_Higgs.root")
     assert 0.0 <= ks_signal <= 1.0 and 0.0 <= ks_background <= 1.0
     assert all(h.GetEntries() > 0 for h in drawn[:4])
+
+
+def test_comparison_macro_at_equal_virtual_and_real_size(tmp_path):
+    macro = MACRO.parent / "tmva_comparison.py"
+    result = subprocess.run(
+        [sys.executable, str(macro), "--epochs", "2", "--ntrain", "500", "--width", "32", "--depth", "2"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = {m.group(1): (int(m.group(2)), float(m.group(3)))
+            for m in re.finditer(r"^(\w+)\s+(\d+)\s+\d+\s+([0-9.]+)$", result.stdout, re.MULTILINE)}  # fmt: skip
+    assert {"HashedDNN", "DenseVirtual", "DenseReal"} <= set(rows)
+    hashed, virtual, real = rows["HashedDNN"][0], rows["DenseVirtual"][0], rows["DenseReal"][0]
+    assert virtual > 3 * hashed and abs(real - hashed) < 0.15 * hashed
+    assert all(0.0 < auc < 1.0 for _, auc in rows.values())  # 2 epochs: bookkeeping, not quality
+    assert (tmp_path / "TMVA_Comparison.root").exists()
