@@ -42,10 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="MNIST: epochs (default 20); HIGGS: max epochs (default 100)")
     p.add_argument("--anneal-epochs", type=int, help="MNIST: extra epochs at learning rate / 10 (default 5)")
     p.add_argument("--optimizer", choices=("SGD", "ADAM"), help="default SGD (MNIST), ADAM (HIGGS)")
-    p.add_argument("--learning-rate", type=float, help="default 0.05 (MNIST SGD), 1e-3 (HIGGS ADAM)")
+    p.add_argument("--learning-rate", type=float, help="default 0.05 (MNIST SGD), 3e-3 (HIGGS ADAM)")
     p.add_argument("--hash-output", choices=("no", "yes", "both"), help="hash the output layer too (default no)")
     p.add_argument("--dropout", type=float, nargs="+", help="drop probability of each layer's input\n"
-                   "(default MNIST 0.2 0.5, HIGGS none)")
+                   "(default MNIST 0.1 0.3, HIGGS 0 0.2 0.2 0.2)")
     p.add_argument("--weight-decay", type=float, help="L2 coefficient (default 0)")
     p.add_argument("--threads", type=int, help="CPU threads per net (default MNIST 0 = all, HIGGS 1)")
     p.add_argument("--raw-inputs", action="store_true", help="HIGGS: do not standardize the inputs")
@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: command-line option -> settings field, the same for both suites
-_COMMON_OPTIONS = {name: name for name in ("epochs", "optimizer", "learning_rate", "hash_output", "weight_decay", "threads")}
+_COMMON_OPTIONS = {
+    name: name for name in ("epochs", "optimizer", "learning_rate", "hash_output", "weight_decay", "threads")
+}
 
 
 def _settings(args, defaults, mapping: dict):
@@ -87,8 +89,8 @@ def higgs_settings(args) -> HiggsSettings:
 
 
 def print_mnist(results: list, settings: MnistSettings) -> None:
-    print(f"\nMNIST 784-1000-10 RELU, {settings.optimizer} lr {settings.learning_rate}, {settings.epochs}+{settings.anneal_epochs} epochs "
-          f"(then lr / 10), "
+    print(f"\nMNIST 784-1000-10 RELU, {settings.optimizer} lr {settings.learning_rate}, "
+          f"{settings.epochs}+{settings.anneal_epochs} epochs (then lr / 10), "
           f"batch {settings.batch_size}, dropout {settings.dropout}, weight decay {settings.weight_decay}, "
           f"seed {settings.seed}")  # fmt: skip
     print(f"{'net':<40} {'layout':<16} {'real params':>11} {'test error %':>12} {'best ep.':>8} {'time s':>7}")
@@ -103,8 +105,8 @@ def print_mnist(results: list, settings: MnistSettings) -> None:
 def print_higgs(rows: list, settings: HiggsSettings) -> None:
     print(f"\nHIGGS test ROC AUC (10k test events), {settings.optimizer} lr {settings.learning_rate}, "
           f"<= {settings.epochs} epochs, early stop {settings.convergence_steps}, batch {settings.batch_size}, "
-          f"dropout {settings.dropout}, weight decay {settings.weight_decay}, standardized inputs {settings.standardize}, "
-          f"seeds {list(settings.seeds)} (mean +- std)")  # fmt: skip
+          f"dropout {settings.dropout}, weight decay {settings.weight_decay}, "
+          f"standardized inputs {settings.standardize}, seeds {list(settings.seeds)} (mean +- std)")  # fmt: skip
     print(f"{'net':<16} {'real params':>11} {'AUC':>16} {'epochs':>6} {'time s':>6}   "
           f"{'equal-size dense':>16} {'params':>7} {'AUC':>16}")  # fmt: skip
     for row in rows:
@@ -133,8 +135,8 @@ def main(argv=None) -> int:
     if args.suite in ("mnist", "all"):
         settings = mnist_settings(args)
         results = run_mnist(load_mnist(args.cache), settings)
-        out["mnist"] = {"settings": asdict(settings), "runs": [r.as_dict() for r in results],
-                        "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in mnist_targets(results)]}  # fmt: skip
+        targets = [{"target": t, "measured": m, "met": ok} for t, m, ok in mnist_targets(results)]
+        out["mnist"] = {"settings": asdict(settings), "runs": [r.as_dict() for r in results], "targets": targets}
         print_mnist(results, settings)
     if args.suite in ("higgs", "all"):
         settings = higgs_settings(args)

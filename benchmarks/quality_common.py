@@ -18,7 +18,8 @@ import numpy as np
 from tmva_hashednet import HashedNetwork, TrainingConfig
 
 __all__ = [
-    "NetSpec", "RunResult", "dense_params", "equal_size_width", "equal_size_spec", "real_params", "train_one", "summarize",
+    "NetSpec", "RunResult", "dense_params", "equal_size_width", "equal_size_spec", "real_params", "train_one",
+    "summarize",
 ]  # fmt: skip
 
 
@@ -110,7 +111,8 @@ def train_one(spec: NetSpec, data: dict, task: str, n_outputs: int, phases, scor
     print(f"[quality] {spec.label}: test {metric:.4f} after {len(history.epochs)} epochs "
           f"(best epoch {history.best_epoch}), {seconds:.1f} s", flush=True)  # fmt: skip
     return RunResult(spec.label, spec.layout, spec.compression, spec.hash_output, report.real_params,
-                     report.virtual_weights, config.seed, len(history.epochs), history.best_epoch, seconds, metric)  # fmt: skip
+                     report.virtual_weights, config.seed, len(history.epochs), history.best_epoch, seconds,
+                     metric)  # fmt: skip
 
 
 def summarize(values) -> tuple:

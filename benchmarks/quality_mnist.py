@@ -36,7 +36,7 @@ class MnistSettings:
     learning_rate: float = 0.05  # step size
     momentum: float = 0.9  # SGD momentum
     batch_size: int = 128  # events per mini-batch
-    dropout: tuple = (0.2, 0.5)  # drop probability of the 784 pixels and of the hidden units
+    dropout: tuple = (0.1, 0.3)  # drop probability of the 784 pixels and of the hidden units (README)
     weight_decay: float = 0.0  # L2 coefficient
     hash_output: str = "no"  # no | yes | both: hash the 1000x10 output layer too
     seed: int = 1  # initialisation, hash, shuffling, dropout

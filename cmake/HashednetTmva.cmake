@@ -102,17 +102,31 @@ function(hashednet_add_tmva_method)
   set(includes "${HASHEDNET_TMVA_INCLUDE_DIR}" "${root_prefix}/include")
   list(REMOVE_DUPLICATES includes)
 
-  # Compatibility with TMVA 4.2.1 (2015): detected here, used in cpp/tmva/*.cxx.
+  # Compatibility (TMVA 4.2.1 of 2015 .. newest ROOT): detected here, used in
+  # cpp/tmva/*.cxx. Types::Instance() exists in TMVA 4.2.1 and ROOT 6.x up to
+  # at least 6.26, not in the newest ROOT; MethodBase::fTrainHistory exists
+  # from ROOT 6.20 on. MethodBase.h must compile on its own first: otherwise
+  # both tests would fail for an unrelated reason and silently select the
+  # wrong code paths.
   include(CheckCXXSourceCompiles)
   set(CMAKE_REQUIRED_INCLUDES ${includes})
   set(CMAKE_REQUIRED_FLAGS "-std=c++17")
   set(CMAKE_REQUIRED_QUIET ON)
   set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+  unset(HASHEDNET_TMVA_HEADERS_COMPILE CACHE)
   unset(HASHEDNET_TMVA_TYPES_IS_CLASS CACHE)
   unset(HASHEDNET_TMVA_HAS_TRAIN_HISTORY CACHE)
-  check_cxx_source_compiles("#include \"TMVA/Types.h\"\nvoid f() { (void)TMVA::Types::Instance(); }"
+  check_cxx_source_compiles("#include \"TMVA/MethodBase.h\"\nvoid f(TMVA::MethodBase &m) { (void)m.GetName(); }"
+                            HASHEDNET_TMVA_HEADERS_COMPILE)
+  if(NOT HASHEDNET_TMVA_HEADERS_COMPILE)
+    hashednet_tmva_skip("TMVA/MethodBase.h from ${tmva_origin} does not compile with -std=c++17 and "
+                        "-I${HASHEDNET_TMVA_INCLUDE_DIR} -I${root_prefix}/include (see the try_compile "
+                        "log in ${CMAKE_BINARY_DIR}/CMakeFiles)")
+    return()
+  endif()
+  check_cxx_source_compiles("#include \"TMVA/Types.h\"\nvoid f() { (void)TMVA::Types::Instance().AddTypeMapping(TMVA::Types::kPlugins, \"x\"); }"
                             HASHEDNET_TMVA_TYPES_IS_CLASS)
-  check_cxx_source_compiles("#include \"TMVA/MethodBase.h\"\nvoid f(TMVA::MethodBase &m) { (void)m.fTrainHistory; }"
+  check_cxx_source_compiles("#include \"TMVA/MethodBase.h\"\nvoid f(TMVA::MethodBase &m) { m.fTrainHistory.AddValue(\"trainingError\", 1, 0.5); }"
                             HASHEDNET_TMVA_HAS_TRAIN_HISTORY)
   set(compat_defs
       HASHEDNET_TMVA_TYPES_IS_CLASS=$<BOOL:${HASHEDNET_TMVA_TYPES_IS_CLASS}>
@@ -158,7 +172,7 @@ function(hashednet_add_tmva_method)
           DESTINATION ${HASHEDNET_LIB_DESTINATION})
   install(FILES "${src}/MethodHashedDNN.h" DESTINATION ${HASHEDNET_INCLUDE_DESTINATION}/TMVA)
   message(STATUS "hashednet: TMVA method TMVAHashedDNN will be built against ${tmva_origin} "
-                 "(Types is a class: ${HASHEDNET_TMVA_TYPES_IS_CLASS}; MethodBase::fTrainHistory: "
+                 "(Types::Instance(): ${HASHEDNET_TMVA_TYPES_IS_CLASS}; MethodBase::fTrainHistory: "
                  "${HASHEDNET_TMVA_HAS_TRAIN_HISTORY})")
 endfunction()
 

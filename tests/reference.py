@@ -23,6 +23,21 @@ def hash_table(n_keys: int, seed: int, n_buckets: int):
     return ((h * np.uint64(n_buckets)) >> np.uint64(32)).astype(np.int64), np.where(h & np.uint64(1), -1.0, 1.0)
 
 
+def block_table(n_in: int, n_out: int, seed: int, n_buckets: int, block: int):
+    """(bucket, sign) of every virtual weight (row-major) in BLOCK mode, from
+    the xxhash package: block q = j // B of row i hashes key i * ceil(n_in / B) + q;
+    its weights take buckets (start + j % B) mod K with start = (h K) >> 32."""
+    n_blocks = -(-n_in // block)
+    bucket = np.empty(n_in * n_out, dtype=np.int64)
+    sign = np.empty(n_in * n_out)
+    for i in range(n_out):
+        for j in range(n_in):
+            h = xxhash.xxh32_intdigest((i * n_blocks + j // block).to_bytes(8, "little"), seed=seed)
+            bucket[i * n_in + j] = (((h * n_buckets) >> 32) + j % block) % n_buckets
+            sign[i * n_in + j] = -1.0 if h & 1 else 1.0
+    return bucket, sign
+
+
 class ReferenceNetwork:
     """The network of a HashedNetwork, rebuilt densely in float64."""
 
@@ -34,7 +49,9 @@ class ReferenceNetwork:
             info = net.layer_info(l)
             n_in, n_out, off = info["n_in"], info["n_out"], info["offset"]
             w = params[off : off + info["n_buckets"]]
-            if info["hashed"]:
+            if info["hashed"] and net.hash_mode == "BLOCK":
+                bucket, sign = block_table(n_in, n_out, info["weight_seed"], info["n_buckets"], net.hash_block)
+            elif info["hashed"]:
                 bucket, sign = hash_table(n_in * n_out, info["weight_seed"], info["n_buckets"])
             else:
                 bucket, sign = np.arange(n_in * n_out), np.ones(n_in * n_out)

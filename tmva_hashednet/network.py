@@ -29,6 +29,7 @@ DEFAULT_LAYOUT = "TANH|64,TANH|64,LINEAR"
 
 _TASKS = {"classification": "Classification", "multiclass": "Multiclass", "regression": "Regression"}
 _WEIGHT_INITS = {"XAVIER": "XavierNormal", "XAVIERUNIFORM": "XavierUniform"}
+_HASH_MODES = {"ELEMENT": "Element", "BLOCK": "Block"}
 _OPTIMIZERS = {"ADAM": "Adam", "SGD": "Sgd"}
 
 
@@ -117,6 +118,10 @@ class HashedNetwork:
     hash_output_layer : hash the (small) output layer too; by default it stays dense.
     hashed_bias : hash the biases as well (they are dense vectors by default).
     hash_seed : master seed of the bucket and sign hashes.
+    hash_mode : ``"ELEMENT"`` (each virtual weight hashed on its own, the paper)
+        or ``"BLOCK"`` (one hash per ``hash_block`` consecutive weights of a row,
+        which take a run of consecutive buckets, circular modulo K; ROBE-style).
+    hash_block : virtual weights per hash in BLOCK mode, in [1, 4096].
     weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
     seed : seed of the initial weights.
     num_threads : CPU threads (0 = all).
@@ -133,11 +138,14 @@ class HashedNetwork:
         hash_output_layer: bool = False,
         hashed_bias: bool = False,
         hash_seed: int = 0,
+        hash_mode: str = "ELEMENT",
+        hash_block: int = 16,
         weight_init: str = "XAVIER",
         seed: int = 42,
         num_threads: int = 0,
     ):
-        spec = _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed)
+        spec = _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed,
+                             hash_mode, hash_block)  # fmt: skip
         if str(weight_init).upper() not in _WEIGHT_INITS:
             raise ValueError(f"weight_init {weight_init!r} is not known; allowed: {', '.join(_WEIGHT_INITS)}")
         hn = core()
@@ -182,6 +190,16 @@ class HashedNetwork:
     def task(self) -> str:
         name = str(core().task_name(self._model.network().spec().task))
         return name.lower()
+
+    @property
+    def hash_mode(self) -> str:
+        """``"ELEMENT"`` or ``"BLOCK"`` (see the class docstring)."""
+        return "BLOCK" if int(self._model.network().spec().hash_mode) == 1 else "ELEMENT"
+
+    @property
+    def hash_block(self) -> int:
+        """Virtual weights per hash in BLOCK mode (1 in ELEMENT mode)."""
+        return int(self._model.network().spec().hash_block) if self.hash_mode == "BLOCK" else 1
 
     @property
     def n_inputs(self) -> int:
@@ -430,8 +448,14 @@ def _split(x, y, w, fraction: float, seed: int):
     return take(x, train), take(y, train), take(w, train), (take(x, valid), take(y, valid), take(w, valid))
 
 
-def _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed):
+def _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed,
+                  hash_mode="ELEMENT", hash_block=16):  # fmt: skip
     hn = core()
+    if str(hash_mode).upper() not in _HASH_MODES:
+        raise ValueError(f"hash_mode {hash_mode!r} is not known; allowed: {', '.join(_HASH_MODES)}")
+    if isinstance(hash_block, bool) or not isinstance(hash_block, (int, np.integer)) or not 1 <= hash_block <= 4096:
+        raise ValueError(f"hash_block (virtual weights per hash in BLOCK mode) must be an integer in [1, 4096], "
+                         f"got {hash_block!r}")  # fmt: skip
     if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs <= 0:
         raise ValueError(f"n_inputs must be a positive integer, got {n_inputs!r}")
     if str(task).lower() not in _TASKS:
@@ -453,6 +477,8 @@ def _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_la
     spec.hash_output_layer = bool(hash_output_layer)
     spec.hashed_bias = bool(hashed_bias)
     spec.hash_seed = int(hash_seed) & 0xFFFFFFFF
+    spec.hash_mode = getattr(hn.HashMode, _HASH_MODES[str(hash_mode).upper()])
+    spec.hash_block = int(hash_block)
     with translate_errors():
         spec.layers = hn.parse_layout(layout, int(n_inputs))
     return spec

@@ -52,6 +52,7 @@ class MethodOptions:
     hash_output_layer: bool = False
     hash_seed: int = 0
     hash_mode: str = "ELEMENT"
+    hash_block: int = 16  # HashMode=BLOCK: virtual weights per hash
     validation_size: str = "20%"  # MethodDL's ValidationSize
     canonical: str = ""  # every option written out (to_option_string)
     warnings: list = field(default_factory=list)  # from the task check, to be printed
@@ -110,6 +111,7 @@ def parse_options(text: str, n_inputs: int = -1, task: str | None = None) -> Met
         hash_output_layer=bool(cpp.hash_output_layer),
         hash_seed=int(cpp.hash_seed),
         hash_mode=str(cpp.hash_mode),
+        hash_block=int(cpp.hash_block),
         validation_size=str(cpp.validation_size),
         canonical=canonical,
         warnings=warnings,

@@ -2,10 +2,11 @@
 //
 // Hashed product, without any D-sized buffer: V is cut into tiles of
 // kTileRows x kTileCols. A thread generates one tile of V from the hash into
-// its own buffer (hash_tile.h: AVX2 or scalar, chosen at run time; in the
-// backward pass the slots, bucket | sign, are kept beside it for the scatter,
-// so one generated tile serves both dx and dV) and hands it to sgemm exactly
-// where a dense layer would pass a block of its weight matrix. Work memory:
+// its own buffer (hash_tile.h: AVX2 or scalar, chosen at run time; the
+// slots, bucket | sign, are kept beside it: the gather reads them, and in the
+// backward pass the scatter too, so one generated tile serves both dx and
+// dV) and hands it to sgemm exactly where a dense layer would pass a block of
+// its weight matrix. Work memory:
 // per thread one tile of V, one tile of slots, one tile of dV (3 x 256 KiB),
 // and one K-sized bucket-gradient buffer.
 //
@@ -57,6 +58,29 @@ std::int64_t n_tiles(std::int64_t extent, std::int64_t tile_size)
    return (extent + tile_size - 1) / tile_size;
 }
 
+/// body(e) for e in [0, n) on n_threads threads (static schedule, chunks of
+/// `chunk`, 0 = one block per thread). One thread runs a plain loop: even a
+/// one-thread OpenMP region allocates a team and wakes futexes, microseconds
+/// that a single event cannot afford.
+template <class Body>
+void parallel_for(int n_threads, std::int64_t n, std::int64_t chunk, Body body)
+{
+   if (n_threads <= 1) {
+      for (std::int64_t e = 0; e < n; ++e)
+         body(e);
+      return;
+   }
+   if (chunk > 0) {
+#pragma omp parallel for schedule(static, chunk) num_threads(n_threads)
+      for (std::int64_t e = 0; e < n; ++e)
+         body(e);
+   } else {
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+      for (std::int64_t e = 0; e < n; ++e)
+         body(e);
+   }
+}
+
 /// Per-thread work buffers of bounded size (tiles), plus the bucket-gradient buffer.
 struct ThreadScratch {
    std::vector<float> v_tile;
@@ -106,9 +130,9 @@ private:
 
    /// The tile V[rows, cols] as a matrix pointer and leading dimension: a view
    /// of W for a dense layer, or generated into the thread's buffer (and its
-   /// slots into s.slot_tile when `with_slots`).
+   /// slots into s.slot_tile).
    const float *v_tile(const HashedLayout &layer, const float *w, TileRange rows, TileRange cols,
-                       ThreadScratch &s, std::int64_t &ld, bool with_slots) const;
+                       ThreadScratch &s, std::int64_t &ld) const;
    void add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y);
    void bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad);
    void backward_column_block(const HashedLayout &layer, const float *w, const float *x, const float *dy,
@@ -122,15 +146,14 @@ private:
 };
 
 const float *CpuBackend::v_tile(const HashedLayout &layer, const float *w, TileRange rows, TileRange cols,
-                                ThreadScratch &s, std::int64_t &ld, bool with_slots) const
+                                ThreadScratch &s, std::int64_t &ld) const
 {
    if (!layer.hashed) {
       ld = layer.n_in;
       return w + rows.begin * layer.n_in + cols.begin;
    }
    ld = cols.size();
-   generate_(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.v_tile.data(),
-             with_slots ? s.slot_tile.data() : nullptr);
+   generate_(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.v_tile.data(), s.slot_tile.data());
    return s.v_tile.data();
 }
 
@@ -155,19 +178,18 @@ void CpuBackend::linear_forward(const HashedLayout &layer, const float *params, 
    const std::int64_t row_blocks = n_tiles(layer.n_out, kTileRows);
    const std::int64_t col_blocks = n_tiles(layer.n_in, kTileCols);
    const int n_threads = threads_for(batch * layer.n_virtual_weights());
-#pragma omp parallel for schedule(static, 1) num_threads(n_threads)
-   for (std::int64_t rb = 0; rb < row_blocks; ++rb) {
+   parallel_for(n_threads, row_blocks, 1, [&](std::int64_t rb) {
       ThreadScratch &s = scratch_[thread_id()];
       const TileRange rows = tile(rb, kTileRows, layer.n_out);
       for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
          const TileRange cols = tile(cb, kTileCols, layer.n_in);
          std::int64_t ld = 0;
-         const float *v = v_tile(layer, w, rows, cols, s, ld, false);
+         const float *v = v_tile(layer, w, rows, cols, s, ld);
          // y[:, rows] (B x tr) (+)= x[:, cols] (B x tc) * V[rows, cols]^T (tc x tr)
          blas::sgemm(blas::Op::N, blas::Op::T, batch, rows.size(), cols.size(), 1.0f, x + cols.begin, layer.n_in, v,
                      ld, cb == 0 ? 0.0f : 1.0f, y + rows.begin, layer.n_out);
       }
-   }
+   });
    add_bias(layer, params, batch, y);
 }
 
@@ -179,7 +201,7 @@ void CpuBackend::backward_column_block(const HashedLayout &layer, const float *w
       const TileRange rows = tile(rb, kTileRows, layer.n_out);
       std::int64_t ld = 0;
       if (dx != nullptr) {
-         const float *v = v_tile(layer, w, rows, cols, s, ld, layer.hashed);
+         const float *v = v_tile(layer, w, rows, cols, s, ld);
          // dx[:, cols] (B x tc) (+)= dy[:, rows] (B x tr) * V[rows, cols] (tr x tc)
          blas::sgemm(blas::Op::N, blas::Op::N, batch, cols.size(), rows.size(), 1.0f, dy + rows.begin, layer.n_out,
                      v, ld, rb == 0 ? 0.0f : 1.0f, dx + cols.begin, layer.n_in);
@@ -205,13 +227,12 @@ void CpuBackend::reduce_bucket_grads(const HashedLayout &layer, int n_used, floa
 {
    float *g = grad + layer.offset;
    const std::int64_t k = layer.n_buckets;
-#pragma omp parallel for schedule(static) num_threads(threads_for(k * n_used * 64))
-   for (std::int64_t b = 0; b < k; ++b) {
+   parallel_for(threads_for(k * n_used * 64), k, 0, [&](std::int64_t b) {
       float sum = 0.0f;
       for (int t = 0; t < n_used; ++t)
          sum += scratch_[t].bucket_grad[b];
       g[b] = sum;
-   }
+   });
 }
 
 void CpuBackend::linear_backward(const HashedLayout &layer, const float *params, const float *x, const float *dy,
@@ -221,19 +242,27 @@ void CpuBackend::linear_backward(const HashedLayout &layer, const float *params,
    const std::int64_t col_blocks = n_tiles(layer.n_in, kTileCols);
    const int n_threads = threads_for(batch * layer.n_virtual_weights());
    int n_used = 1;
-#pragma omp parallel num_threads(n_threads)
-   {
-      ThreadScratch &s = scratch_[thread_id()];
-#if defined(_OPENMP)
-      if (thread_id() == 0)
-         n_used = omp_get_num_threads();
-#endif
+   if (n_threads == 1) { // no OpenMP region at all (see parallel_for)
+      ThreadScratch &s = scratch_[0];
       if (layer.hashed)
-         s.bucket_grad.assign(layer.n_buckets, 0.0f); // each thread zeroes (and first touches) its own
+         s.bucket_grad.assign(layer.n_buckets, 0.0f);
+      for (std::int64_t cb = 0; cb < col_blocks; ++cb)
+         backward_column_block(layer, w, x, dy, batch, dx, grad, tile(cb, kTileCols, layer.n_in), s);
+   } else {
+#pragma omp parallel num_threads(n_threads)
+      {
+         ThreadScratch &s = scratch_[thread_id()];
+#if defined(_OPENMP)
+         if (thread_id() == 0)
+            n_used = omp_get_num_threads();
+#endif
+         if (layer.hashed)
+            s.bucket_grad.assign(layer.n_buckets, 0.0f); // each thread zeroes (and first touches) its own
 #pragma omp for schedule(static, 1)
-      for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
-         const TileRange cols = tile(cb, kTileCols, layer.n_in);
-         backward_column_block(layer, w, x, dy, batch, dx, grad, cols, s);
+         for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
+            const TileRange cols = tile(cb, kTileCols, layer.n_in);
+            backward_column_block(layer, w, x, dy, batch, dx, grad, cols, s);
+         }
       }
    }
    if (layer.hashed)
@@ -260,17 +289,14 @@ void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::
 
 void CpuBackend::activation_forward(Activation f, const float *z, float *a, std::int64_t n)
 {
-#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
-   for (std::int64_t e = 0; e < n; ++e)
-      a[e] = activate(f, z[e]);
+   parallel_for(threads_for(n * 16), n, 0, [&](std::int64_t e) { a[e] = activate(f, z[e]); });
 }
 
 void CpuBackend::activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
                                      std::int64_t n)
 {
-#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
-   for (std::int64_t e = 0; e < n; ++e)
-      dz[e] = da[e] * activation_derivative(f, z[e], a[e]);
+   parallel_for(threads_for(n * 16), n, 0,
+                [&](std::int64_t e) { dz[e] = da[e] * activation_derivative(f, z[e], a[e]); });
 }
 
 void CpuBackend::sgd_step(float *params, const float *grad, float *velocity, std::int64_t n, double learning_rate,
@@ -279,11 +305,10 @@ void CpuBackend::sgd_step(float *params, const float *grad, float *velocity, std
    const float lr = static_cast<float>(learning_rate);
    const float mu = static_cast<float>(momentum);
    const float wd = static_cast<float>(weight_decay);
-#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
-   for (std::int64_t e = 0; e < n; ++e) {
+   parallel_for(threads_for(n * 16), n, 0, [&](std::int64_t e) {
       velocity[e] = mu * velocity[e] + grad[e] + wd * params[e];
       params[e] -= lr * velocity[e];
-   }
+   });
 }
 
 void CpuBackend::adam_step(float *params, const float *grad, float *m, float *v, std::int64_t n,
@@ -297,13 +322,12 @@ void CpuBackend::adam_step(float *params, const float *grad, float *m, float *v,
    const float b2 = static_cast<float>(state.beta2);
    const float eps = static_cast<float>(state.epsilon * std::sqrt(correction2));
    const float wd = static_cast<float>(weight_decay);
-#pragma omp parallel for schedule(static) num_threads(threads_for(n * 16))
-   for (std::int64_t e = 0; e < n; ++e) {
+   parallel_for(threads_for(n * 16), n, 0, [&](std::int64_t e) {
       const float g = grad[e] + wd * params[e];
       m[e] = b1 * m[e] + (1.0f - b1) * g;
       v[e] = b2 * v[e] + (1.0f - b2) * g * g;
       params[e] -= step_size * m[e] / (std::sqrt(v[e]) + eps);
-   }
+   });
 }
 
 } // namespace

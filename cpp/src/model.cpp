@@ -79,14 +79,14 @@ void Model::predict(const float *x, std::int64_t n, std::int64_t n_features, flo
 {
    check_features(n_features);
    HASHEDNET_CHECK(n >= 0, "number of events must be >= 0, got " << n);
-   network_.predict(x, n, out, *backend_);
+   network_.predict(x, n, out, *backend_, context_);
 }
 
 const std::vector<float> &Model::predict_one(const float *x, std::int64_t n_features)
 {
    check_features(n_features);
    one_event_.resize(network_.n_outputs());
-   network_.predict(x, 1, one_event_.data(), *backend_);
+   network_.predict(x, 1, one_event_.data(), *backend_, context_);
    return one_event_;
 }
 
@@ -103,17 +103,17 @@ double Model::gradient(const float *x, const float *y, const float *w, std::int6
 {
    const DataView data{x, y, w, n, n_features, n_targets};
    check_data(network_, data, "data");
-   std::vector<float> normalized(n * n_features);
-   network_.normalize(x, n, normalized.data());
-   ForwardContext ctx = network_.forward(normalized.data(), n, *backend_);
+   context_.normalized.resize(n * n_features);
+   network_.normalize(x, n, context_.normalized.data());
+   ForwardContext &ctx = network_.forward(context_.normalized.data(), n, *backend_, context_);
    double weight_sum = 0.0;
    for (std::int64_t e = 0; e < n; ++e)
       weight_sum += w ? w[e] : 1.0;
    const double norm = weight_sum > 0.0 ? weight_sum : static_cast<double>(n);
-   std::vector<float> d_logits(ctx.logits().size());
+   d_logits_.resize(ctx.logits().size());
    const double loss = loss_and_gradient(network_.spec().task, ctx.logits().data(), y, w, n, network_.n_outputs(),
-                                         norm, d_logits.data());
-   network_.backward(ctx, d_logits.data(), *backend_, grad);
+                                         norm, d_logits_.data());
+   network_.backward(ctx, d_logits_.data(), *backend_, grad);
    return loss / norm;
 }
 

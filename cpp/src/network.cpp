@@ -64,6 +64,9 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec))
    HASHEDNET_CHECK(!spec_.layers.empty(), "the layout has no layers; give at least the output layer, e.g. 'LINEAR'");
    HASHEDNET_CHECK(spec_.compression > 0.0 && spec_.compression <= 1.0,
                    "compression must be in (0, 1] (e.g. 1/8 or 0.125), got " << spec_.compression);
+   HASHEDNET_CHECK(spec_.hash_mode != HashMode::Block || (spec_.hash_block >= 1 && spec_.hash_block <= 4096),
+                   "HashBlock (virtual weights per hash in BLOCK mode) must be in [1, 4096], got "
+                       << spec_.hash_block);
    build_layouts();
    input_offset_.assign(spec_.n_inputs, 0.0f);
    input_scale_.assign(spec_.n_inputs, 1.0f);
@@ -95,6 +98,8 @@ HashedLayout Network::make_layout(int l, std::int64_t n_in, std::int64_t offset)
    out.weight_seed = weight_seed(spec_.hash_seed, static_cast<std::uint32_t>(l));
    out.bias_seed = bias_seed(spec_.hash_seed, static_cast<std::uint32_t>(l));
    out.offset = offset;
+   out.hash_mode = spec_.hash_mode;
+   out.block = spec_.hash_mode == HashMode::Block ? spec_.hash_block : 1;
    return out;
 }
 
@@ -170,60 +175,69 @@ void Network::normalize(const float *x, std::int64_t batch, float *out) const
 }
 
 namespace {
-/// Inverted dropout: each input kept with probability 1-p and scaled by 1/(1-p).
-std::vector<float> dropout_scale(double p, std::int64_t n, std::uint64_t seed)
+/// Inverted dropout: each input kept with probability 1-p and scaled by 1/(1-p), into `scale` (n values).
+void dropout_scale(double p, std::int64_t n, std::uint64_t seed, std::vector<float> &scale)
 {
-   std::vector<float> scale(static_cast<std::size_t>(n));
+   scale.resize(static_cast<std::size_t>(n));
    Rng rng(seed);
    const float kept = static_cast<float>(1.0 / (1.0 - p));
    for (auto &s : scale)
       s = rng.uniform() < p ? 0.0f : kept;
-   return scale;
 }
 } // namespace
 
-ForwardContext Network::forward(const float *x, std::int64_t batch, Backend &backend, const DropoutPlan *dropout,
-                                std::uint64_t batch_counter) const
+ForwardContext &Network::forward(const float *x, std::int64_t batch, Backend &backend, ForwardContext &ctx,
+                                 const DropoutPlan *dropout, std::uint64_t batch_counter) const
 {
-   ForwardContext ctx;
-   ctx.batch = batch;
    const int n = n_layers();
-   ctx.inputs.resize(n);
+   ctx.batch = batch;
+   ctx.x = x;
+   ctx.dropped.resize(n);
    ctx.z.resize(n);
    ctx.a.resize(n);
    ctx.keep.resize(n);
-   const float *in = x;
    for (int l = 0; l < n; ++l) {
       const HashedLayout &layer = layouts_[l];
       const std::int64_t n_in = batch * layer.n_in;
-      ctx.inputs[l].assign(in, in + n_in);
       const double p = (dropout && l < static_cast<int>(dropout->probability.size())) ? dropout->probability[l] : 0.0;
+      const float *in = l == 0 ? x : ctx.a[l - 1].data();
       if (p > 0.0) {
          const std::uint64_t seed = dropout->seed ^ (0x9E3779B97F4A7C15ull * (batch_counter * 64 + l + 1));
-         ctx.keep[l] = dropout_scale(p, n_in, seed);
+         dropout_scale(p, n_in, seed, ctx.keep[l]);
+         ctx.dropped[l].resize(n_in);
          for (std::int64_t e = 0; e < n_in; ++e)
-            ctx.inputs[l][e] *= ctx.keep[l][e];
+            ctx.dropped[l][e] = in[e] * ctx.keep[l][e];
+         in = ctx.dropped[l].data();
+      } else {
+         ctx.keep[l].clear(); // no dropout here in this batch (keeps the capacity)
       }
       ctx.z[l].resize(batch * layer.n_out);
       ctx.a[l].resize(batch * layer.n_out);
-      backend.linear_forward(layer, params_.data(), ctx.inputs[l].data(), batch, ctx.z[l].data());
+      backend.linear_forward(layer, params_.data(), in, batch, ctx.z[l].data());
       backend.activation_forward(activation(l), ctx.z[l].data(), ctx.a[l].data(), batch * layer.n_out);
-      in = ctx.a[l].data();
    }
    return ctx;
 }
 
-void Network::backward(const ForwardContext &ctx, const float *d_logits, Backend &backend, float *grad) const
+ForwardContext Network::forward(const float *x, std::int64_t batch, Backend &backend) const
+{
+   ForwardContext ctx;
+   forward(x, batch, backend, ctx);
+   return ctx;
+}
+
+void Network::backward(ForwardContext &ctx, const float *d_logits, Backend &backend, float *grad) const
 {
    const int n = n_layers();
-   std::vector<float> delta(d_logits, d_logits + ctx.batch * layouts_.back().n_out);
-   std::vector<float> d_input;
+   std::vector<float> &delta = ctx.delta;
+   std::vector<float> &d_input = ctx.d_input;
+   delta.assign(d_logits, d_logits + ctx.batch * layouts_.back().n_out);
    for (int l = n - 1; l >= 0; --l) {
       const HashedLayout &layer = layouts_[l];
       backend.activation_backward(activation(l), ctx.z[l].data(), ctx.a[l].data(), delta.data(), delta.data(),
                                   ctx.batch * layer.n_out);
       d_input.resize(l > 0 ? ctx.batch * layer.n_in : 0);
-      backend.linear_backward(layer, params_.data(), ctx.inputs[l].data(), delta.data(), ctx.batch,
+      backend.linear_backward(layer, params_.data(), ctx.input(l), delta.data(), ctx.batch,
                               l > 0 ? d_input.data() : nullptr, grad);
       if (l == 0)
          break;
@@ -254,18 +268,23 @@ void apply_output_transform(Task task, float *logits, std::int64_t n, std::int64
    }
 }
 
-void Network::predict(const float *x, std::int64_t n, float *out, Backend &backend) const
+void Network::predict(const float *x, std::int64_t n, float *out, Backend &backend, ForwardContext &ctx) const
 {
-   std::vector<float> chunk;
    for (std::int64_t start = 0; start < n; start += kPredictChunk) {
       const std::int64_t batch = std::min(kPredictChunk, n - start);
-      chunk.resize(batch * spec_.n_inputs);
-      normalize(x + start * spec_.n_inputs, batch, chunk.data());
-      ForwardContext ctx = forward(chunk.data(), batch, backend);
+      ctx.normalized.resize(batch * spec_.n_inputs);
+      normalize(x + start * spec_.n_inputs, batch, ctx.normalized.data());
+      forward(ctx.normalized.data(), batch, backend, ctx);
       float *dst = out + start * spec_.n_outputs;
       std::copy(ctx.logits().begin(), ctx.logits().end(), dst);
       apply_output_transform(spec_.task, dst, batch, spec_.n_outputs);
    }
+}
+
+void Network::predict(const float *x, std::int64_t n, float *out, Backend &backend) const
+{
+   ForwardContext ctx;
+   predict(x, n, out, backend, ctx);
 }
 
 std::vector<float> Network::materialize_weights(int l) const

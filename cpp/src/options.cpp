@@ -31,7 +31,7 @@ const std::vector<std::string> kErrorStrategies{"CROSSENTROPY", "SUMOFSQUARES", 
 const std::vector<std::string> kWeightInits{"XAVIER", "XAVIERUNIFORM"};
 const std::vector<std::string> kTmvaOnlyWeightInits{"GAUSS", "UNIFORM", "IDENTITY", "ZERO"};
 const std::vector<std::string> kArchitectures{"CPU", "GPU", "STANDARD"};
-const std::vector<std::string> kHashModes{"ELEMENT"};
+const std::vector<std::string> kHashModes{"ELEMENT", "BLOCK"};
 const std::vector<std::string> kOptimizers{"SGD", "ADAM"};
 const std::vector<std::string> kTmvaOnlyOptimizers{"ADAGRAD", "RMSPROP", "ADADELTA"};
 const std::vector<std::string> kRegularizations{"NONE", "L2"};
@@ -342,7 +342,12 @@ const std::vector<OptionKey> &option_keys()
                        o.hash_seed = static_cast<std::uint32_t>(grammar::parse_unsigned(v, w, UINT32_MAX)),
                        std::to_string(o.hash_seed)),
       HASHEDNET_CHOICE_OPTION("HashMode", hash_mode, kHashModes,
-                              "Which weights share a bucket: ELEMENT, each virtual weight hashed on its own"),
+                              "Which weights share a bucket: ELEMENT, each virtual weight hashed on its own (the "
+                              "paper); BLOCK, one hash per HashBlock consecutive weights of a row, which take a "
+                              "run of consecutive buckets"),
+      HASHEDNET_OPTION("HashBlock", "integer", nullptr,
+                       "HashMode=BLOCK: virtual weights per hash, in [1, 4096]",
+                       o.hash_block = grammar::parse_integer(v, w, 1, 4096), std::to_string(o.hash_block)),
       HASHEDNET_OPTION("TrainingStrategy", "string", nullptr,
                        "Training phases, '|'-separated (see TrainingStrategy below)", s.phases = parse_strategy(v),
                        strategy_text(o.training)),
@@ -504,7 +509,8 @@ std::string options_difference(const MethodOptions &a, const MethodOptions &b)
    HASHEDNET_COMPARE(error_strategy) HASHEDNET_COMPARE(weight_init) HASHEDNET_COMPARE(layout_string)
    HASHEDNET_COMPARE(architecture) HASHEDNET_COMPARE(random_seed) HASHEDNET_COMPARE(num_threads)
    HASHEDNET_COMPARE(compression) HASHEDNET_COMPARE(hashed_bias) HASHEDNET_COMPARE(hash_output_layer)
-   HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode) HASHEDNET_COMPARE(validation_size)
+   HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode) HASHEDNET_COMPARE(hash_block)
+   HASHEDNET_COMPARE(validation_size)
    if (!b.layers.empty()) {
       HASHEDNET_COMPARE(layers.size())
       for (std::size_t i = 0; i < a.layers.size(); ++i) {

@@ -117,7 +117,15 @@ NetworkSpec read_spec(LineReader &reader)
    std::istringstream seed = reader.expect("hash_seed");
    spec.hash_seed = read_value<std::uint32_t>(seed, "hash_seed");
    std::istringstream mode = reader.expect("hash_mode");
-   HASHEDNET_CHECK(read_value<std::string>(mode, "hash_mode") == "ELEMENT", "unknown hash_mode; allowed: ELEMENT");
+   const auto mode_name = read_value<std::string>(mode, "hash_mode");
+   HASHEDNET_CHECK(mode_name == "ELEMENT" || mode_name == "BLOCK",
+                   "unknown hash_mode '" << mode_name << "'; allowed: ELEMENT, or BLOCK <virtual weights per hash>");
+   if (mode_name == "BLOCK") {
+      spec.hash_mode = HashMode::Block;
+      spec.hash_block = read_value<std::int64_t>(mode, "hash_mode BLOCK size");
+      HASHEDNET_CHECK(spec.hash_block >= 1 && spec.hash_block <= 4096,
+                      "hash_mode BLOCK size must be in [1, 4096], got " << spec.hash_block);
+   }
    std::istringstream bias = reader.expect("hashed_bias");
    spec.hashed_bias = read_value<int>(bias, "hashed_bias") != 0;
    std::istringstream output = reader.expect("hash_output_layer");
@@ -238,7 +246,8 @@ std::string serialize(const Network &network)
        << "inputs " << spec.n_inputs << "\n"
        << "outputs " << spec.n_outputs << "\n"
        << "hash_seed " << spec.hash_seed << "\n"
-       << "hash_mode ELEMENT\n"
+       << "hash_mode " << (spec.hash_mode == HashMode::Block ? "BLOCK " + std::to_string(spec.hash_block) : "ELEMENT")
+       << "\n"
        << "hashed_bias " << int(spec.hashed_bias) << "\n"
        << "hash_output_layer " << int(spec.hash_output_layer) << "\n"
        << "compression " << std::setprecision(17) << spec.compression << "\n"

@@ -133,6 +133,9 @@ std::string standalone_hash_source()
 std::string standalone_network_code(const Network &network, const std::string &ns)
 {
    HASHEDNET_CHECK(is_identifier(ns), "standalone class: namespace name '" << ns << "' is not a C++ identifier");
+   HASHEDNET_CHECK(network.spec().hash_mode == HashMode::Element,
+                   "standalone class: only HashMode=ELEMENT networks can be written as a standalone class yet; "
+                   "this one uses BLOCK (use the weight file with the Reader instead)");
    std::ostringstream out;
    out << "#include <cmath>\n#include <cstdint>\n\n";
    out << "// ---- hashednet/hash.h (hash definition " << kHashName << "), copied verbatim ----\n";

@@ -66,6 +66,15 @@ struct Batch {
    double norm() const { return weight_sum > 0.0 ? weight_sum : static_cast<double>(size); }
 };
 
+/// The buffers of a training phase, kept across batches and epochs so that
+/// the batch loop allocates nothing in steady state.
+struct Workspace {
+   Batch batch;
+   ForwardContext context;
+   std::vector<float> d_logits;
+   std::vector<std::int64_t> index;
+};
+
 void print_header(std::ostream &log, const Network &network, const TrainingConfig &config, const Backend &backend)
 {
    log << "HashedDNN: training on " << backend.name() << ": " << network.n_params() << " real parameters for "
@@ -85,19 +94,19 @@ void print_epoch(std::ostream &log, const EpochRecord &r, double time_left, int 
 }
 
 double run_epoch(Network &network, const DataView &data, const TrainingConfig &config, Backend &backend,
-                 OptimizerState &optimizer, int epoch, std::uint64_t &batch_counter)
+                 OptimizerState &optimizer, int epoch, std::uint64_t &batch_counter, Workspace &work)
 {
    const std::vector<std::int64_t> order = shuffled_indices(data.n, config.seed ^ (0xA24BAED4963EE407ull * (epoch + 1)));
    DropoutPlan dropout{config.dropout, config.seed ^ 0xD1B54A32D192ED03ull};
    const bool use_dropout = std::any_of(config.dropout.begin(), config.dropout.end(), [](double p) { return p > 0; });
-   Batch batch;
-   std::vector<float> d_logits;
+   Batch &batch = work.batch;
+   std::vector<float> &d_logits = work.d_logits;
    double loss_sum = 0.0, weight_sum = 0.0;
    for (std::int64_t start = 0; start < data.n; start += config.batch_size) {
       const std::int64_t n = std::min<std::int64_t>(config.batch_size, data.n - start);
       batch.gather(network, data, order.data() + start, n);
-      ForwardContext ctx = network.forward(batch.x.data(), n, backend, use_dropout ? &dropout : nullptr,
-                                           batch_counter++);
+      ForwardContext &ctx = network.forward(batch.x.data(), n, backend, work.context,
+                                            use_dropout ? &dropout : nullptr, batch_counter++);
       d_logits.resize(ctx.logits().size());
       loss_sum += loss_and_gradient(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(), n,
                                     network.n_outputs(), batch.norm(), d_logits.data());
@@ -109,6 +118,25 @@ double run_epoch(Network &network, const DataView &data, const TrainingConfig &c
                                                                          << "); lower LearningRate (now "
                                                                          << config.learning_rate << ")");
    return loss_sum / (weight_sum > 0.0 ? weight_sum : static_cast<double>(data.n));
+}
+
+/// Weighted mean loss of the network on `data` (no dropout), in `work`'s buffers.
+double evaluate_loss(const Network &network, const DataView &data, Backend &backend, Workspace &work)
+{
+   constexpr std::int64_t kChunk = 4096;
+   double loss = 0.0, weight = 0.0;
+   for (std::int64_t start = 0; start < data.n; start += kChunk) {
+      const std::int64_t n = std::min(kChunk, data.n - start);
+      work.index.resize(n);
+      for (std::int64_t b = 0; b < n; ++b)
+         work.index[b] = start + b;
+      work.batch.gather(network, data, work.index.data(), n);
+      const ForwardContext &ctx = network.forward(work.batch.x.data(), n, backend, work.context);
+      loss += loss_and_gradient(network.spec().task, ctx.logits().data(), work.batch.y.data(), work.batch.w.data(),
+                                n, network.n_outputs(), 1.0, nullptr);
+      weight += work.batch.weight_sum;
+   }
+   return loss / (weight > 0.0 ? weight : static_cast<double>(data.n));
 }
 
 void check_config(const TrainingConfig &config)
@@ -164,22 +192,8 @@ void check_data(const Network &network, const DataView &data, const char *what)
 
 double evaluate_loss(const Network &network, const DataView &data, Backend &backend)
 {
-   constexpr std::int64_t kChunk = 4096;
-   std::vector<std::int64_t> index;
-   Batch batch;
-   double loss = 0.0, weight = 0.0;
-   for (std::int64_t start = 0; start < data.n; start += kChunk) {
-      const std::int64_t n = std::min(kChunk, data.n - start);
-      index.resize(n);
-      for (std::int64_t b = 0; b < n; ++b)
-         index[b] = start + b;
-      batch.gather(network, data, index.data(), n);
-      ForwardContext ctx = network.forward(batch.x.data(), n, backend);
-      loss += loss_and_gradient(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(), n,
-                                network.n_outputs(), 1.0, nullptr);
-      weight += batch.weight_sum;
-   }
-   return loss / (weight > 0.0 ? weight : static_cast<double>(data.n));
+   Workspace work;
+   return evaluate_loss(network, data, backend, work);
 }
 
 TrainingHistory train(Network &network, const DataView &training, const DataView &validation,
@@ -194,6 +208,7 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
       print_header(*log, network, config, backend);
 
    OptimizerState optimizer(network.n_params());
+   Workspace work;
    TrainingHistory history;
    std::vector<float> best_params = network.params();
    history.best_validation_loss = std::numeric_limits<double>::infinity();
@@ -204,8 +219,9 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
       const auto epoch_start = Clock::now();
       EpochRecord record;
       record.epoch = epoch;
-      record.train_loss = run_epoch(network, training, config, backend, optimizer, epoch, batch_counter);
-      record.validation_loss = has_validation ? evaluate_loss(network, validation, backend) : record.train_loss;
+      record.train_loss = run_epoch(network, training, config, backend, optimizer, epoch, batch_counter, work);
+      record.validation_loss =
+         has_validation ? evaluate_loss(network, validation, backend, work) : record.train_loss;
       record.seconds = seconds_since(epoch_start);
       history.epochs.push_back(record);
       if (record.validation_loss < history.best_validation_loss) {
@@ -241,7 +257,8 @@ double train_chunk(Network &network, const DataView &chunk, const TrainingConfig
    if (static_cast<std::int64_t>(state.optimizer.grad.size()) != network.n_params())
       state.optimizer = OptimizerState(network.n_params());
    state.n_chunks += 1;
-   return run_epoch(network, chunk, config, backend, state.optimizer, state.n_chunks, state.batch_counter);
+   Workspace work;
+   return run_epoch(network, chunk, config, backend, state.optimizer, state.n_chunks, state.batch_counter, work);
 }
 
 } // namespace hashednet

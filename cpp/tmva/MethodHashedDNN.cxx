@@ -13,16 +13,19 @@
 //   regression      the linear outputs (squared error), back-transformed by
 //                   TMVA's target transformation.
 //
-// Compatibility. Written for ROOT 6.x; TMVA 4.2.1 (2015) differs in three ways:
-//   * MethodBase's constructors take a trailing TDirectory* with a default:
-//     the calls below pass no directory, so they compile against both;
-//   * TMVA::Types is a singleton class there (Types::Instance()), a namespace
-//     in ROOT 6.x: see RegisterHashedDNN.cxx;
-//   * there is no MethodBase::fTrainHistory: the training history is then
-//     written by WriteMonitoringHistosToFile() as the same TH1D histograms.
+// Compatibility. Written for ROOT 6.x; older and newer TMVAs differ in three ways:
+//   * MethodBase's constructors take a trailing TDirectory* with a default in
+//     TMVA 4.2.1 (2015): the calls below pass no directory, so they compile
+//     against both;
+//   * TMVA::Types is a singleton class (Types::Instance()) in TMVA 4.2.1 and
+//     ROOT 6.x up to at least 6.26; the newest ROOT has no Instance(): see
+//     RegisterHashedDNN.cxx;
+//   * TMVA 4.2.1 has no MethodBase::fTrainHistory (ROOT >= 6.20 has): the
+//     training history is then written by WriteMonitoringHistosToFile() as
+//     the same TH1D histograms.
 // CMake detects the last two (HASHEDNET_TMVA_TYPES_IS_CLASS,
 // HASHEDNET_TMVA_HAS_TRAIN_HISTORY); without CMake, the presence of
-// TMVA/TrainingHistory.h decides.
+// TMVA/TrainingHistory.h decides the second and the singleton is assumed.
 #include "MethodHashedDNN.h"
 
 #include "hashednet/model.h"
@@ -168,7 +171,9 @@ void TMVA::MethodHashedDNN::DeclareOptions()
    DeclareOptionRef(fHashedBias = defaults.hashed_bias, "HashedBias", "Hash the biases of hashed layers too");
    DeclareOptionRef(fHashOutputLayer = defaults.hash_output_layer, "HashOutputLayer", "Hash the output layer too");
    DeclareOptionRef(fHashSeed = "", "HashSeed", "Master seed of the weight-sharing hash, in [0, 4294967295]");
-   DeclareOptionRef(fHashMode = "", "HashMode", "ELEMENT: every virtual weight hashes to its own bucket");
+   DeclareOptionRef(fHashMode = "", "HashMode",
+                    "ELEMENT: every virtual weight hashes to its own bucket; BLOCK: one hash per HashBlock weights");
+   DeclareOptionRef(fHashBlock = "", "HashBlock", "HashMode=BLOCK: virtual weights per hash, in [1, 4096]");
    DeclareOptionRef(fTrainingStrategy = "", "TrainingStrategy",
                     "Training phases separated by '|', each Key=Value,... (LearningRate, BatchSize, MaxEpochs, ...)");
    DeclareOptionRef(fArchitecture = "", "Architecture", "CPU (GPU and STANDARD are accepted as in MethodDL)");
@@ -188,7 +193,7 @@ void TMVA::MethodHashedDNN::ProcessOptions()
 {
    const std::pair<const char *, TString *> given[] = {
       {"Layout", &fLayout},         {"Compression", &fCompression},
-      {"HashSeed", &fHashSeed},     {"HashMode", &fHashMode},
+      {"HashSeed", &fHashSeed},     {"HashMode", &fHashMode},     {"HashBlock", &fHashBlock},
       {"ErrorStrategy", &fErrorStrategy}, {"WeightInitialization", &fWeightInitialization},
       {"TrainingStrategy", &fTrainingStrategy}, {"Architecture", &fArchitecture},
       {"RandomSeed", &fRandomSeed}, {"NumThreads", &fNumThreads}, {"ValidationSize", &fValidationSize}};
@@ -324,6 +329,8 @@ bool TMVA::MethodHashedDNN::BuildNetwork(const TrainingEvents &events)
    spec.hashed_bias = o.hashed_bias;
    spec.hash_output_layer = o.hash_output_layer;
    spec.hash_seed = o.hash_seed;
+   spec.hash_mode = o.hash_mode == "BLOCK" ? hashednet::HashMode::Block : hashednet::HashMode::Element;
+   spec.hash_block = o.hash_block;
    try {
       spec.layers = o.layers.empty() ? hashednet::parse_layout(o.layout_string, events.n_variables) : o.layers;
       fImpl->model = std::make_unique<hashednet::Model>(spec, o.weight_init, o.random_seed, o.num_threads);

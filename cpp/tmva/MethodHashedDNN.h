@@ -100,6 +100,7 @@ private:
    Bool_t fHashOutputLayer = kFALSE;
    TString fHashSeed;
    TString fHashMode;
+   TString fHashBlock;
    TString fErrorStrategy;
    TString fWeightInitialization;
    TString fTrainingStrategy;

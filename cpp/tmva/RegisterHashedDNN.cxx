@@ -35,12 +35,14 @@
 
 #include <algorithm>
 
+// TMVA::Types is a singleton class (Types::Instance()) in TMVA 4.2.1 and in
+// ROOT 6.x up to at least 6.26 (MethodBase.h and REGISTER_METHOD there call
+// Types::Instance()); only the newest ROOT dropped Instance() and made
+// AddTypeMapping callable as TMVA::Types::AddTypeMapping. No header tells the
+// two apart (TrainingHistory.h exists in both kinds of ROOT 6), so CMake
+// detects it; without CMake the singleton, by far the most common, is assumed.
 #ifndef HASHEDNET_TMVA_TYPES_IS_CLASS
-#if __has_include("TMVA/TrainingHistory.h")
-#define HASHEDNET_TMVA_TYPES_IS_CLASS 0
-#else
 #define HASHEDNET_TMVA_TYPES_IS_CLASS 1
-#endif
 #endif
 
 namespace {
@@ -59,9 +61,9 @@ TMVA::IMethod *CreateHashedDNN(const TString &job, const TString &title, TMVA::D
 bool AddPluginsTypeMapping()
 {
 #if HASHEDNET_TMVA_TYPES_IS_CLASS
-   return TMVA::Types::Instance().AddTypeMapping(TMVA::Types::kPlugins, kName); // TMVA 4.2.1: a singleton class
+   return TMVA::Types::Instance().AddTypeMapping(TMVA::Types::kPlugins, kName); // TMVA 4.2.1 .. ROOT 6.2x: a singleton
 #else
-   return TMVA::Types::AddTypeMapping(TMVA::Types::kPlugins, kName); // ROOT 6.x: a namespace
+   return TMVA::Types::AddTypeMapping(TMVA::Types::kPlugins, kName); // newest ROOT: no Instance()
 #endif
 }
 

@@ -338,7 +338,8 @@ void test_bad_choices()
                 __LINE__);
    expect_error("Architecture=OPENCL", {"'OPENCL'", "CPU, GPU, STANDARD"}, __LINE__);
    expect_error("VerbosityLevel=Loud", {"'Loud'", "Default, Debug, Verbose"}, __LINE__);
-   expect_error("HashMode=BLOCK", {"'BLOCK'", "Allowed values: ELEMENT"}, __LINE__);
+   expect_error("HashMode=ROW", {"'ROW'", "Allowed values: ELEMENT, BLOCK"}, __LINE__);
+   expect_error("HashBlock=0", {"HashBlock"}, __LINE__);
 }
 
 void test_bad_layouts()
@@ -450,7 +451,7 @@ void test_describe()
    const std::string help = describe_options();
    for (const char *name :
         {"H", "V", "VerbosityLevel", "VarTransform", "CreateMVAPdfs", "IgnoreNegWeightsInTraining", "ErrorStrategy",
-         "WeightInitialization", "Layout", "Compression", "HashedBias", "HashOutputLayer", "HashSeed", "HashMode",
+         "WeightInitialization", "Layout", "Compression", "HashedBias", "HashOutputLayer", "HashSeed", "HashMode", "HashBlock",
          "TrainingStrategy", "Architecture", "RandomSeed", "NumThreads"})
       check(help.find(std::string("\n    ") + name + ": \"") != std::string::npos,
             std::string("help lists option ") + name, __LINE__);

@@ -86,7 +86,8 @@ class MethodHashedDNN:
         o = self.options
         return HashedNetwork(len(self.loader.variables), o.layout, task=self.task, n_outputs=n_outputs,
                              compression=o.compression, hash_output_layer=o.hash_output_layer,
-                             hashed_bias=o.hashed_bias, hash_seed=o.hash_seed, weight_init=o.weight_init,
+                             hashed_bias=o.hashed_bias, hash_seed=o.hash_seed, hash_mode=o.hash_mode,
+                             hash_block=o.hash_block, weight_init=o.weight_init,
                              seed=o.random_seed, num_threads=o.num_threads)
 
     def train(self, sample) -> None:

@@ -27,8 +27,10 @@ namespace bench {
 
 /// A layer n_out x n_in at offset 0 with a dense bias: hashed into n_buckets
 /// when n_buckets < n_in * n_out, otherwise dense (n_buckets = n_in * n_out).
-/// Its parameters are n_buckets weights, then n_out biases.
-HashedLayout make_layout(std::int64_t n_in, std::int64_t n_out, std::int64_t n_buckets, std::uint32_t weight_seed);
+/// Its parameters are n_buckets weights, then n_out biases. block > 0 hashes
+/// in BLOCK mode with that many virtual weights per hash (0: ELEMENT mode).
+HashedLayout make_layout(std::int64_t n_in, std::int64_t n_out, std::int64_t n_buckets, std::uint32_t weight_seed,
+                         std::int64_t block = 0);
 
 /// One forward pass y = x V^T + b and, when dy is not null, one backward pass
 /// (dx when dx is not null, and dL/dparams into grad) by `method`.

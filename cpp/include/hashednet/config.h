@@ -27,8 +27,9 @@ enum class Optimizer { Sgd, Adam };
 enum class WeightInit { XavierNormal, XavierUniform };
 
 /// Whether each virtual weight hashes to its own bucket (the paper) or each
-/// short contiguous block of a row hashes to the start of a run of buckets.
-enum class HashMode { Element };
+/// short contiguous block of a row hashes to the start of a run of buckets
+/// (ROBE-style: one hash per block, buckets taken circularly modulo K).
+enum class HashMode { Element, Block };
 
 /// One fully connected layer. `width` 0 on the last layer means "as many as
 /// the task has outputs". `compression` is real/virtual weights in (0, 1];
@@ -51,6 +52,7 @@ struct NetworkSpec {
    bool hashed_bias = false;               ///< biases are dense vectors unless asked
    std::uint32_t hash_seed = 0;            ///< master seed of the bucket/sign hash
    HashMode hash_mode = HashMode::Element; ///< the paper's definition
+   std::int64_t hash_block = 16;           ///< BLOCK mode: virtual weights per hash (a row's run of buckets)
 };
 
 struct TrainingConfig {

@@ -97,6 +97,14 @@ HASHEDNET_HOST_DEVICE inline std::uint32_t weight_hash(std::uint64_t row, std::u
    return xxh32::hash_u64(row * n_in + col, seed);
 }
 
+/// BLOCK mode: hash of block q (columns [q B, q B + B)) of row `row` of a
+/// layer whose rows have n_blocks = ceil(n_in / B) blocks.
+HASHEDNET_HOST_DEVICE inline std::uint32_t block_hash(std::uint64_t row, std::uint64_t block, std::uint64_t n_blocks,
+                                                      std::uint32_t seed)
+{
+   return xxh32::hash_u64(row * n_blocks + block, seed);
+}
+
 } // namespace hashednet
 
 #endif // HASHEDNET_HASH_H

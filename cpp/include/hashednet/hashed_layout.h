@@ -8,11 +8,17 @@
 //   bias:                    n_out values, or K_bias buckets when hashed
 //
 // V[i][j] = xi(i,j) * w[h(i,j)] is computed here, for host and device, from
-// hash.h; nothing D-sized is ever stored.
+// hash.h; nothing D-sized is ever stored. Two ways to hash (HashMode):
+//
+//   ELEMENT  h = XXH32(i * n_in + j),  bucket (h K) >> 32,  sign from bit 0 of h
+//   BLOCK    block q = j / B, t = j % B, n_blocks = ceil(n_in / B):
+//            h = XXH32(i * n_blocks + q),  bucket ((h K) >> 32 + t) mod K,
+//            sign from bit 0 of h (one sign per block)
 #ifndef HASHEDNET_HASHED_LAYOUT_H
 #define HASHEDNET_HASHED_LAYOUT_H
 
 #include "hashednet/common.h"
+#include "hashednet/config.h"
 #include "hashednet/hash.h"
 
 #include <cstdint>
@@ -29,6 +35,10 @@ struct HashedLayout {
    std::uint32_t weight_seed = 0;
    std::uint32_t bias_seed = 0;
    std::int64_t offset = 0;      ///< first parameter of this layer in the flat buffer
+   HashMode hash_mode = HashMode::Element;
+   std::int64_t block = 1;       ///< BLOCK mode: virtual weights per hash (B)
+
+   HASHEDNET_HOST_DEVICE std::int64_t n_blocks() const { return (n_in + block - 1) / block; }
 
    HASHEDNET_HOST_DEVICE std::int64_t n_virtual_weights() const { return n_in * n_out; }
    HASHEDNET_HOST_DEVICE std::int64_t n_params() const { return n_buckets + n_bias_buckets; }
@@ -40,6 +50,13 @@ struct HashedLayout {
       if (!hashed) {
          bucket = i * n_in + j;
          sign = 1.0f;
+         return;
+      }
+      if (hash_mode == HashMode::Block) {
+         const std::uint32_t h = block_hash(static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(j / block),
+                                            static_cast<std::uint64_t>(n_blocks()), weight_seed);
+         bucket = (bucket_of(h, static_cast<std::uint32_t>(n_buckets)) + j % block) % n_buckets;
+         sign = sign_of(h);
          return;
       }
       const std::uint32_t h = weight_hash(static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(j),

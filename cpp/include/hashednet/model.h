@@ -51,6 +51,7 @@ public:
    void predict(const float *x, std::int64_t n, std::int64_t n_features, float *out);
 
    /// Response of one event (the TMVA Reader case), no allocation per call after the first.
+   /// A Model is not thread-safe: it owns the buffers its calls work in.
    const std::vector<float> &predict_one(const float *x, std::int64_t n_features);
 
    /// Weighted mean loss on data (no dropout).
@@ -72,6 +73,8 @@ private:
    Network network_;
    std::unique_ptr<Backend> backend_;
    std::vector<float> one_event_;
+   ForwardContext context_;        ///< reused by predict, predict_one and gradient: no allocation per call
+   std::vector<float> d_logits_;   ///< gradient's dL/dlogits, reused
    StreamingState streaming_;
 };
 

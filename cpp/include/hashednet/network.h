@@ -3,7 +3,8 @@
 // A Network is its spec, one HashedLayout per layer and ONE flat parameter
 // buffer (every layer's buckets and biases are slices of it), plus an affine
 // input normalisation x' = (x - offset) * scale. It keeps no per-batch state:
-// forward() returns a ForwardContext that backward() consumes.
+// forward() fills and returns a ForwardContext that backward() consumes; the
+// caller owns the context and reuses it across batches.
 //
 // It is not a trainer (trainer.h), a loss (loss.h) or a file format
 // (serialize.h).
@@ -20,14 +21,30 @@
 
 namespace hashednet {
 
-/// Everything one forward pass leaves for the backward pass.
+/// Everything one forward pass leaves for the backward pass, and the buffers
+/// both passes work in. forward() fills it and returns it; backward()
+/// consumes it. A caller that keeps one context and passes it to every batch
+/// allocates nothing in steady state: the buffers only grow. Layer 0's input
+/// is borrowed, not copied (unless dropout scales it), so x must outlive the
+/// backward pass of its batch.
 struct ForwardContext {
    std::int64_t batch = 0;
-   std::vector<std::vector<float>> inputs;  ///< input of each layer (after dropout)
+   const float *x = nullptr;                ///< the normalised input of layer 0 (borrowed)
+   std::vector<std::vector<float>> dropped; ///< input of layer l after dropout (only when layer l has dropout)
    std::vector<std::vector<float>> z;       ///< pre-activation of each layer
    std::vector<std::vector<float>> a;       ///< output of each layer; a.back() are the logits
    std::vector<std::vector<float>> keep;    ///< dropout scale of each layer's input (empty = none)
+   std::vector<float> delta, d_input;       ///< backward scratch: dL/dz of a layer, dL/dinput
+   std::vector<float> normalized;           ///< room for a caller's normalised input (predict)
+
    const std::vector<float> &logits() const { return a.back(); }
+   /// The input layer l multiplied (batch x n_in of layer l).
+   const float *input(int l) const
+   {
+      if (!keep[l].empty())
+         return dropped[l].data();
+      return l == 0 ? x : a[l - 1].data();
+   }
 };
 
 /// Dropout of each layer's input during training: probability and random stream.
@@ -74,15 +91,22 @@ public:
    /// x' = (x - offset) * scale for `batch` events, into `out`.
    void normalize(const float *x, std::int64_t batch, float *out) const;
 
-   /// Logits of a batch of already normalised inputs. `dropout` null in inference.
-   ForwardContext forward(const float *x_normalized, std::int64_t batch, Backend &backend,
-                          const DropoutPlan *dropout = nullptr, std::uint64_t batch_counter = 0) const;
+   /// Logits of a batch of already normalised inputs, into `context` (whose
+   /// buffers are reused; see ForwardContext), which is returned. `dropout`
+   /// null in inference.
+   ForwardContext &forward(const float *x_normalized, std::int64_t batch, Backend &backend, ForwardContext &context,
+                           const DropoutPlan *dropout = nullptr, std::uint64_t batch_counter = 0) const;
+   /// The same with a fresh context (allocates; for one-off calls).
+   ForwardContext forward(const float *x_normalized, std::int64_t batch, Backend &backend) const;
 
-   /// Writes dL/dparams into grad (size n_params()) from dL/dlogits.
-   void backward(const ForwardContext &context, const float *d_logits, Backend &backend, float *grad) const;
+   /// Writes dL/dparams into grad (size n_params()) from dL/dlogits. Uses the
+   /// context's scratch buffers, so the context is not const.
+   void backward(ForwardContext &context, const float *d_logits, Backend &backend, float *grad) const;
 
    /// The response of n raw events into out (n x n_outputs): sigmoid, softmax
-   /// or identity of the logits according to the task.
+   /// or identity of the logits according to the task. With a kept `context`
+   /// nothing is allocated in steady state.
+   void predict(const float *x, std::int64_t n, float *out, Backend &backend, ForwardContext &context) const;
    void predict(const float *x, std::int64_t n, float *out, Backend &backend) const;
 
    /// The dense matrix V of layer l (n_out x n_in), for tests and references only.

@@ -58,7 +58,8 @@ struct MethodOptions {
    bool hashed_bias = NetworkSpec{}.hashed_bias;           ///< HashedBias
    bool hash_output_layer = NetworkSpec{}.hash_output_layer; ///< HashOutputLayer
    std::uint32_t hash_seed = NetworkSpec{}.hash_seed;      ///< HashSeed
-   std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT
+   std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT|BLOCK
+   std::int64_t hash_block = NetworkSpec{}.hash_block;     ///< HashBlock: virtual weights per hash in BLOCK mode
 
    // Data split.
    std::string validation_size = "20%"; ///< ValidationSize (MethodDL): "20%", a fraction, or a number of events

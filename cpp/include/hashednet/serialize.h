@@ -7,7 +7,7 @@
 //   hash xxh32-v1
 //   task Classification|Multiclass|Regression
 //   inputs <n>   outputs <n>   (one line each)
-//   hash_seed <uint32>   hash_mode ELEMENT   hashed_bias 0|1   hash_output_layer 0|1
+//   hash_seed <uint32>   hash_mode ELEMENT|BLOCK <B>   hashed_bias 0|1   hash_output_layer 0|1
 //   compression <double, 17 significant digits>
 //   layers <L>
 //   layer <l> <ACTIVATION> <width> <hashed 0|1> <buckets> <bias buckets>   (L lines)
