@@ -21,8 +21,8 @@ MACRO = Path(__file__).resolve().parents[1] / "macros" / "higgs_classification.p
 def main_job(tmp_path_factory):
     out = tmp_path_factory.mktemp("main")
     result = subprocess.run(
-        [sys.executable, str(MACRO), "--output", str(out), "--epochs", "8", "--learning-rate", "3e-3", "--ntrain", "1500",
-         "--layout", "RELU|64,RELU|64,LINEAR"],
+        [sys.executable, str(MACRO), "--output", str(out), "--epochs", "20", "--learning-rate", "3e-3", "--ntrain", "1500",
+         "--layout", "RELU|64,RELU|64,LINEAR", "--dropout", "0.0+0.2"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
