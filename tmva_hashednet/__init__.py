@@ -32,10 +32,18 @@ __all__ = [
 __version__ = "0.1.0"
 
 
+_SUBMODULES = ("datasets", "evaluation", "files", "options", "plotting", "tmva")
+
+
 def __getattr__(name: str):
-    """``from tmva_hashednet import TMVA``: ROOT's TMVA if present, else the compatible workflow."""
+    """``from tmva_hashednet import TMVA``: ROOT's TMVA if present, else the
+    compatible workflow; submodules (plotting imports ROOT graphics) load lazily."""
     if name == "TMVA":
         from .tmva import namespace
 
         return namespace()
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'tmva_hashednet' has no attribute {name!r}")
