@@ -31,15 +31,20 @@ inline std::uint32_t slot_of(std::uint32_t h, std::uint32_t n_buckets)
    return bucket_of(h, n_buckets) | (h << 31);
 }
 
-/// w[bucket] with the slot's sign applied by flipping the float's sign bit.
-inline float signed_weight(const float *w, std::uint32_t slot)
+/// value with the slot's sign applied by flipping the float's sign bit.
+inline float with_sign(float value, std::uint32_t slot)
 {
    std::uint32_t bits;
-   std::memcpy(&bits, &w[slot & kBucketMask], sizeof bits);
+   std::memcpy(&bits, &value, sizeof bits);
    bits ^= slot & kSignBit;
-   float v;
-   std::memcpy(&v, &bits, sizeof v);
-   return v;
+   std::memcpy(&value, &bits, sizeof value);
+   return value;
+}
+
+/// w[bucket] with the slot's sign.
+inline float signed_weight(const float *w, std::uint32_t slot)
+{
+   return with_sign(w[slot & kBucketMask], slot);
 }
 
 /// Fills v (n_rows x n_cols, may be null) with V and slots (may be null) with
@@ -71,12 +76,7 @@ inline void scatter_tile(const std::uint32_t *slots, const float *dv, std::int64
       if (e + kScatterPrefetch < n)
          __builtin_prefetch(&grad[slots[e + kScatterPrefetch] & kBucketMask], 1, 3);
 #endif
-      std::uint32_t bits;
-      std::memcpy(&bits, &dv[e], sizeof bits);
-      bits ^= slots[e] & kSignBit;
-      float value;
-      std::memcpy(&value, &bits, sizeof value);
-      grad[slots[e] & kBucketMask] += value;
+      grad[slots[e] & kBucketMask] += with_sign(dv[e], slots[e]);
    }
 }
 

@@ -43,7 +43,7 @@ double squared_error(const float *z, const float *y, std::int64_t n, float *dz)
 } // namespace
 
 double loss_and_gradient(Task task, const float *logits, const float *targets, const float *weights,
-                         std::int64_t batch, std::int64_t n_outputs, double weight_norm, float *d_logits)
+                         std::int64_t batch, std::int64_t n_outputs, double norm, float *d_logits)
 {
    double total = 0.0;
    const std::int64_t target_width = task == Task::Regression ? n_outputs : 1;
@@ -61,7 +61,7 @@ double loss_and_gradient(Task task, const float *logits, const float *targets, c
       total += w * loss;
       if (dz)
          for (std::int64_t k = 0; k < n_outputs; ++k)
-            dz[k] = static_cast<float>(dz[k] * w / weight_norm);
+            dz[k] = static_cast<float>(dz[k] * w / norm);
    }
    return total;
 }

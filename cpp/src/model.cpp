@@ -109,7 +109,7 @@ double Model::gradient(const float *x, const float *y, const float *w, std::int6
    double weight_sum = 0.0;
    for (std::int64_t e = 0; e < n; ++e)
       weight_sum += w ? w[e] : 1.0;
-   const double norm = weight_sum > 0.0 ? weight_sum : static_cast<double>(n);
+   const double norm = weight_norm(weight_sum, n);
    d_logits_.resize(ctx.logits().size());
    const double loss = loss_and_gradient(network_.spec().task, ctx.logits().data(), y, w, n, network_.n_outputs(),
                                          norm, d_logits_.data());

@@ -63,7 +63,7 @@ struct Batch {
       network.normalize(raw.data(), n, x.data());
    }
 
-   double norm() const { return weight_sum > 0.0 ? weight_sum : static_cast<double>(size); }
+   double norm() const { return weight_norm(weight_sum, size); }
 };
 
 /// The buffers of a training phase, kept across batches and epochs so that
@@ -117,7 +117,7 @@ double run_epoch(Network &network, const DataView &data, const TrainingConfig &c
    HASHEDNET_CHECK(std::isfinite(loss_sum), "training diverged in epoch " << epoch << " (loss is " << loss_sum
                                                                          << "); lower LearningRate (now "
                                                                          << config.learning_rate << ")");
-   return loss_sum / (weight_sum > 0.0 ? weight_sum : static_cast<double>(data.n));
+   return loss_sum / weight_norm(weight_sum, data.n);
 }
 
 /// Weighted mean loss of the network on `data` (no dropout), in `work`'s buffers.
@@ -136,7 +136,7 @@ double evaluate_loss(const Network &network, const DataView &data, Backend &back
                                 n, network.n_outputs(), 1.0, nullptr);
       weight += work.batch.weight_sum;
    }
-   return loss / (weight > 0.0 ? weight : static_cast<double>(data.n));
+   return loss / weight_norm(weight, data.n);
 }
 
 void check_config(const TrainingConfig &config)
