@@ -77,6 +77,36 @@ class TrainingConfig:
         config.num_threads = int(self.num_threads)
         return config
 
+    @classmethod
+    def from_cpp(cls, config) -> "TrainingConfig":
+        """The inverse of :meth:`to_cpp`."""
+        return cls(
+            learning_rate=float(config.learning_rate),
+            momentum=float(config.momentum),
+            batch_size=int(config.batch_size),
+            max_epochs=int(config.max_epochs),
+            convergence_steps=int(config.convergence_steps),
+            optimizer=_option_name(_OPTIMIZERS, core().Optimizer, config.optimizer),
+            weight_decay=float(config.weight_decay),
+            dropout=tuple(float(p) for p in config.dropout),
+            seed=int(config.seed),
+            num_threads=int(config.num_threads),
+        )
+
+
+def _option_name(table: dict, cpp_enum, value) -> str:
+    """The option name (a key of ``table``) of a C++ enum value; ``table``
+    maps option names to the enum's member names."""
+    for name, member in table.items():
+        if int(value) == int(getattr(cpp_enum, member)):
+            return name
+    raise ValueError(f"C++ enum value {int(value)} has no option name among {', '.join(table)}")
+
+
+def weight_init_name(value) -> str:
+    """XAVIER or XAVIERUNIFORM for a C++ hashednet::WeightInit value."""
+    return _option_name(_WEIGHT_INITS, core().WeightInit, value)
+
 
 @dataclass(frozen=True)
 class EpochRecord:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ._core import core
 from ._errors import translate_errors
-from .network import TrainingConfig
+from .network import _TASKS, TrainingConfig, weight_init_name
 
 __all__ = [
     "MethodOptions",
@@ -24,9 +24,6 @@ __all__ = [
     "option_items",
     "validation_event_count",
 ]
-
-_OPTIMIZER_NAMES = {"Sgd": "SGD", "Adam": "ADAM"}
-_WEIGHT_INIT_NAMES = {"XavierNormal": "XAVIER", "XavierUniform": "XAVIERUNIFORM"}
 
 
 @dataclass
@@ -58,25 +55,6 @@ class MethodOptions:
     warnings: list = field(default_factory=list)  # from the task check, to be printed
 
 
-def _phase(cpp_config) -> TrainingConfig:
-    optimizer = str(cpp_config.optimizer).rsplit(".", 1)[-1].split("::")[-1]
-    return TrainingConfig(
-        learning_rate=float(cpp_config.learning_rate),
-        momentum=float(cpp_config.momentum),
-        batch_size=int(cpp_config.batch_size),
-        max_epochs=int(cpp_config.max_epochs),
-        convergence_steps=int(cpp_config.convergence_steps),
-        optimizer=_OPTIMIZER_NAMES.get(optimizer, "SGD" if int(cpp_config.optimizer) == 0 else "ADAM"),
-        weight_decay=float(cpp_config.weight_decay),
-        dropout=tuple(float(p) for p in cpp_config.dropout),
-        seed=int(cpp_config.seed),
-        num_threads=int(cpp_config.num_threads),
-    )
-
-
-_TASKS = {"classification": "Classification", "multiclass": "Multiclass", "regression": "Regression"}
-
-
 def parse_options(text: str, n_inputs: int = -1, task: str | None = None) -> MethodOptions:
     """Parses a HashedDNN option string; ``n_inputs`` resolves widths written with N.
     With ``task`` (classification, multiclass, regression) the options are also
@@ -99,9 +77,9 @@ def parse_options(text: str, n_inputs: int = -1, task: str | None = None) -> Met
         create_mva_pdfs=bool(cpp.create_mva_pdfs),
         ignore_neg_weights=bool(cpp.ignore_neg_weights),
         error_strategy=str(cpp.error_strategy),
-        weight_init="XAVIER" if int(cpp.weight_init) == 0 else "XAVIERUNIFORM",
+        weight_init=weight_init_name(cpp.weight_init),
         layout=str(cpp.layout_string),
-        training=[_phase(p) for p in phases],
+        training=[TrainingConfig.from_cpp(p) for p in phases],
         verbosity=int(phases[0].verbosity) if phases else 1,
         architecture=str(cpp.architecture),
         random_seed=int(cpp.random_seed),

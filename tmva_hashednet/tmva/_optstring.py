@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["parse", "suggestion"]
+__all__ = ["parse", "suggestion", "option_key"]
 
 _TRUE = {"true", "1", "t", "ktrue", "yes"}
 _FALSE = {"false", "0", "f", "kfalse", "no"}
@@ -42,6 +42,11 @@ def _value(name: str, text: str, default, where: str):
         except ValueError:
             raise ValueError(f"option '{name}' of {where} takes a number, got '{text}'") from None
     return text
+
+
+def option_key(item: str) -> str:
+    """The key of one ``Key=Value`` / ``!Key`` item, as written."""
+    return _split_item(item.strip())[0]
 
 
 def _split_item(item: str):

@@ -17,6 +17,7 @@ import numpy as np
 from ..network import HashedNetwork
 from ..options import describe_options, option_items, parse_options, validation_event_count
 from ._log import Logger
+from ._optstring import option_key
 from .transform import NormalizeTransform, transform_kind
 from .weights_xml import WeightFile, write_weight_file
 
@@ -24,7 +25,7 @@ __all__ = ["MethodHashedDNN"]
 
 _BASE_OPTIONS = ("V", "VerbosityLevel", "VarTransform", "H", "CreateMVAPdfs", "IgnoreNegWeightsInTraining")
 def _written_keys(options: str) -> set:
-    return {item.strip().lstrip("!~").split("=", 1)[0].strip().lower() for item in options.split(":") if item.strip()}
+    return {option_key(item).lower() for item in options.split(":") if item.strip()}
 
 
 _TASKS = {"Classification": "classification", "Multiclass": "multiclass", "Regression": "regression"}
