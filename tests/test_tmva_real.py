@@ -339,32 +339,13 @@ out.Close()
 print("RESULT {}")
 """
 
+# The same Reader job with the compatible workflow's TMVA.
 COMPAT_READER_JOB = """
 import array, json, sys
 import ROOT
 from tmva_hashednet.tmva import compat_namespace
 TMVA = compat_namespace()
-job = json.loads(sys.argv[1])
-f = ROOT.TFile.Open(job["output"])
-tree = f.Get("dataset/TestTree")
-reader = TMVA.Reader("!Color:Silent")
-buffers = {v: array.array("f", [0.0]) for v in job["variables"]}
-for v in job["variables"]:
-    reader.AddVariable(v, buffers[v])
-reader.BookMVA("HashedDNN", job["weights"])
-got, stored = [], []
-for i in range(job["n"]):
-    tree.GetEntry(i)
-    for v in job["variables"]:
-        buffers[v][0] = tree.GetLeaf(v).GetValue()
-    got.append([reader.EvaluateMVA("HashedDNN")])
-    stored.append([tree.GetLeaf("HashedDNN").GetValue()])
-print("RESULT " + json.dumps({"got": got, "stored": stored}))
-"""
-
-
-def _compat_available() -> bool:
-    return all(importlib.util.find_spec(f"tmva_hashednet.tmva.{m}") is not None for m in ("factory", "reader"))
+""" + READER_JOB
 
 
 def _run_plain(body: str, arg: dict, cwd: Path):
@@ -374,7 +355,6 @@ def _run_plain(body: str, arg: dict, cwd: Path):
     return json.loads([line for line in run.stdout.splitlines() if line.startswith("RESULT ")][-1][7:])
 
 
-@pytest.mark.skipif(not _compat_available(), reason="the compatible workflow (tmva_hashednet.tmva) is absent")
 @pytest.mark.parametrize("transform", ["VarTransform=N", "VarTransform=None"], ids=["normalize", "none"])
 def test_real_reader_reads_compat_weight_file(tmp_path, transform):
     job = dict(CLASS_EXAMPLE, data=str(DATA), options=CLASS_EXAMPLE["options"].replace("VarTransform=N", transform))
@@ -384,10 +364,10 @@ def test_real_reader_reads_compat_weight_file(tmp_path, transform):
     _check_reader(CLASS_EXAMPLE, tmp_path, weights, atol=1e-6)
 
 
-@pytest.mark.skipif(not _compat_available(), reason="the compatible workflow (tmva_hashednet.tmva) is absent")
 def test_compat_reader_reads_real_weight_file(class_example_run):
     cwd, _ = class_example_run
     arg = {"output": str(cwd / "TMVA.root"), "variables": CLASS_EXAMPLE["variables"], "n": 400,
+           "analysis": "Classification",
            "weights": str(cwd / "dataset/weights/TMVAClassification_HashedDNN.weights.xml")}  # fmt: skip
     result = _run_plain(COMPAT_READER_JOB, arg, cwd)
     np.testing.assert_allclose(np.array(result["got"]), np.array(result["stored"]), rtol=1e-6, atol=1e-6)
