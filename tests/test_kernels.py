@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from reference import hash_table
 
-ISAS = ["scalar", "avx2"]
+ISAS = ["scalar", "avx2", "avx512"]
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +86,10 @@ def _nullptr():
     return ROOT.nullptr
 
 
-def test_vectorised_tile_is_bit_identical_to_scalar_on_many_shapes(bench):
-    if not bench.kernel_isa_available("avx2"):
-        pytest.skip("avx2 is not available on this CPU or build")
+@pytest.mark.parametrize("vector_isa", ["avx2", "avx512"])
+def test_vectorised_tile_is_bit_identical_to_scalar_on_many_shapes(bench, vector_isa):
+    if not bench.kernel_isa_available(vector_isa):
+        pytest.skip(f"{vector_isa} is not available on this CPU or build")
     rng = np.random.default_rng(5)
     for _ in range(40):
         n_in, n_out = int(rng.integers(1, 700)), int(rng.integers(1, 50))
@@ -98,9 +99,9 @@ def test_vectorised_tile_is_bit_identical_to_scalar_on_many_shapes(bench):
         row0, col0 = int(rng.integers(0, n_out)), int(rng.integers(0, n_in))
         n_rows, n_cols = int(rng.integers(1, n_out - row0 + 1)), int(rng.integers(1, n_in - col0 + 1))
         scalar = tile(bench, layer, w, row0, n_rows, col0, n_cols, "scalar")
-        avx2 = tile(bench, layer, w, row0, n_rows, col0, n_cols, "avx2")
-        np.testing.assert_array_equal(avx2[1], scalar[1])
-        np.testing.assert_array_equal(avx2[0].view(np.uint32), scalar[0].view(np.uint32))
+        vector = tile(bench, layer, w, row0, n_rows, col0, n_cols, vector_isa)
+        np.testing.assert_array_equal(vector[1], scalar[1])
+        np.testing.assert_array_equal(vector[0].view(np.uint32), scalar[0].view(np.uint32))
 
 
 LAYERS = {
@@ -178,5 +179,5 @@ def test_unknown_method_and_isa_are_clear_errors(bench):
     layer, params, x, dy = _layer_case(bench, "dense")
     with pytest.raises(ValueError, match="allowed: fused, materialized"), translate_errors():
         _run(bench, layer, params, x, dy, "gpu")
-    with pytest.raises(ValueError, match="allowed: auto, scalar, avx2"), translate_errors():
+    with pytest.raises(ValueError, match="allowed: auto, scalar, avx2, avx512"), translate_errors():
         bench.set_kernel_isa("sse9")

@@ -2,9 +2,11 @@
 // is the baseline and reference of the fused kernels, never used by a model.
 #include "hashednet/bench.h"
 
+#include "activation_array.h"
 #include "blas.h"
 #include "hash_tile.h"
 
+#include "hashednet/activation.h"
 #include "hashednet/backend.h"
 #include "hashednet/common.h"
 
@@ -245,6 +247,27 @@ void generate_tile(const HashedLayout &layer, const float *w, std::int64_t row0,
                    "tile [" << row0 << "+" << n_rows << ", " << col0 << "+" << n_cols << "] is outside the "
                             << layer.n_out << " x " << layer.n_in << " layer");
    kernels::tile_generator(isa)(layer, w, row0, n_rows, col0, n_cols, v, slots);
+}
+
+void activation_forward(Activation f, const float *z, float *a, std::int64_t n, const std::string &isa)
+{
+   kernels::activation_kernels(isa).forward(f, z, a, n);
+}
+
+void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz, std::int64_t n,
+                         const std::string &isa)
+{
+   kernels::activation_kernels(isa).backward(f, z, a, da, dz, n);
+}
+
+float activate_scalar(Activation f, float z)
+{
+   return activate(f, z);
+}
+
+float activation_derivative_scalar(Activation f, float z, float a)
+{
+   return activation_derivative(f, z, a);
 }
 
 std::string kernel_isa()

@@ -15,10 +15,10 @@
 //             scatters its dV tiles into its own bucket buffer; the buffers
 //             are summed in thread order, so results are deterministic for a
 //             given thread count.
+#include "activation_array.h"
 #include "blas.h"
 #include "hash_tile.h"
 
-#include "hashednet/activation.h"
 #include "hashednet/backend.h"
 
 #include <algorithm>
@@ -40,6 +40,8 @@ constexpr std::int64_t kTileCols = 256;
 /// one thread: a parallel region costs microseconds on idle cores and whole
 /// scheduler time slices on busy ones (small HIGGS nets, single events).
 constexpr std::int64_t kParallelWork = 1 << 21;
+/// Elements per work item of a parallel activation (16 KiB of floats).
+constexpr std::int64_t kActivationPiece = 4096;
 
 struct TileRange {
    std::int64_t begin;
@@ -93,7 +95,7 @@ class CpuBackend final : public Backend {
 public:
    explicit CpuBackend(int num_threads)
       : n_threads_(num_threads > 0 ? num_threads : std::max(1u, std::thread::hardware_concurrency())),
-        scratch_(n_threads_), generate_(kernels::tile_generator())
+        scratch_(n_threads_), generate_(kernels::tile_generator()), activations_(kernels::activation_kernels())
    {
       blas::set_num_threads(1);
       for (auto &s : scratch_) {
@@ -142,6 +144,7 @@ private:
    int n_threads_;
    std::vector<ThreadScratch> scratch_;
    kernels::GenerateTileFn generate_;
+   kernels::ActivationKernels activations_;
    std::vector<float> bias_buffer_; ///< n_out values, reused across calls
 };
 
@@ -289,14 +292,19 @@ void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::
 
 void CpuBackend::activation_forward(Activation f, const float *z, float *a, std::int64_t n)
 {
-   parallel_for(threads_for(n * 16), n, 0, [&](std::int64_t e) { a[e] = activate(f, z[e]); });
+   parallel_for(threads_for(n * 16), (n + kActivationPiece - 1) / kActivationPiece, 0, [&](std::int64_t p) {
+      const std::int64_t begin = p * kActivationPiece;
+      activations_.forward(f, z + begin, a + begin, std::min(kActivationPiece, n - begin));
+   });
 }
 
 void CpuBackend::activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
                                      std::int64_t n)
 {
-   parallel_for(threads_for(n * 16), n, 0,
-                [&](std::int64_t e) { dz[e] = da[e] * activation_derivative(f, z[e], a[e]); });
+   parallel_for(threads_for(n * 16), (n + kActivationPiece - 1) / kActivationPiece, 0, [&](std::int64_t p) {
+      const std::int64_t begin = p * kActivationPiece;
+      activations_.backward(f, z + begin, a + begin, da + begin, dz + begin, std::min(kActivationPiece, n - begin));
+   });
 }
 
 void CpuBackend::sgd_step(float *params, const float *grad, float *velocity, std::int64_t n, double learning_rate,

@@ -5,7 +5,6 @@
 #include "hashednet/common.h"
 
 #include <algorithm>
-#include <atomic>
 #include <vector>
 
 namespace hashednet {
@@ -103,66 +102,17 @@ void generate_tile_scalar(const HashedLayout &layer, const float *w, std::int64_
    }
 }
 
-namespace {
-bool cpu_has_avx2()
-{
-#if defined(HASHEDNET_HAVE_AVX2)
-   __builtin_cpu_init();
-   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-   return false;
-#endif
-}
-
-std::atomic<int> forced_isa{-1}; // -1: the CPU's best; 0 scalar; 1 avx2
-
-int isa_code(const std::string &isa)
-{
-   if (isa == "scalar")
-      return 0;
-   if (isa == "avx2")
-      return 1;
-   HASHEDNET_CHECK(isa == "auto", "unknown kernel instruction set '" << isa << "'; allowed: auto, scalar, avx2");
-   return -1;
-}
-
-int resolve(int code)
-{
-   if (code < 0)
-      code = forced_isa.load();
-   if (code < 0)
-      code = cpu_has_avx2() ? 1 : 0;
-   return code;
-}
-} // namespace
-
-bool isa_available(const std::string &isa)
-{
-   const int code = isa_code(isa);
-   return code != 1 || cpu_has_avx2();
-}
-
 GenerateTileFn tile_generator(const std::string &isa)
 {
-   const int code = resolve(isa_code(isa));
-   HASHEDNET_CHECK(code != 1 || cpu_has_avx2(), "the avx2 tile generator is not available on this CPU or build");
-#if defined(HASHEDNET_HAVE_AVX2)
-   if (code == 1)
-      return generate_tile_avx2;
+   switch (resolve_isa(isa)) {
+#if defined(HASHEDNET_HAVE_AVX512)
+   case Isa::Avx512: return generate_tile_avx512;
 #endif
-   return generate_tile_scalar;
-}
-
-std::string default_isa()
-{
-   return resolve(-1) == 1 ? "avx2" : "scalar";
-}
-
-void set_default_isa(const std::string &isa)
-{
-   const int code = isa_code(isa);
-   HASHEDNET_CHECK(isa_available(isa), "instruction set '" << isa << "' is not available on this CPU or build");
-   forced_isa.store(code);
+#if defined(HASHEDNET_HAVE_AVX2)
+   case Isa::Avx2: return generate_tile_avx2;
+#endif
+   default: return generate_tile_scalar;
+   }
 }
 
 } // namespace kernels

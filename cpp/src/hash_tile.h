@@ -7,11 +7,13 @@
 // the slots without hashing again. Nothing here is D-sized: a tile is as big
 // as its caller makes it.
 //
-// Implementations: a scalar one (the reference, any CPU), and AVX2 (8 hashes
-// per instruction, _mm256_i32gather_ps for the buckets), compiled alone with
-// -mavx2 -mfma and chosen at run time when the CPU has it.
+// Implementations: a scalar one (the reference, any CPU), AVX2 (8 hashes per
+// instruction, _mm256_i32gather_ps for the buckets) and AVX-512 (16), each
+// compiled alone with its -m flags and chosen at run time (cpu_isa.h).
 #ifndef HASHEDNET_SRC_HASH_TILE_H
 #define HASHEDNET_SRC_HASH_TILE_H
+
+#include "cpu_isa.h"
 
 #include "hashednet/hashed_layout.h"
 
@@ -62,6 +64,10 @@ void generate_tile_scalar(const HashedLayout &layer, const float *w, std::int64_
 void generate_tile_avx2(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                         std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
 #endif
+#if defined(HASHEDNET_HAVE_AVX512)
+void generate_tile_avx512(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
+                          std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
+#endif
 
 /// Entries ahead whose bucket the scatter prefetches: K-sized buffers beyond
 /// L2 make every add a cache miss, and prefetching keeps many in flight
@@ -80,17 +86,9 @@ inline void scatter_tile(const std::uint32_t *slots, const float *dv, std::int64
    }
 }
 
-/// "scalar" or "avx2": the instruction set a tile generator uses.
-/// isa_available("avx2") is true when this build has it and the CPU runs it.
-bool isa_available(const std::string &isa);
-/// The generator for `isa`; "auto" is the best available one (or the one
-/// forced with set_default_isa).
+/// The tile generator for instruction set `isa` (cpu_isa.h); "auto" is the
+/// best available one, or the one forced with set_default_isa.
 GenerateTileFn tile_generator(const std::string &isa = "auto");
-/// The isa "auto" resolves to.
-std::string default_isa();
-/// Forces what "auto" resolves to ("auto" restores the CPU's best), for
-/// benchmarks and tests; backends made afterwards use it.
-void set_default_isa(const std::string &isa);
 
 } // namespace kernels
 } // namespace hashednet

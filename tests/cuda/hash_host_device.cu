@@ -1,11 +1,14 @@
-// Compiles hash.h and hashed_layout.h with nvcc for host and device: the
-// kernel below is the device use, main() runs the very same functions on the
-// host (there is no GPU on this project's machines) and prints V of a small
-// hashed layer, which the test compares with the xxhash package.
+// Compiles hash.h, hashed_layout.h and activation.h with nvcc for host and
+// device: the kernels below are the device use, main() runs the very same
+// functions on the host (there is no GPU on this project's machines) and
+// prints V of a small hashed layer, which the test compares with the xxhash
+// package, and activations, which it compares with the CPU library's.
+#include "hashednet/activation.h"
 #include "hashednet/hash.h"
 #include "hashednet/hashed_layout.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 __global__ void virtual_weights_kernel(hashednet::HashedLayout layer, const float *w, float *v)
 {
@@ -15,8 +18,21 @@ __global__ void virtual_weights_kernel(hashednet::HashedLayout layer, const floa
       v[i * layer.n_in + j] = layer.virtual_weight(w, i, j);
 }
 
-int main()
+__global__ void activation_kernel(hashednet::Activation f, const float *z, float *a, int n)
 {
+   const int e = blockIdx.x * blockDim.x + threadIdx.x;
+   if (e < n)
+      a[e] = hashednet::activate(f, z[e]);
+}
+
+int main(int argc, char **argv)
+{
+   if (argc > 2) { // activation (its enum value) of each z: hexadecimal floats, exact
+      const auto f = static_cast<hashednet::Activation>(std::atoi(argv[1]));
+      for (int i = 2; i < argc; ++i)
+         std::printf("%a\n", static_cast<double>(hashednet::activate(f, std::strtof(argv[i], nullptr))));
+      return 0;
+   }
    hashednet::HashedLayout layer;
    layer.n_in = 7;
    layer.n_out = 5;

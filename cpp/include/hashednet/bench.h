@@ -11,11 +11,13 @@
 //                   floats) with sgemm and scatters it into the buckets.
 //                   The reference the fused kernels are measured against.
 //
-// It also exposes the tile generators by instruction set ("scalar", "avx2",
-// "auto") so tests can check every fast path against the scalar reference.
+// It also exposes the tile generators and the array activations by
+// instruction set ("scalar", "avx2", "avx512", "auto") so tests can check
+// every fast path against the scalar reference.
 #ifndef HASHEDNET_BENCH_H
 #define HASHEDNET_BENCH_H
 
+#include "hashednet/config.h"
 #include "hashednet/hashed_layout.h"
 
 #include <cstdint>
@@ -52,7 +54,16 @@ std::vector<double> time_tile(const HashedLayout &layer, const float *w, std::in
 void generate_tile(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                    std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots, const std::string &isa);
 
-/// The instruction set the CPU backend's tile generator uses.
+/// a = f(z) and dz = da * f'(z) over n values by the CPU backend's array
+/// kernels for instruction set `isa`.
+void activation_forward(Activation f, const float *z, float *a, std::int64_t n, const std::string &isa);
+void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz, std::int64_t n,
+                         const std::string &isa);
+/// activation.h's scalar functions (the reference of the array kernels, and what the GPU runs).
+float activate_scalar(Activation f, float z);
+float activation_derivative_scalar(Activation f, float z, float a);
+
+/// The instruction set the CPU backend's kernels use.
 std::string kernel_isa();
 bool kernel_isa_available(const std::string &isa);
 /// Forces the instruction set of backends made afterwards ("auto" = the CPU's best).
