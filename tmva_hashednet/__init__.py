@@ -7,6 +7,7 @@ virtual matrix V[i][j] = xi(i,j) * w[h(i,j)], with h and xi xxHash-based
 or matrix is kept, in training or in inference.
 
 - :class:`HashedNetwork`: build, train, predict, save (numpy in and out).
+- :mod:`tmva_hashednet.streaming`: TTrees in chunks for ``HashedNetwork.fit_stream``.
 - :mod:`tmva_hashednet.evaluation`: ROC curve and integral, efficiencies.
 - :class:`MemoryReport`: virtual weights against real parameters and bytes.
 - ``TMVA`` (``from tmva_hashednet import TMVA``): ROOT's TMVA with HashedDNN, or
@@ -16,14 +17,25 @@ The C++ core is loaded through PyROOT on first use.
 """
 
 from .memory import LayerMemory, MemoryReport
-from .network import DEFAULT_LAYOUT, EpochRecord, HashedNetwork, TrainingConfig, TrainingHistory, parse_compression
+from .network import (
+    DEFAULT_LAYOUT,
+    ChunkRecord,
+    EpochRecord,
+    HashedNetwork,
+    StreamHistory,
+    TrainingConfig,
+    TrainingHistory,
+    parse_compression,
+)
 
 __all__ = [
     "DEFAULT_LAYOUT",
+    "ChunkRecord",
     "EpochRecord",
     "HashedNetwork",
     "LayerMemory",
     "MemoryReport",
+    "StreamHistory",
     "TrainingConfig",
     "TrainingHistory",
     "parse_compression",
@@ -32,7 +44,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-_SUBMODULES = ("datasets", "evaluation", "files", "options", "plotting", "tmva")
+_SUBMODULES = ("datasets", "evaluation", "files", "options", "plotting", "streaming", "tmva")
 
 
 def __getattr__(name: str):

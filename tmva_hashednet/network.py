@@ -11,6 +11,7 @@ tool (see ``tmva_hashednet.plotting``).
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Iterable, Sequence
@@ -22,7 +23,8 @@ from ._core import core
 from ._errors import translate_errors
 from .memory import LayerMemory, MemoryReport
 
-__all__ = ["HashedNetwork", "TrainingConfig", "TrainingHistory", "EpochRecord", "DEFAULT_LAYOUT"]
+__all__ = ["HashedNetwork", "TrainingConfig", "TrainingHistory", "EpochRecord", "ChunkRecord", "StreamHistory",
+           "DEFAULT_LAYOUT"]
 
 #: Two tanh hidden layers of 64 and a linear output layer sized by the task.
 DEFAULT_LAYOUT = "TANH|64,TANH|64,LINEAR"
@@ -131,6 +133,42 @@ class TrainingHistory:
         self.best_epoch = cpp_history.best_epoch + epoch_offset
         self.best_validation_loss = cpp_history.best_validation_loss
         self.stopped_early = bool(cpp_history.stopped_early)
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    epoch: int
+    chunk: int  # 0-based within the epoch
+    events: int
+    loss: float  # the chunk's weighted mean training loss
+    read_seconds: float  # waiting for the chunk (reading the tree)
+    train_seconds: float
+
+
+@dataclass
+class StreamHistory:
+    """What :meth:`HashedNetwork.fit_stream` did: one record per chunk and per
+    epoch (train_loss: the event-weighted mean of its chunks' losses; no
+    validation, so validation_loss is NaN)."""
+
+    chunks: list = field(default_factory=list)
+    epochs: list = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        """Events trained on, summed over epochs."""
+        return sum(c.events for c in self.chunks)
+
+    @property
+    def read_seconds(self) -> float:
+        return sum(c.read_seconds for c in self.chunks)
+
+    @property
+    def train_seconds(self) -> float:
+        return sum(c.train_seconds for c in self.chunks)
+
+
+_STANDARDIZE = ("first_pass", "first_chunk", None)
 
 
 class HashedNetwork:
@@ -403,6 +441,98 @@ class HashedNetwork:
         with translate_errors():
             return float(self._model.train_chunk(x, y, _nullptr() if w is None else w, x.shape[0], x.shape[1],
                                                  y.shape[1], config))  # fmt: skip
+
+    def fit_stream(
+        self,
+        chunks,
+        *,
+        epochs: int = 1,
+        training: TrainingConfig | None = None,
+        standardize: str | None = "first_pass",
+        restart: bool = False,
+        verbose: bool = True,
+    ) -> StreamHistory:
+        """Trains on chunks of events, one :meth:`partial_fit` per chunk, in
+        the memory of one chunk: a TTree of any size read with
+        ``streaming.tree_chunks`` or ``streaming.two_class_chunks``, or any
+        iterable of ``(x, y)`` / ``(x, y, weights)``.
+
+        ``epochs`` passes over the chunks (more than one, or
+        ``standardize="first_pass"``, needs chunks that can be iterated again,
+        e.g. a TreeChunks or a list, not a generator). ``standardize``:
+        ``"first_pass"`` sets the input transform from the mean and spread of
+        all chunks (:func:`streaming.input_moments`, one extra read),
+        ``"first_chunk"`` from the first chunk alone, ``None`` keeps the
+        current transform (e.g. to continue training). ``training`` gives the
+        optimizer, learning rate, batch size, seed, dropout and threads; its
+        max_epochs and convergence_steps do not apply (no validation or early
+        stopping here). The optimizer state continues from earlier
+        partial_fit/fit_stream calls unless ``restart``. ``verbose`` prints
+        progress (entries done, events/s) at most every 5 s.
+        """
+        from . import streaming
+
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        if standardize not in _STANDARDIZE:
+            raise ValueError(f"standardize {standardize!r} is not known; allowed: "
+                             f"{', '.join(map(repr, _STANDARDIZE))}")  # fmt: skip
+        if training is not None and not isinstance(training, TrainingConfig):
+            raise TypeError(f"training must be one TrainingConfig, got {type(training).__name__}")
+        passes = epochs + (standardize == "first_pass")
+        if passes > 1 and iter(chunks) is chunks:
+            raise TypeError("chunks is a one-pass iterator (e.g. a generator), but epochs > 1 or "
+                            "standardize='first_pass' read it more than once; pass a TreeChunks or a list")  # fmt: skip
+        if standardize == "first_pass":
+            start = time.perf_counter()
+            mean, std = streaming.input_moments(chunks)
+            self.set_input_transform(mean, 1.0 / np.where(std > 0, std, 1.0))
+            if verbose:
+                print(f"HashedDNN: input mean and spread from a first pass over the chunks in "
+                      f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
+        if restart:
+            self._model.reset_streaming()
+        history = StreamHistory()
+        progress = streaming._Progress(chunks, epochs) if verbose else None
+        for epoch in range(1, epochs + 1):
+            records = self._stream_epoch(chunks, epoch, training, standardize == "first_chunk" and epoch == 1, progress)
+            if not records:
+                raise ValueError(f"epoch {epoch}: the chunks hold no events")
+            history.chunks.extend(records)
+            events = sum(r.events for r in records)
+            history.epochs.append(EpochRecord(epoch, sum(r.loss * r.events for r in records) / events, float("nan"),
+                                              sum(r.read_seconds + r.train_seconds for r in records)))  # fmt: skip
+            if progress:
+                progress.epoch_done(history.epochs[-1], events, history.read_seconds, history.train_seconds)
+        return history
+
+    def _stream_epoch(self, chunks, epoch: int, training, standardize_first: bool, progress) -> list:
+        """One pass of fit_stream: partial_fit per chunk; the ChunkRecords."""
+        from .streaming import _unpack
+
+        records, entries, source = [], 0, iter(chunks)
+        while True:
+            wait = time.perf_counter()
+            chunk = next(source, None)
+            start = time.perf_counter()
+            if chunk is None:
+                return records
+            x, y, w = _unpack(chunk)
+            if y is None:
+                raise ValueError("the chunks carry no target (y is None): give tree_chunks a target, or use "
+                                 "two_class_chunks")  # fmt: skip
+            if standardize_first and not records:
+                self.standardize_inputs(x, w)
+            try:
+                loss = self.partial_fit(x, y, w, training=training)
+            except ValueError as error:
+                where = getattr(chunk, "source", "")
+                raise ValueError(f"chunk {len(records)} of epoch {epoch}{f' ({where})' if where else ''}: {error}") from None
+            n = int(np.shape(x)[0])
+            records.append(ChunkRecord(epoch, len(records), n, loss, start - wait, time.perf_counter() - start))
+            entries += int(getattr(chunk, "entries", n))
+            if progress:
+                progress.chunk(epoch, records[-1], entries)
 
     def _validation(self, data):
         if data is None:
