@@ -85,9 +85,15 @@ def _check_tree_in(path: str, tree: str) -> None:
 
     if "://" not in path and not os.path.exists(path):
         raise FileNotFoundError(f"ROOT file {path!r} does not exist")
-    handle = ROOT.TFile.Open(path)
+    previous, ROOT.gErrorIgnoreLevel = ROOT.gErrorIgnoreLevel, ROOT.kFatal  # the error below says it all
+    try:
+        handle = ROOT.TFile.Open(path)
+    except OSError:  # PyROOT's TFile.Open raises where ROOT returns a null pointer
+        handle = None
+    finally:
+        ROOT.gErrorIgnoreLevel = previous
     if not handle or handle.IsZombie():
-        raise FileNotFoundError(f"cannot open ROOT file {path!r}")
+        raise FileNotFoundError(f"cannot open ROOT file {path!r} (not a ROOT file, or not readable)")
     try:
         found = handle.Get(tree)
         if not found:
@@ -131,7 +137,7 @@ class _Tree:
         self.reader = root().hashednet_stream.Reader(tree, root().std.vector["std::string"](self.files))
         self.entries = int(self.reader.entries())
         self._leaves = self._leaf_list()
-        self.columns, self.targets, self.weighted = [], [], weight is not None
+        self.columns, self.targets, self.weight, self.weighted = [], [], weight, weight is not None
         self._names = []  # (what, expression) of each reader column
         for variable in variables:
             index = self._add(variable, X, "variable")
@@ -202,7 +208,7 @@ class _Tree:
         if y is not None:
             checks.append(("target", self.targets, y.reshape(len(y), -1)))
         if w is not None:
-            checks.append(("weight", ["weight"], w.reshape(-1, 1)))
+            checks.append(("weight", [self.weight], w.reshape(-1, 1)))
         for what, names, array in checks:
             bad = ~np.isfinite(array)
             if bad.any():
