@@ -387,14 +387,16 @@ def test_unknown_names_are_named_with_the_branches(data, kwargs, message):
         (dict(variables="a"), None, None),  # one string is one variable
         (dict(variables=["a", 3]), TypeError, r"non-empty strings.*3"),
         (dict(variables=5), TypeError, r"variables must be a string or a list"),
-        (dict(target="x"), ValueError, r"target 'x' gives 3 values per entry.*'x\[0\]'"),
+        (dict(target="x"), ValueError, r"target 'x' gives 3 values per entry.*x\[0\].*Sum\$"),
+        (dict(selection="x > 0"), ValueError, r"selection 'x > 0' gives 3 values per entry"),
         (dict(weight="x*wgt"), ValueError, r"weight 'x\*wgt' gives 3 values per entry"),
         (dict(weight=1.0), TypeError, r"weight must be an expression string"),
         (dict(selection=None), TypeError, r"selection must be a string"),
         (dict(variables=["x[5]"]), ValueError, r"variable 'x\[5\]' is neither .* x\[3\]"),
     ],
     ids=["chunk-0", "chunk-negative", "chunk-float", "chunk-bool", "start-negative", "start-beyond", "empty-range",
-         "no-variables", "one-string", "non-string", "not-a-list", "target-array", "weight-array", "weight-number",
+         "no-variables", "one-string", "non-string", "not-a-list", "target-array", "selection-array", "weight-array",
+         "weight-number",
          "selection-none", "index-beyond"],
 )  # fmt: skip
 def test_bad_arguments(data, kwargs, error, message):
@@ -432,6 +434,27 @@ def test_nan_and_inf_name_the_variable_and_the_entry(tmp_path, where):
     clean = streaming.tree_chunks(path, "events", ["a", "b"], target="y", weight="wgt",
                                   selection=f"Entry$ != {bad[1]}")  # fmt: skip
     assert sum(c.events for c in clean) == 499
+
+
+def test_every_file_of_a_chain_is_checked(data, tmp_path):
+    path, _ = data
+    values = sample(10, seed=6)
+    other = tmp_path / "other.root"
+    write_tree(other, "events", {"a": ("a/F", values["a"]), "x": ("x[2]/F", values["x"][:, :2])}, mode="RECREATE")
+    with pytest.raises(ValueError, match=r"variable 'b' is neither .* of '.*other.root'; its branches are: a, x\[2\]"):
+        streaming.tree_chunks([path, other], "events", ["a", "b"])
+    with pytest.raises(ValueError, match=r"other columns on tree 'events' of '.*other.root'"):
+        streaming.tree_chunks([path, other], "events", ["a", "x"])
+    write_tree(other, "nope", {"a": ("a/F", values["a"])}, mode="RECREATE")
+    with pytest.raises(ValueError, match=r"tree 'events' is not in '.*other.root'; it holds: nope"):
+        streaming.tree_chunks([path, other], "events", ["a"])
+
+
+def test_an_empty_tree_is_an_error(tmp_path):
+    path = tmp_path / "empty.root"
+    write_tree(path, "events", {"a": ("a/F", np.zeros(0, np.float32))}, mode="RECREATE")
+    with pytest.raises(ValueError, match="tree 'events' of .*empty.root' has no entries"):
+        streaming.tree_chunks(path, "events", ["a"])
 
 
 def test_two_class_trees_must_give_the_same_columns(tmp_path):

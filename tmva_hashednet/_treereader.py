@@ -21,6 +21,7 @@ X, Y, W, SELECTION = 0, 1, 2, 3
 
 _CXX = r"""
 #include "TChain.h"
+#include "TFile.h"
 #include "TLeaf.h"
 #include "TBranch.h"
 #include "TTreeFormula.h"
@@ -74,8 +75,9 @@ public:
    int width(int i) const { return columns_[i].width; }
    int multiplicity(int i) const { return columns_[i].multiplicity; }
    /// Reads entries from `start` until `stop` or until `capacity` events passed the selection.
-   /// Returns the events read (-1: a formula gave a number of values other than its width,
-   /// see bad_entry/bad_column/bad_count); next_entry() is where the next read starts.
+   /// Returns the events read; -1: a formula gave a number of values other than its width,
+   /// -2: a leaf is missing in a file of the chain (see bad_entry/bad_column/bad_count,
+   /// current_file); next_entry() is where the next read starts.
    std::int64_t read(std::int64_t start, std::int64_t stop, std::int64_t capacity, float *x, float *y, float *w,
                      std::int64_t *entry_of_row)
    {
@@ -85,8 +87,11 @@ public:
          const std::int64_t local = chain_.LoadTree(e);
          if (local < 0)
             break;
-         if (chain_.GetTreeNumber() != tree_number_)
-            refresh();
+         if (chain_.GetTreeNumber() != tree_number_ && !refresh()) {
+            bad_entry_ = e;
+            next_ = e;
+            return -2;
+         }
          for (TBranch *b : branches_)
             b->GetEntry(local);
          if (!selected())
@@ -113,6 +118,7 @@ public:
    std::int64_t bad_entry() const { return bad_entry_; }
    int bad_column() const { return bad_column_; }
    int bad_count() const { return bad_count_; }
+   std::string current_file() const { return chain_.GetFile() ? chain_.GetFile()->GetName() : ""; }
 
 private:
    struct Column {
@@ -136,14 +142,20 @@ private:
             n += c.width;
       return n;
    }
-   /// After the chain moved to another file: leaves and formulas point into the new tree.
-   void refresh()
+   /// After the chain moved to another file: leaves and formulas point into the new tree;
+   /// false (bad_column) when a leaf is missing there.
+   bool refresh()
    {
       tree_number_ = chain_.GetTreeNumber();
       branches_.clear();
-      for (Column &c : columns_) {
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+         Column &c = columns_[i];
          if (c.kind == 0) {
             c.leaf = chain_.GetLeaf(c.expression.c_str());
+            if (!c.leaf || !plain_leaf(c.leaf)) {
+               bad_column_ = static_cast<int>(i);
+               return false;
+            }
             TBranch *b = c.leaf->GetBranch();
             if (std::find(branches_.begin(), branches_.end(), b) == branches_.end())
                branches_.push_back(b);
@@ -151,6 +163,7 @@ private:
             c.formula->UpdateFormulaLeaves();
          }
       }
+      return true;
    }
    bool selected()
    {

@@ -105,6 +105,22 @@ def _check_tree_in(path: str, tree: str) -> None:
         handle.Close()
 
 
+def _leaf_list(path: str, tree: str) -> list:
+    """The leaves of a tree, arrays with their size: ``x[28]``, ``v[n]``."""
+    import ROOT
+
+    handle = ROOT.TFile.Open(path)
+    try:
+        leaves = []
+        for leaf in handle.Get(tree).GetListOfLeaves():
+            count = leaf.GetLeafCount()
+            size = f"[{count.GetName()}]" if count else (f"[{leaf.GetLenStatic()}]" if leaf.GetLenStatic() > 1 else "")
+            leaves.append(f"{leaf.GetName()}{size}")
+        return leaves
+    finally:
+        handle.Close()
+
+
 def _expressions(name: str, values, allow_none: bool) -> list:
     """A list of non-empty strings from one string or a list of them."""
     if values is None and allow_none:
@@ -124,66 +140,62 @@ class _Tree:
     """One tree (or chain) with its columns checked; reads entry ranges into numpy."""
 
     def __init__(self, path, tree: str, variables, target, weight, selection: str):
-        from ._treereader import LEAF, SELECTION, W, X, Y, root
+        from ._treereader import LEAF, SELECTION, W, X, Y
 
         if not isinstance(tree, str) or not tree:
             raise TypeError(f"tree must be the name of a TTree, got {tree!r}")
-        self.files = _files(path)
+        self.files, self.name = _files(path), tree
         for file in self.files:
             _check_tree_in(file, tree)
-        self.name = tree
-        where = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files from {self.files[0]!r}"
-        self.label = f"tree {tree!r} of {where!r}" if len(self.files) == 1 else f"tree {tree!r} of {where}"
-        self.reader = root().hashednet_stream.Reader(tree, root().std.vector["std::string"](self.files))
+        self.label = f"tree {tree!r} of " + (repr(self.files[0]) if len(self.files) == 1 else
+                                              f"{len(self.files)} files from {self.files[0]!r}")  # fmt: skip
+        self.reader = self._reader(self.files)
         self.entries = int(self.reader.entries())
-        self._leaves = self._leaf_list()
-        self.columns, self.targets, self.weight, self.weighted = [], [], weight, weight is not None
-        self._names = []  # (what, expression) of each reader column
-        for variable in variables:
-            index = self._add(variable, X, "variable")
-            width = int(self.reader.width(index))
+        if self.entries == 0:
+            raise ValueError(f"{self.label} has no entries")
+        # (what, expression, reader target) of each column, in the reader's order
+        self.specs = [("variable", v, X) for v in variables] + [("target", t, Y) for t in target]
+        self.specs += [("weight", weight, W)] if weight is not None else []
+        self.specs += [("selection", selection, SELECTION)] if selection else []
+        shapes = self._compile(self.reader, self.label, self.files[0])
+        for file in self.files[1:]:  # a chain: every file must give the same columns
+            if self._compile(self._reader([file]), f"tree {tree!r} of {file!r}", file) != shapes:
+                raise ValueError(f"the variables give other columns on tree {tree!r} of {file!r} than on "
+                                 f"{self.files[0]!r}: a chain needs the same branches in every file")  # fmt: skip
+        self.columns, self.targets, self.weight, self.weighted = [], list(target), weight, weight is not None
+        for (what, variable, _), (width, kind) in zip(self.specs, shapes):
+            if what != "variable":
+                continue
             if width == 1:
                 self.columns.append(variable)
             else:  # an array: one column per element
-                stem = variable if int(self.reader.kind(index)) == LEAF else f"({variable})"
+                stem = variable if kind == LEAF else f"({variable})"
                 self.columns.extend(f"{stem}[{k}]" for k in range(width))
-        for expression in target:
-            self._add(expression, Y, "target", single=True)
-            self.targets.append(expression)
-        if weight is not None:
-            self._add(weight, W, "weight", single=True)
-        if selection:
-            self._add(selection, SELECTION, "selection")
 
-    def _leaf_list(self) -> list:
-        import ROOT
+    def _reader(self, files: list):
+        from ._treereader import root
 
-        handle = ROOT.TFile.Open(self.files[0])
-        try:
-            leaves = []
-            for leaf in handle.Get(self.name).GetListOfLeaves():
-                count = leaf.GetLeafCount()
-                size = f"[{count.GetName()}]" if count else (f"[{leaf.GetLenStatic()}]" if leaf.GetLenStatic() > 1 else "")
-                leaves.append(f"{leaf.GetName()}{size}")
-            return leaves
-        finally:
-            handle.Close()
+        return root().hashednet_stream.Reader(self.name, root().std.vector["std::string"](files))
 
-    def _add(self, expression: str, target: int, what: str, single: bool = False) -> int:
+    def _compile(self, reader, label: str, file: str) -> list:
+        """Adds every column to ``reader``; their (width, kind); errors name the column and list the branches."""
         from ._treereader import INVALID
 
-        index = int(self.reader.add(expression, target))
-        self._names.append((what, expression))
-        if int(self.reader.kind(index)) == INVALID:
-            raise ValueError(f"{what} {expression!r} is neither a branch nor an expression that can be evaluated on "
-                             f"{self.label}; its branches are: {', '.join(self._leaves)}")  # fmt: skip
-        width = int(self.reader.width(index))
-        if width == 0:
-            raise ValueError(f"{what} {expression!r} gives no value on {self.label} (an index beyond an array?)")
-        if single and width != 1:
-            raise ValueError(f"{what} {expression!r} gives {width} values per entry on {self.label}; a {what} must "
-                             f"give one (pick an element, e.g. '{expression}[0]')")  # fmt: skip
-        return index
+        shapes = []
+        for what, expression, target in self.specs:
+            index = int(reader.add(expression, target))
+            width, kind = int(reader.width(index)), int(reader.kind(index))
+            if kind == INVALID:
+                raise ValueError(f"{what} {expression!r} is neither a branch nor an expression that can be evaluated "
+                                 f"on {label}; its branches are: {', '.join(_leaf_list(file, self.name))}")  # fmt: skip
+            if width == 0:
+                raise ValueError(f"{what} {expression!r} gives no value on {label} (an index beyond an array?)")
+            if what != "variable" and width != 1:
+                raise ValueError(f"{what} {expression!r} gives {width} values per entry on {label}; a {what} must "
+                                 f"give one (pick an array element such as x[0], or reduce with Sum$(), Max$(), "
+                                 f"Length$() ...)")  # fmt: skip
+            shapes.append((width, kind))
+        return shapes
 
     def read(self, start: int, stop: int, capacity: int, x, y, w) -> tuple:
         """Fills x, y, w (views of the chunk's arrays) from entries start..; returns (events, next entry, entry numbers)."""
@@ -192,8 +204,12 @@ class _Tree:
         entry_of_row = np.empty(capacity, np.int64)
         rows = int(self.reader.read(start, stop, capacity, x, ROOT.nullptr if y is None else y,
                                     ROOT.nullptr if w is None else w, entry_of_row))  # fmt: skip
+        if rows == -2:
+            what, expression, _ = self.specs[int(self.reader.bad_column())]
+            raise ValueError(f"{what} {expression!r} is not a leaf of the tree in {str(self.reader.current_file())!r} "
+                             f"(entry {int(self.reader.bad_entry())} of {self.label})")  # fmt: skip
         if rows < 0:
-            what, expression = self._names[int(self.reader.bad_column())]
+            what, expression, _ = self.specs[int(self.reader.bad_column())]
             raise ValueError(f"{what} {expression!r} gives {int(self.reader.bad_count())} values at entry "
                              f"{int(self.reader.bad_entry())} of {self.label}, where one is needed; reduce it to one "
                              f"value (e.g. an element that always exists, Sum$(...), Max$(...)) or exclude such "
