@@ -507,6 +507,12 @@ def test_fit_stream_bad_chunks(data):
         net.fit_stream(labels, standardize=None, verbose=False)
     with pytest.raises(ValueError, match="hold no events"):
         net.fit_stream([], standardize=None, verbose=False)
+    with pytest.raises(ValueError, match=r"the chunks have 3 columns per event \(x\[0\], x\[1\], x\[2\]\), the network 1"):
+        net.fit_stream(streaming.tree_chunks(path, "events", ["x"], target="y"), verbose=False)
+    with pytest.raises(ValueError, match="the chunks have 2 columns per event, the network 1 inputs"):
+        net.fit_stream([(np.ones((3, 2)), np.ones(3))], verbose=False)
+    with pytest.raises(ValueError, match="chunk 0 of epoch 1: x has 2 columns per event, expected 1"):
+        net.fit_stream([(np.ones((3, 2)), np.ones(3))], standardize="first_chunk", verbose=False)
     with pytest.raises(ValueError, match="hold no events"):
         streaming.input_moments([])
     with pytest.raises(ValueError, match=r"weights of the chunks sum to -2"):

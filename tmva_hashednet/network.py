@@ -479,6 +479,10 @@ class HashedNetwork:
                              f"{', '.join(map(repr, _STANDARDIZE))}")  # fmt: skip
         if training is not None and not isinstance(training, TrainingConfig):
             raise TypeError(f"training must be one TrainingConfig, got {type(training).__name__}")
+        columns = getattr(chunks, "columns", None)
+        if columns is not None and len(columns) != self.n_inputs:
+            raise ValueError(f"the chunks have {len(columns)} columns per event ({', '.join(columns)}), the network "
+                             f"{self.n_inputs} inputs")  # fmt: skip
         passes = epochs + (standardize == "first_pass")
         if passes > 1 and iter(chunks) is chunks:
             raise TypeError("chunks is a one-pass iterator (e.g. a generator), but epochs > 1 or "
@@ -486,6 +490,8 @@ class HashedNetwork:
         if standardize == "first_pass":
             start = time.perf_counter()
             mean, std = streaming.input_moments(chunks)
+            if mean.size != self.n_inputs:
+                raise ValueError(f"the chunks have {mean.size} columns per event, the network {self.n_inputs} inputs")
             self.set_input_transform(mean, 1.0 / np.where(std > 0, std, 1.0))
             if verbose:
                 print(f"HashedDNN: input mean and spread from a first pass over the chunks in "
@@ -521,13 +527,13 @@ class HashedNetwork:
             if y is None:
                 raise ValueError("the chunks carry no target (y is None): give tree_chunks a target, or use "
                                  "two_class_chunks")  # fmt: skip
-            if standardize_first and not records:
-                self.standardize_inputs(x, w)
             try:
+                if standardize_first and not records:
+                    self.standardize_inputs(x, w)
                 loss = self.partial_fit(x, y, w, training=training)
             except ValueError as error:
-                where = getattr(chunk, "source", "")
-                raise ValueError(f"chunk {len(records)} of epoch {epoch}{f' ({where})' if where else ''}: {error}") from None
+                where = f" ({chunk.source})" if hasattr(chunk, "source") else ""
+                raise ValueError(f"chunk {len(records)} of epoch {epoch}{where}: {error}") from None
             n = int(np.shape(x)[0])
             records.append(ChunkRecord(epoch, len(records), n, loss, start - wait, time.perf_counter() - start))
             entries += int(getattr(chunk, "entries", n))
