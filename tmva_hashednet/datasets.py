@@ -49,7 +49,8 @@ def tutorial_file(name: str) -> Path:
 
 def read_tree(path, tree: str, columns, selection: str = "") -> np.ndarray:
     """Columns (names or expressions) of a TTree as a float32 (n, d) array,
-    for the events passing ``selection``."""
+    for the events passing ``selection``; the whole tree at once (for trees
+    larger than memory, see :mod:`tmva_hashednet.streaming`)."""
     import ROOT
 
     path = os.fspath(path)
