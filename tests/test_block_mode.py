@@ -121,10 +121,12 @@ def test_block_option_string_reaches_the_spec():
     assert o.hash_mode == "BLOCK" and o.hash_block == 8
 
 
-@pytest.mark.parametrize("isa", ["scalar", "avx2"])
+@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
 @pytest.mark.parametrize(
-    "shape", [(301, 77, 999, 16, 5, 9, 3, 37), (64, 20, 5, 16, 0, 20, 0, 64), (96, 40, 1024, 8, 7, 11, 13, 70)],
-    ids=["ragged", "k-below-block", "unaligned-tile"],
+    "shape",
+    [(301, 77, 999, 16, 5, 9, 3, 37), (64, 20, 5, 16, 0, 20, 0, 64), (96, 40, 1024, 8, 7, 11, 13, 70),
+     (256, 30, 4000, 32, 2, 20, 64, 192), (256, 30, 4000, 16, 0, 30, 0, 256), (256, 30, 2000, 8, 1, 9, 8, 240)],
+    ids=["ragged", "k-below-block", "unaligned-tile", "whole-blocks-32", "whole-blocks-16", "whole-blocks-8"],
 )  # fmt: skip
 def test_block_tiles_equal_xxhash_reference(hn, isa, shape):
     import ROOT

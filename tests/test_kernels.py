@@ -104,6 +104,20 @@ def test_vectorised_tile_is_bit_identical_to_scalar_on_many_shapes(bench, vector
         np.testing.assert_array_equal(vector[0].view(np.uint32), scalar[0].view(np.uint32))
 
 
+@pytest.mark.parametrize("key0", [0, 2**32 - 37, 5 * 2**32 - 300, 2**64 - 100])
+def test_consecutive_key_hashes_equal_xxhash(bench, isa, key0):
+    """The hasher of a row of keys (ELEMENT rows, BLOCK blocks), also where the low word of the key wraps."""
+    import xxhash
+
+    n, k, seed = 299, 12_345, 987_654_321
+    slots = np.zeros(n, dtype=np.uint32)
+    bench.key_slots(key0, seed, k, n, slots, isa)
+    keys = [(key0 + e) % 2**64 for e in range(n)]
+    h = np.array([xxhash.xxh32_intdigest(key.to_bytes(8, "little"), seed=seed) for key in keys], dtype=np.uint64)
+    expected = ((h * np.uint64(k)) >> np.uint64(32)) | ((h & np.uint64(1)) << np.uint64(31))
+    np.testing.assert_array_equal(slots, expected.astype(np.uint32))
+
+
 LAYERS = {
     # id: (n_in, n_out, compression, batch)
     "hashed-1/8-crosses-tiles": (300, 270, 1 / 8, 33),

@@ -249,6 +249,14 @@ void generate_tile(const HashedLayout &layer, const float *w, std::int64_t row0,
    kernels::tile_generator(isa)(layer, w, row0, n_rows, col0, n_cols, v, slots);
 }
 
+void key_slots(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+               std::uint32_t *slots, const std::string &isa)
+{
+   HASHEDNET_CHECK(n_buckets >= 1 && n_buckets <= kernels::kBucketMask + 1u,
+                   "n_buckets must be in [1, 2^31], got " << n_buckets);
+   kernels::key_slots(isa)(key0, seed, n_buckets, n, slots);
+}
+
 void activation_forward(Activation f, const float *z, float *a, std::int64_t n, const std::string &isa)
 {
    kernels::activation_kernels(isa).forward(f, z, a, n);

@@ -2,12 +2,14 @@
 //
 // Hashed product, without any D-sized buffer: V is cut into tiles of
 // kTileRows x kTileCols. A thread generates one tile of V from the hash into
-// its own buffer (hash_tile.h: AVX2 or scalar, chosen at run time; the
-// slots, bucket | sign, are kept beside it: the gather reads them, and in the
-// backward pass the scatter too, so one generated tile serves both dx and
+// its own buffer (hash_tile.h: AVX-512, AVX2 or scalar, chosen at run time;
+// the slots, bucket | sign, are kept beside it: the gather reads them, and in
+// the backward pass the scatter too, so one generated tile serves both dx and
 // dV) and hands it to sgemm exactly where a dense layer would pass a block of
-// its weight matrix. Work memory:
-// per thread one tile of V, one tile of slots, one tile of dV (3 x 256 KiB),
+// its weight matrix. In BLOCK mode the tile is described by its runs (one per
+// block part in a row, about 1/B of the entries) instead of slots: V is
+// copied and dV added run by run. Work memory: per thread one tile of V, one
+// tile of slots, one tile of dV (3 x 256 KiB), the runs (16 bytes per run),
 // and one K-sized bucket-gradient buffer.
 //
 //   forward   threads own row blocks of V  -> disjoint columns of y
@@ -86,7 +88,8 @@ void parallel_for(int n_threads, std::int64_t n, std::int64_t chunk, Body body)
 /// Per-thread work buffers of bounded size (tiles), plus the bucket-gradient buffer.
 struct ThreadScratch {
    std::vector<float> v_tile;
-   std::vector<std::uint32_t> slot_tile;
+   std::vector<std::uint32_t> slot_tile;    ///< ELEMENT mode: the tile's slots, for the scatter
+   std::vector<kernels::BlockRun> runs;     ///< BLOCK mode: the tile's runs, for the copy and the scatter
    std::vector<float> dv_tile;
    std::vector<float> bucket_grad;
 };
@@ -95,7 +98,7 @@ class CpuBackend final : public Backend {
 public:
    explicit CpuBackend(int num_threads)
       : n_threads_(num_threads > 0 ? num_threads : std::max(1u, std::thread::hardware_concurrency())),
-        scratch_(n_threads_), generate_(kernels::tile_generator()), activations_(kernels::activation_kernels())
+        scratch_(n_threads_), generate_(kernels::tile_generator()), hash_keys_(kernels::key_slots()), activations_(kernels::activation_kernels())
    {
       blas::set_num_threads(1);
       for (auto &s : scratch_) {
@@ -131,10 +134,14 @@ private:
    }
 
    /// The tile V[rows, cols] as a matrix pointer and leading dimension: a view
-   /// of W for a dense layer, or generated into the thread's buffer (and its
-   /// slots into s.slot_tile).
+   /// of W for a dense layer, or generated into the thread's buffer, keeping
+   /// what scatter() needs beside it (the slots, or the runs in BLOCK mode).
    const float *v_tile(const HashedLayout &layer, const float *w, TileRange rows, TileRange cols,
                        ThreadScratch &s, std::int64_t &ld) const;
+   /// Only what scatter() needs of a hashed tile (when no V is wanted).
+   void scatter_plan(const HashedLayout &layer, TileRange rows, TileRange cols, ThreadScratch &s) const;
+   /// The thread's bucket gradient += xi * dV over the tile in s.dv_tile.
+   void scatter(const HashedLayout &layer, TileRange rows, TileRange cols, ThreadScratch &s) const;
    void add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y);
    void bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad);
    void backward_column_block(const HashedLayout &layer, const float *w, const float *x, const float *dy,
@@ -144,6 +151,7 @@ private:
    int n_threads_;
    std::vector<ThreadScratch> scratch_;
    kernels::GenerateTileFn generate_;
+   kernels::KeySlotsFn hash_keys_;
    kernels::ActivationKernels activations_;
    std::vector<float> bias_buffer_; ///< n_out values, reused across calls
 };
@@ -156,8 +164,31 @@ const float *CpuBackend::v_tile(const HashedLayout &layer, const float *w, TileR
       return w + rows.begin * layer.n_in + cols.begin;
    }
    ld = cols.size();
-   generate_(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.v_tile.data(), s.slot_tile.data());
+   if (layer.hash_mode == HashMode::Block) {
+      kernels::block_runs(layer, rows.begin, rows.size(), cols.begin, cols.size(), s.runs, hash_keys_);
+      kernels::copy_runs(w, static_cast<std::uint32_t>(layer.n_buckets), s.runs.data(), s.runs.size(),
+                         s.v_tile.data());
+   } else {
+      generate_(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.v_tile.data(), s.slot_tile.data());
+   }
    return s.v_tile.data();
+}
+
+void CpuBackend::scatter_plan(const HashedLayout &layer, TileRange rows, TileRange cols, ThreadScratch &s) const
+{
+   if (layer.hash_mode == HashMode::Block)
+      kernels::block_runs(layer, rows.begin, rows.size(), cols.begin, cols.size(), s.runs, hash_keys_);
+   else
+      generate_(layer, nullptr, rows.begin, rows.size(), cols.begin, cols.size(), nullptr, s.slot_tile.data());
+}
+
+void CpuBackend::scatter(const HashedLayout &layer, TileRange rows, TileRange cols, ThreadScratch &s) const
+{
+   if (layer.hash_mode == HashMode::Block)
+      kernels::scatter_runs(s.runs.data(), s.runs.size(), static_cast<std::uint32_t>(layer.n_buckets),
+                            s.dv_tile.data(), s.bucket_grad.data());
+   else
+      kernels::scatter_tile(s.slot_tile.data(), s.dv_tile.data(), rows.size() * cols.size(), s.bucket_grad.data());
 }
 
 void CpuBackend::add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y)
@@ -209,8 +240,7 @@ void CpuBackend::backward_column_block(const HashedLayout &layer, const float *w
          blas::sgemm(blas::Op::N, blas::Op::N, batch, cols.size(), rows.size(), 1.0f, dy + rows.begin, layer.n_out,
                      v, ld, rb == 0 ? 0.0f : 1.0f, dx + cols.begin, layer.n_in);
       } else if (layer.hashed) {
-         // no dx: only the slots are needed, for the scatter below
-         generate_(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), nullptr, s.slot_tile.data());
+         scatter_plan(layer, rows, cols, s); // no dx: no V, only what the scatter below needs
       }
       if (!layer.hashed) {
          // dW[rows, cols] = dy[:, rows]^T (tr x B) * x[:, cols] (B x tc), written in place
@@ -222,7 +252,7 @@ void CpuBackend::backward_column_block(const HashedLayout &layer, const float *w
       blas::sgemm(blas::Op::T, blas::Op::N, rows.size(), cols.size(), batch, 1.0f, dy + rows.begin, layer.n_out,
                   x + cols.begin, layer.n_in, 0.0f, s.dv_tile.data(), cols.size());
       // grad of bucket h(i,j) += xi(i,j) * dV[i][j]
-      kernels::scatter_tile(s.slot_tile.data(), s.dv_tile.data(), rows.size() * cols.size(), s.bucket_grad.data());
+      scatter(layer, rows, cols, s);
    }
 }
 

@@ -5,88 +5,137 @@
 #include "hashednet/common.h"
 
 #include <algorithm>
-#include <vector>
 
 namespace hashednet {
 namespace kernels {
 
 namespace {
-/// One block's part inside a row of a tile: `len` entries from tile entry
-/// `at`, taking buckets from `bucket` on (circular modulo K), with `sign`.
-struct BlockRun {
-   std::int64_t at;
-   std::uint32_t bucket;
-   std::uint32_t sign; ///< the sign bit alone
-   std::int64_t len;
-};
+/// Runs ahead whose first bucket the copy and the scatter prefetch (each run
+/// starts at a random place of the bucket array: one cache miss per run
+/// otherwise).
+constexpr std::size_t kRunPrefetch = 48;
 
-/// Runs ahead whose first bucket the copy prefetches (each run starts at a
-/// random place of the bucket array: one cache miss per run otherwise).
-constexpr std::size_t kRunPrefetch = 8;
-
-/// Copies n entries of one run: v = xi * w[bucket + e], slots = (bucket + e) | sign.
-void copy_run(const float *w, std::uint32_t n_buckets, const BlockRun &run, float *v, std::uint32_t *slots)
+/// v = xi * w[bucket + e] for the `len` entries of a run that does not wrap.
+template <std::uint32_t kLen>
+inline void copy_fixed(const std::uint32_t *__restrict w_bits, std::uint32_t sign, std::uint32_t *__restrict v_bits)
 {
-   const auto *w_bits = reinterpret_cast<const std::uint32_t *>(w);
-   std::uint32_t b = run.bucket;
-   if (b + static_cast<std::uint64_t>(run.len) <= n_buckets) { // contiguous (the usual case): vectorised loops
-      if (v) {
-         auto *v_bits = reinterpret_cast<std::uint32_t *>(v + run.at);
-         for (std::int64_t e = 0; e < run.len; ++e)
-            v_bits[e] = w_bits[b + e] ^ run.sign;
-      }
-      if (slots)
-         for (std::int64_t e = 0; e < run.len; ++e)
-            slots[run.at + e] = (b + static_cast<std::uint32_t>(e)) | run.sign;
+   for (std::uint32_t e = 0; e < kLen; ++e) // unrolled into a few vector instructions
+      v_bits[e] = w_bits[e] ^ sign;
+}
+
+/// Copies one run: v = xi * w[bucket + e] (the sign is a bit flip).
+inline void copy_run(const std::uint32_t *__restrict w_bits, std::uint32_t n_buckets, BlockRun run,
+                     std::uint32_t *__restrict v_bits)
+{
+   const std::uint32_t b = run.bucket, len = run.len, sign = run.sign;
+   if (b + len > n_buckets) { // the run wraps around K
+      for (std::uint32_t e = 0; e < len; ++e)
+         v_bits[e] = w_bits[(b + e) % n_buckets] ^ sign;
       return;
    }
-   for (std::int64_t e = 0; e < run.len; ++e) { // the run wraps around K
-      if (v)
-         v[run.at + e] = signed_weight(w, b | run.sign);
-      if (slots)
-         slots[run.at + e] = b | run.sign;
-      b = b + 1 == n_buckets ? 0 : b + 1;
+   switch (len) { // whole blocks of the usual sizes: fixed-length copies
+   case 8: copy_fixed<8>(w_bits + b, sign, v_bits); return;
+   case 16: copy_fixed<16>(w_bits + b, sign, v_bits); return;
+   case 32: copy_fixed<32>(w_bits + b, sign, v_bits); return;
+   default:
+      for (std::uint32_t e = 0; e < len; ++e)
+         v_bits[e] = w_bits[b + e] ^ sign;
    }
+}
+
+/// Prefetches the cache lines of a run's buckets (a run of B <= 16 floats spans at most two).
+inline void prefetch_run(const float *values, const BlockRun &run, int for_write)
+{
+#if defined(__GNUC__)
+   __builtin_prefetch(&values[run.bucket], for_write, 3);
+   __builtin_prefetch(&values[run.bucket] + (run.len > 0 ? run.len - 1 : 0), for_write, 3);
+#endif
 }
 } // namespace
 
-void generate_tile_block(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
-                         std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots)
+void block_runs(const HashedLayout &layer, std::int64_t row0, std::int64_t n_rows, std::int64_t col0,
+                std::int64_t n_cols, std::vector<BlockRun> &runs, KeySlotsFn hash_keys)
 {
    const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
    const std::int64_t block = layer.block;
    const auto n_blocks = static_cast<std::uint64_t>(layer.n_blocks());
-   // 1. the runs of the tile: one hash per block part in each row
-   thread_local std::vector<BlockRun> runs;
-   runs.clear();
+   // every row starts in block q0 at entry t0 of it and spans n_q blocks; the later ones start at t = 0
+   const auto q0 = static_cast<std::uint64_t>(col0 / block);
+   const std::int64_t t0 = col0 % block;
+   const std::int64_t n_q = (t0 + n_cols + block - 1) / block;
+   thread_local std::vector<std::uint32_t> block_slots;
+   block_slots.resize(static_cast<std::size_t>(n_q));
+   runs.resize(static_cast<std::size_t>(n_rows * n_q));
+   BlockRun *run = runs.data();
    for (std::int64_t r = 0; r < n_rows; ++r) {
-      const auto row = static_cast<std::uint64_t>(row0 + r);
-      for (std::int64_t c = 0; c < n_cols;) {
-         const std::int64_t j = col0 + c;       // block q = j / B, entry t = j % B of it
-         const std::int64_t t = j % block;
+      // the keys of a row's blocks, row * n_blocks + q, are consecutive: hashed like a row of ELEMENT mode
+      hash_keys(static_cast<std::uint64_t>(row0 + r) * n_blocks + q0, layer.weight_seed, n_buckets, n_q,
+                block_slots.data());
+      std::int64_t t = t0;
+      for (std::int64_t q = 0, c = 0; q < n_q; ++q, t = 0, ++run) {
          const std::int64_t len = std::min(block - t, n_cols - c);
-         const std::uint32_t h = block_hash(row, static_cast<std::uint64_t>(j / block), n_blocks, layer.weight_seed);
-         std::uint64_t b = bucket_of(h, n_buckets) + static_cast<std::uint64_t>(t);
+         const std::uint32_t slot = block_slots[q];
+         std::uint64_t b = static_cast<std::uint64_t>(slot & kBucketMask) + static_cast<std::uint64_t>(t);
          b = b < n_buckets ? b : b % n_buckets;
-         runs.push_back({r * n_cols + c, static_cast<std::uint32_t>(b), h << 31, len});
+         *run = {static_cast<std::uint32_t>(r * n_cols + c), static_cast<std::uint32_t>(b), slot & kSignBit,
+                 static_cast<std::uint32_t>(len)};
          c += len;
       }
    }
-   // 2. copy the runs, prefetching the buckets of runs ahead
-   for (std::size_t i = 0; i < runs.size(); ++i) {
-#if defined(__GNUC__)
-      if (v && i + kRunPrefetch < runs.size())
-         __builtin_prefetch(&w[runs[i + kRunPrefetch].bucket], 0, 3);
-#endif
-      copy_run(w, n_buckets, runs[i], v, slots);
+}
+
+void copy_runs(const float *w, std::uint32_t n_buckets, const BlockRun *runs, std::size_t n_runs, float *v)
+{
+   const auto *w_bits = reinterpret_cast<const std::uint32_t *>(w);
+   auto *v_bits = reinterpret_cast<std::uint32_t *>(v);
+   for (std::size_t i = 0; i < n_runs; ++i) {
+      if (i + kRunPrefetch < n_runs)
+         prefetch_run(w, runs[i + kRunPrefetch], 0);
+      copy_run(w_bits, n_buckets, runs[i], v_bits + runs[i].at);
    }
+}
+
+void scatter_runs(const BlockRun *runs, std::size_t n_runs, std::uint32_t n_buckets, const float *dv, float *grad)
+{
+   for (std::size_t i = 0; i < n_runs; ++i) {
+      if (i + kRunPrefetch < n_runs)
+         prefetch_run(grad, runs[i + kRunPrefetch], 1);
+      const BlockRun run = runs[i];
+      const float *__restrict d = dv + run.at;
+      float *__restrict g = grad + run.bucket;
+      if (run.bucket + run.len > n_buckets) { // the run wraps around K
+         for (std::uint32_t e = 0; e < run.len; ++e)
+            grad[(run.bucket + e) % n_buckets] += with_sign(d[e], run.sign);
+      } else if (run.sign) { // a + (-d) and a - d are the same float: the same bits as scatter_tile
+         for (std::uint32_t e = 0; e < run.len; ++e)
+            g[e] -= d[e];
+      } else {
+         for (std::uint32_t e = 0; e < run.len; ++e)
+            g[e] += d[e];
+      }
+   }
+}
+
+void generate_tile_block(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
+                         std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots,
+                         KeySlotsFn hash_keys)
+{
+   const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
+   thread_local std::vector<BlockRun> runs;
+   block_runs(layer, row0, n_rows, col0, n_cols, runs, hash_keys);
+   if (v)
+      copy_runs(w, n_buckets, runs.data(), runs.size(), v);
+   if (slots)
+      for (const BlockRun &run : runs)
+         for (std::uint32_t e = 0; e < run.len; ++e)
+            slots[run.at + e] = ((run.bucket + e) % n_buckets) | run.sign;
 }
 
 void generate_tile_scalar(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                           std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots)
 {
    if (layer.hash_mode == HashMode::Block) {
-      generate_tile_block(layer, w, row0, n_rows, col0, n_cols, v, slots);
+      generate_tile_block(layer, w, row0, n_rows, col0, n_cols, v, slots, key_slots_scalar);
       return;
    }
    const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
@@ -99,6 +148,26 @@ void generate_tile_scalar(const HashedLayout &layer, const float *w, std::int64_
          if (slots)
             slots[r * n_cols + c] = slot;
       }
+   }
+}
+
+void key_slots_scalar(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+                      std::uint32_t *slots)
+{
+   for (std::int64_t e = 0; e < n; ++e)
+      slots[e] = slot_of(xxh32::hash_u64(key0 + static_cast<std::uint64_t>(e), seed), n_buckets);
+}
+
+KeySlotsFn key_slots(const std::string &isa)
+{
+   switch (resolve_isa(isa)) {
+#if defined(HASHEDNET_HAVE_AVX512)
+   case Isa::Avx512: return key_slots_avx512;
+#endif
+#if defined(HASHEDNET_HAVE_AVX2)
+   case Isa::Avx2: return key_slots_avx2;
+#endif
+   default: return key_slots_scalar;
    }
 }
 

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace hashednet {
 namespace kernels {
@@ -54,10 +55,49 @@ inline float signed_weight(const float *w, std::uint32_t slot)
 using GenerateTileFn = void (*)(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                                 std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
 
-/// BLOCK mode (either instruction set): one hash per block of a row, then a
-/// run of consecutive buckets (circular modulo K) copied with the block's sign.
+/// BLOCK mode: one block's part inside one row of a tile, `len` entries from
+/// tile entry `at`, taking the buckets from `bucket` on (circular modulo K)
+/// with one sign (`sign`: the sign bit alone). A tile of n entries has about
+/// n / B runs.
+struct BlockRun {
+   std::uint32_t at;
+   std::uint32_t bucket;
+   std::uint32_t sign;
+   std::uint32_t len;
+};
+
+/// slots[e] = slot_of(hash_u64(key0 + e, seed), n_buckets) for e < n: the
+/// hashes of consecutive keys, as ELEMENT mode hashes a row of a tile and
+/// BLOCK mode the blocks of a row. One variant per instruction set.
+using KeySlotsFn = void (*)(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+                            std::uint32_t *slots);
+void key_slots_scalar(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+                      std::uint32_t *slots);
+#if defined(HASHEDNET_HAVE_AVX2)
+void key_slots_avx2(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+                    std::uint32_t *slots);
+#endif
+#if defined(HASHEDNET_HAVE_AVX512)
+void key_slots_avx512(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+                      std::uint32_t *slots);
+#endif
+/// The key hasher for instruction set `isa` (cpu_isa.h).
+KeySlotsFn key_slots(const std::string &isa = "auto");
+
+/// The runs of a tile, in the order of its entries (one hash per run, by hash_keys).
+void block_runs(const HashedLayout &layer, std::int64_t row0, std::int64_t n_rows, std::int64_t col0,
+                std::int64_t n_cols, std::vector<BlockRun> &runs, KeySlotsFn hash_keys);
+/// v (the tile, leading dimension n_cols) = xi * w[bucket] along the runs.
+void copy_runs(const float *w, std::uint32_t n_buckets, const BlockRun *runs, std::size_t n_runs, float *v);
+/// grad[bucket] += xi * dv along the runs: the same additions in the same
+/// order as scatter_tile over the tile's slots, run by run instead of entry
+/// by entry.
+void scatter_runs(const BlockRun *runs, std::size_t n_runs, std::uint32_t n_buckets, const float *dv, float *grad);
+
+/// BLOCK mode (every instruction set, by its hash_keys): the runs, then V and the slots from them.
 void generate_tile_block(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
-                         std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
+                         std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots,
+                         KeySlotsFn hash_keys);
 void generate_tile_scalar(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                           std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots);
 #if defined(HASHEDNET_HAVE_AVX2)

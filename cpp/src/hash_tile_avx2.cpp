@@ -137,11 +137,24 @@ std::uint32_t *slot_scratch(std::int64_t n)
 
 } // namespace
 
+void key_slots_avx2(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+                    std::uint32_t *slots)
+{
+   while (n > 0) { // pieces in which the low word of the key does not wrap
+      const std::uint64_t room = 0x100000000ull - (key0 & 0xFFFFFFFFull);
+      const std::int64_t m = static_cast<std::int64_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(n), room));
+      row_slots_avx2(key0, seed, n_buckets, m, slots);
+      key0 += static_cast<std::uint64_t>(m);
+      slots += m;
+      n -= m;
+   }
+}
+
 void generate_tile_avx2(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                         std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots)
 {
    if (layer.hash_mode == HashMode::Block) { // one hash per block: nothing left to vectorise in the hash
-      generate_tile_block(layer, w, row0, n_rows, col0, n_cols, v, slots);
+      generate_tile_block(layer, w, row0, n_rows, col0, n_cols, v, slots, key_slots_avx2);
       return;
    }
    const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);

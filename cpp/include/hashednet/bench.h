@@ -54,6 +54,11 @@ std::vector<double> time_tile(const HashedLayout &layer, const float *w, std::in
 void generate_tile(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                    std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots, const std::string &isa);
 
+/// slots[e] = bucket | sign << 31 of XXH32(key0 + e, seed) for e < n (the
+/// consecutive-key hasher of the tile generators) by instruction set `isa`.
+void key_slots(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+               std::uint32_t *slots, const std::string &isa);
+
 /// a = f(z) and dz = da * f'(z) over n values by the CPU backend's array
 /// kernels for instruction set `isa`.
 void activation_forward(Activation f, const float *z, float *a, std::int64_t n, const std::string &isa);
