@@ -10,7 +10,8 @@
 // block part in a row, about 1/B of the entries) instead of slots: V is
 // copied and dV added run by run. Work memory: per thread one tile of V, one
 // tile of slots, one tile of dV (3 x 256 KiB), the runs (16 bytes per run),
-// and one K-sized bucket-gradient buffer.
+// and, when several threads share a backward pass, one K-sized
+// bucket-gradient buffer (one thread adds into the gradient itself).
 //
 //   forward   threads own row blocks of V  -> disjoint columns of y
 //   backward  threads own column blocks    -> disjoint columns of dx; each
@@ -91,14 +92,16 @@ struct ThreadScratch {
    std::vector<std::uint32_t> slot_tile;    ///< ELEMENT mode: the tile's slots, for the scatter
    std::vector<kernels::BlockRun> runs;     ///< BLOCK mode: the tile's runs, for the copy and the scatter
    std::vector<float> dv_tile;
-   std::vector<float> bucket_grad;
+   std::vector<float> bucket_grad;        ///< several threads: this thread's share of the bucket gradient
+   float *bucket_sum = nullptr;           ///< where scatter() adds: bucket_grad, or the gradient itself on one thread
 };
 
 class CpuBackend final : public Backend {
 public:
    explicit CpuBackend(int num_threads)
       : n_threads_(num_threads > 0 ? num_threads : std::max(1u, std::thread::hardware_concurrency())),
-        scratch_(n_threads_), generate_(kernels::tile_generator()), hash_keys_(kernels::key_slots()), activations_(kernels::activation_kernels())
+        scratch_(n_threads_), generate_(kernels::tile_generator()), hash_keys_(kernels::key_slots()),
+        activations_(kernels::activation_kernels())
    {
       blas::set_num_threads(1);
       for (auto &s : scratch_) {
@@ -186,9 +189,9 @@ void CpuBackend::scatter(const HashedLayout &layer, TileRange rows, TileRange co
 {
    if (layer.hash_mode == HashMode::Block)
       kernels::scatter_runs(s.runs.data(), s.runs.size(), static_cast<std::uint32_t>(layer.n_buckets),
-                            s.dv_tile.data(), s.bucket_grad.data());
+                            s.dv_tile.data(), s.bucket_sum);
    else
-      kernels::scatter_tile(s.slot_tile.data(), s.dv_tile.data(), rows.size() * cols.size(), s.bucket_grad.data());
+      kernels::scatter_tile(s.slot_tile.data(), s.dv_tile.data(), rows.size() * cols.size(), s.bucket_sum);
 }
 
 void CpuBackend::add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y)
@@ -275,10 +278,12 @@ void CpuBackend::linear_backward(const HashedLayout &layer, const float *params,
    const std::int64_t col_blocks = n_tiles(layer.n_in, kTileCols);
    const int n_threads = threads_for(batch * layer.n_virtual_weights());
    int n_used = 1;
-   if (n_threads == 1) { // no OpenMP region at all (see parallel_for)
+   if (n_threads == 1) { // no OpenMP region at all (see parallel_for), no bucket buffer: dV goes straight into grad
       ThreadScratch &s = scratch_[0];
-      if (layer.hashed)
-         s.bucket_grad.assign(layer.n_buckets, 0.0f);
+      if (layer.hashed) {
+         s.bucket_sum = grad + layer.offset;
+         std::fill(s.bucket_sum, s.bucket_sum + layer.n_buckets, 0.0f);
+      }
       for (std::int64_t cb = 0; cb < col_blocks; ++cb)
          backward_column_block(layer, w, x, dy, batch, dx, grad, tile(cb, kTileCols, layer.n_in), s);
    } else {
@@ -289,8 +294,10 @@ void CpuBackend::linear_backward(const HashedLayout &layer, const float *params,
          if (thread_id() == 0)
             n_used = omp_get_num_threads();
 #endif
-         if (layer.hashed)
+         if (layer.hashed) {
             s.bucket_grad.assign(layer.n_buckets, 0.0f); // each thread zeroes (and first touches) its own
+            s.bucket_sum = s.bucket_grad.data();
+         }
 #pragma omp for schedule(static, 1)
          for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
             const TileRange cols = tile(cb, kTileCols, layer.n_in);
@@ -298,7 +305,7 @@ void CpuBackend::linear_backward(const HashedLayout &layer, const float *params,
          }
       }
    }
-   if (layer.hashed)
+   if (layer.hashed && n_threads > 1)
       reduce_bucket_grads(layer, n_used, grad);
    bias_gradient(layer, dy, batch, grad);
 }
