@@ -352,7 +352,7 @@ const std::vector<OptionKey> &option_keys()
                        "Training phases, '|'-separated (see TrainingStrategy below)", s.phases = parse_strategy(v),
                        strategy_text(o.training)),
       HASHEDNET_CHOICE_OPTION("Architecture", architecture, kArchitectures,
-                              "Where to train; GPU needs a CUDA build, STANDARD is MethodDNN's old name"),
+                              "Where to train: CPU (GPU: no GPU backend yet; STANDARD: MethodDNN's old name)"),
       HASHEDNET_OPTION("RandomSeed", "integer", nullptr,
                        "Seed of initialisation, shuffling and dropout, in every phase",
                        o.random_seed = grammar::parse_unsigned(v, w, UINT64_MAX), std::to_string(o.random_seed)),
