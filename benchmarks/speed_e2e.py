@@ -2,12 +2,17 @@
 
 e2e (HIGGS): Higgs_data.root (ROOT's bundled 20k events), a seeded 75/25
 split, standardized inputs, Adam 1e-3, batch 128, a fixed number of epochs
-(no early stop), then the test ROC AUC. Networks: 3x64 TANH dense and 3x512
-TANH at 1/64 (every hidden layer hashed, output dense), each by
+(no early stop), then the test ROC AUC. Networks: 3x64 TANH dense, 3x64 TANH
+at 1/8 and 3x512 TANH at 1/64 (every hidden layer hashed, output dense), each
+by
   ours            HashedNetwork
   torch dense     nn.Linear layers of the same (virtual) architecture
   torch gather    the PyTorch ports' hashed layer: V = w[index] * sign with an
                   int64 index and a sign per virtual weight, then F.linear
+The target: ours at least as many events/s as torch dense of the same
+architecture, with the AUC of the same model in torch (torch dense for a
+dense net, torch gather for a hashed one) within 0.005. The AUC against
+torch dense is printed beside it: a hashed net has far fewer parameters.
 e2e (MNIST shape): one epoch of 784-1000-10 RELU (dropout 0.2, 0.5; SGD 0.05,
 momentum 0.9; batch 128) on 60000 synthetic events, dense against 1/8; the
 epoch time does not depend on the pixels.
@@ -30,6 +35,7 @@ from tmva_hashednet.evaluation import roc_auc
 
 HIGGS_NETS = {  # name: (layout, compression)
     "3x64 TANH dense": ("TANH|64,TANH|64,TANH|64,LINEAR", "1"),
+    "3x64 TANH 1/8": ("TANH|64,TANH|64,TANH|64,LINEAR", "1/8"),
     "3x512 TANH 1/64": ("TANH|512,TANH|512,TANH|512,LINEAR", "1/64"),
 }
 
@@ -136,16 +142,21 @@ def run_higgs(threads: int, epochs: int) -> tuple:
     print_table(f"e2e HIGGS: {epochs} epochs of {n_train} events, test AUC on {len(x) - n_train}",
                 ["network", "method", "real params", "events/s", "test AUC", "speed / torch dense"], table)
     targets = []
-    for name in HIGGS_NETS:
+    for name, (_, compression) in HIGGS_NETS.items():
         by = {r["method"]: r for r in rows if r["network"] == name}
-        if "torch dense" in by:
-            ours, ref = by["ours"], by["torch dense"]
-            reached = ours["events_per_s"] >= ref["events_per_s"] and ours["test_auc"] >= ref["test_auc"] - 0.005
-            targets.append(dict(target=f"{name}: events/s >= torch dense at equal AUC (+-0.005)",
-                                ratio=ours["events_per_s"] / ref["events_per_s"],
-                                auc_difference=ours["test_auc"] - ref["test_auc"], reached=reached))  # fmt: skip
-            print(f"  target: {targets[-1]['target']}: {targets[-1]['ratio']:.2f}x, AUC "
-                  f"{targets[-1]['auc_difference']:+.4f} -> {'REACHED' if reached else 'MISSED'}")  # fmt: skip
+        if "torch dense" not in by:
+            continue
+        # the same model: dense against torch dense; a hashed one against torch's gathered hashed layers
+        same = by["torch dense"] if compression == "1" else by["torch gather"]
+        ours, dense = by["ours"], by["torch dense"]
+        reached = ours["events_per_s"] >= dense["events_per_s"] and ours["test_auc"] >= same["test_auc"] - 0.005
+        targets.append(dict(target=f"{name}: events/s >= torch dense, AUC >= the same model's in torch - 0.005",
+                            ratio=ours["events_per_s"] / dense["events_per_s"],
+                            auc_difference=ours["test_auc"] - same["test_auc"],
+                            auc_difference_to_dense=ours["test_auc"] - dense["test_auc"], reached=reached))  # fmt: skip
+        t = targets[-1]
+        print(f"  target: {t['target']}: {t['ratio']:.2f}x, AUC {t['auc_difference']:+.4f} "
+              f"(against torch dense {t['auc_difference_to_dense']:+.4f}) -> {'REACHED' if reached else 'MISSED'}")
     return rows, table, targets
 
 
