@@ -96,3 +96,22 @@ def test_bad_training_config(net, config, message):
 def test_non_numeric_input(net):
     with pytest.raises(TypeError, match="numbers"):
         net.predict([["a", "b", "c", "d"]])
+
+
+@pytest.mark.parametrize("reader", ["read_tree", "plot_roc"])
+def test_missing_or_foreign_root_file_is_file_not_found(tmp_path, reader):
+    """PyROOT raises a bare OSError (or returns a zombie); users get FileNotFoundError naming the file."""
+    from tmva_hashednet import datasets, plotting
+
+    def read(path):
+        if reader == "read_tree":
+            return datasets.read_tree(path, "events", ["a"])
+        return plotting.plot_roc(path)
+
+    missing = tmp_path / "missing.root"
+    with pytest.raises(FileNotFoundError, match="missing.root.*does not exist"):
+        read(missing)
+    foreign = tmp_path / "notes.root"
+    foreign.write_text("not a ROOT file\n")
+    with pytest.raises(FileNotFoundError, match="notes.root.*not a ROOT file"):
+        read(foreign)

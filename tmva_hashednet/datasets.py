@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import open_root_file
+
 __all__ = ["tutorial_file", "read_tree", "load_two_class", "HIGGS_VARIABLES", "CLASS_EXAMPLE_VARIABLES"]
 
 HIGGS_VARIABLES = [
@@ -54,9 +56,7 @@ def read_tree(path, tree: str, columns, selection: str = "") -> np.ndarray:
     import ROOT
 
     path = os.fspath(path)
-    handle = ROOT.TFile.Open(path)
-    if not handle or handle.IsZombie():
-        raise FileNotFoundError(f"cannot open ROOT file {path!r}")
+    handle = open_root_file(path)
     try:
         if not handle.Get(tree):
             keys = [k.GetName() for k in handle.GetListOfKeys()]

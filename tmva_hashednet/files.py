@@ -1,4 +1,9 @@
-"""Output files that appear whole or not at all.
+"""Opening ROOT files with a clear error, and output files that appear
+whole or not at all.
+
+:func:`open_root_file` opens an existing file for reading, or raises
+FileNotFoundError naming it (PyROOT raises a bare OSError, or returns a
+zombie, depending on what is wrong).
 
 :func:`atomic_root_file` opens ``<name>.tmp-<pid>`` (RECREATE), yields the
 TFile, and on success closes it and renames it to ``<name>``; on an exception
@@ -12,7 +17,26 @@ from __future__ import annotations
 import contextlib
 import os
 
-__all__ = ["atomic_root_file", "write_text_atomically"]
+__all__ = ["atomic_root_file", "open_root_file", "write_text_atomically"]
+
+
+def open_root_file(path, what: str = "ROOT file"):
+    """The TFile at ``path``, open for reading; FileNotFoundError naming ``what`` and the path otherwise."""
+    import ROOT
+
+    path = os.fspath(path)
+    if "://" not in path and not os.path.exists(path):
+        raise FileNotFoundError(f"{what} {path!r} does not exist")
+    previous, ROOT.gErrorIgnoreLevel = ROOT.gErrorIgnoreLevel, ROOT.kFatal  # the error below says it all
+    try:
+        handle = ROOT.TFile.Open(path)
+    except OSError:  # PyROOT raises where TFile::Open returns a null pointer
+        handle = None
+    finally:
+        ROOT.gErrorIgnoreLevel = previous
+    if not handle or handle.IsZombie():
+        raise FileNotFoundError(f"cannot open {what} {path!r} (not a ROOT file, or not readable)")
+    return handle
 
 
 def _temporary_name(path: str) -> str:

@@ -12,8 +12,9 @@ What it is not: a replacement for TMVAGui, which opens the same files.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from .files import open_root_file
 
 __all__ = ["plot_roc", "plot_classifier_output", "plot_training_history", "save_standard_plots"]
 
@@ -31,11 +32,8 @@ def _root():
 
 
 def _open(path):
-    ROOT = _root()
-    handle = ROOT.TFile.Open(os.fspath(path))
-    if not handle or handle.IsZombie():
-        raise FileNotFoundError(f"cannot open TMVA output file {os.fspath(path)!r}")
-    return handle
+    _root()
+    return open_root_file(path, "TMVA output file")
 
 
 def _get(handle, key: str):

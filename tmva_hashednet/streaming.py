@@ -40,6 +40,7 @@ from typing import Iterator
 import numpy as np
 
 from ._arrays import as_matrix, as_vector, check_finite
+from .files import open_root_file
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "TreeChunk", "TreeChunks", "tree_chunks", "two_class_chunks", "input_moments"]
 
@@ -81,19 +82,7 @@ def _files(path) -> list:
 
 
 def _check_tree_in(path: str, tree: str) -> None:
-    import ROOT
-
-    if "://" not in path and not os.path.exists(path):
-        raise FileNotFoundError(f"ROOT file {path!r} does not exist")
-    previous, ROOT.gErrorIgnoreLevel = ROOT.gErrorIgnoreLevel, ROOT.kFatal  # the error below says it all
-    try:
-        handle = ROOT.TFile.Open(path)
-    except OSError:  # PyROOT's TFile.Open raises where ROOT returns a null pointer
-        handle = None
-    finally:
-        ROOT.gErrorIgnoreLevel = previous
-    if not handle or handle.IsZombie():
-        raise FileNotFoundError(f"cannot open ROOT file {path!r} (not a ROOT file, or not readable)")
+    handle = open_root_file(path)
     try:
         found = handle.Get(tree)
         if not found:
