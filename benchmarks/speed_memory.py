@@ -9,8 +9,10 @@ peak resident memory above the level just before that pass: the memory the
 method itself needs, beside the buckets.
 
 The fused hashed layer needs per thread one tile of V, one of slots and one
-of dV (3 x 256 x 256 x 4 B = 768 KiB) and one K-float bucket-gradient buffer:
-bounded by threads x (768 KiB + 4 K) bytes, never O(D). "materialized" (the
+of dV (3 x 256 x 256 x 4 B = 768 KiB) and, when several threads share the
+backward pass, one K-float bucket-gradient buffer each (one thread adds
+into the gradient itself): bounded by 768 KiB on one thread and by
+threads x (768 KiB + 4 K) bytes on several, never O(D). "materialized" (the
 original code) needs V and dV (2 x 4 D bytes); PyTorch's way keeps an int64
 index and a sign per virtual weight (12 D bytes) plus V and dV.
 """
@@ -113,7 +115,8 @@ def run_memory(threads: int = 0, n: int = 4096, batch: int = 256) -> dict:
     for method, c in cases:
         result = _spawn(method, n, c, batch, threads)
         k = n * n if c == "1" else round(n * n * Fraction(c))
-        bound = n_threads * (TILE_BYTES + 4 * k) if method == "fused" else float("nan")
+        bucket_buffers = 4 * k if n_threads > 1 else 0  # one thread scatters into the gradient itself
+        bound = n_threads * (TILE_BYTES + bucket_buffers) if method == "fused" else float("nan")
         result.update(method=method, compression=c, n=n, batch=batch, threads=n_threads, fused_bound_bytes=bound,
                       dense_weights_bytes=4 * n * n)  # fmt: skip
         rows.append(result)
