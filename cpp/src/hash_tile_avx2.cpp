@@ -1,17 +1,14 @@
 // hash_tile_avx2.cpp: the AVX2 tile generator, 8 virtual weights per step.
 // This translation unit alone is compiled with -mavx2 -mfma; it runs only
-// when hash_tile.cpp finds AVX2 on the CPU. Bit-identical to the scalar
-// generator (tests/test_kernels.py).
+// when cpu_isa.cpp finds AVX2 on the CPU. Bit-identical to the scalar
+// generator (tests/test_kernels.py). The hash and the gather are here; the
+// rest, shared with AVX-512, is hash_tile_driver.inc.
 //
 // Per row the keys are key0 + c, so the 8-byte xxh32 has a constant high word
 // (rows whose low word would wrap go to the scalar code) and its low-word
 // product low * P3 grows by 8 * P3 per step: four 32-bit multiplies per 8
 // hashes are left, plus two for the bucket (multiply-shift, high halves of
-// two _mm256_mul_epu32). The whole tile is hashed into its slots first, then
-// gathered in one flat loop that prefetches the buckets 192 slots ahead: with
-// a bucket array beyond L2 nearly every lane misses, and the gathers alone
-// keep too few misses in flight (4096 x 4096 at 1/8: forward 0.54x -> 0.78x
-// of dense).
+// two _mm256_mul_epu32).
 #include "hash_tile.h"
 
 #include <immintrin.h>
@@ -41,10 +38,11 @@ inline __m256i bucket_of8(__m256i h, __m256i k)
    return _mm256_blend_epi32(even, odd, 0xAA);
 }
 
-constexpr std::int64_t kChunk = 256;         ///< columns hashed before their weights are gathered
+constexpr std::int64_t kLanes = 8; ///< keys hashed per step
+constexpr std::int64_t kChunk = 256; ///< keys hashed before their weights are gathered
 
 /// Slots of n (<= kChunk, a multiple of 8) consecutive keys from key0 (whose low word does not wrap).
-inline void slots_avx2(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
+inline void hash_chunk(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
                        std::uint32_t *slots)
 {
    using namespace xxh32;
@@ -76,12 +74,10 @@ inline void slots_avx2(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_b
 /// (e.g. 2M buckets = 8 MB) makes nearly every gathered lane a cache miss;
 /// the vector gather alone keeps too few of them in flight.
 constexpr std::int64_t kGatherPrefetch = 192;
-/// Bucket arrays up to this many floats (512 KiB) stay in L2: no prefetching.
-constexpr std::uint32_t kPrefetchAbove = 1u << 17;
 
 /// v = xi * w[bucket] for n slots: _mm256_i32gather_ps over a flat run of
 /// slots (a whole tile), prefetching the buckets kGatherPrefetch slots ahead.
-inline void gather_avx2(const float *w, const std::uint32_t *slots, std::int64_t n, float *v, bool prefetch)
+inline void gather(const float *w, const std::uint32_t *slots, std::int64_t n, float *v, bool prefetch)
 {
    const __m256i mask = _mm256_set1_epi32(static_cast<int>(kBucketMask));
    const __m256i sign_bit = _mm256_set1_epi32(static_cast<int>(kSignBit));
@@ -100,91 +96,20 @@ inline void gather_avx2(const float *w, const std::uint32_t *slots, std::int64_t
       v[c] = signed_weight(w, slots[c]);
 }
 
-/// The slots of one row of a tile: n_cols entries from key0 (which does not wrap in 32 bits).
-inline void row_slots_avx2(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n_cols,
-                           std::uint32_t *slots)
-{
-   const std::int64_t n_vector = n_cols / 8 * 8;
-   for (std::int64_t c = 0; c < n_vector; c += kChunk)
-      slots_avx2(key0 + c, seed, n_buckets, std::min(kChunk, n_vector - c), slots + c);
-   for (std::int64_t c = n_vector; c < n_cols; ++c)
-      slots[c] = slot_of(xxh32::hash_u64(key0 + c, seed), n_buckets);
-}
-
-/// One row of a tile hashed and gathered chunk by chunk (the slots stay in
-/// L1): for bucket arrays that fit in L2, where nothing needs prefetching.
-inline void row_avx2(const float *w, std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets,
-                     std::int64_t n_cols, float *v, std::uint32_t *slots)
-{
-   alignas(32) std::uint32_t scratch[kChunk];
-   for (std::int64_t c = 0; c < n_cols; c += kChunk) {
-      const std::int64_t n = std::min(kChunk, n_cols - c);
-      std::uint32_t *s = slots ? slots + c : scratch;
-      row_slots_avx2(key0 + c, seed, n_buckets, n, s);
-      if (v)
-         gather_avx2(w, s, n, v + c, false);
-   }
-}
-
-/// Room for a tile's slots when the caller wants V alone (one per thread, grown once).
-std::uint32_t *slot_scratch(std::int64_t n)
-{
-   thread_local std::vector<std::uint32_t> scratch;
-   if (static_cast<std::int64_t>(scratch.size()) < n)
-      scratch.resize(n);
-   return scratch.data();
-}
-
 } // namespace
+
+#include "hash_tile_driver.inc"
 
 void key_slots_avx2(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
                     std::uint32_t *slots)
 {
-   while (n > 0) { // pieces in which the low word of the key does not wrap
-      const std::uint64_t room = 0x100000000ull - (key0 & 0xFFFFFFFFull);
-      const std::int64_t m = static_cast<std::int64_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(n), room));
-      row_slots_avx2(key0, seed, n_buckets, m, slots);
-      key0 += static_cast<std::uint64_t>(m);
-      slots += m;
-      n -= m;
-   }
+   key_slots_driver(key0, seed, n_buckets, n, slots);
 }
 
 void generate_tile_avx2(const HashedLayout &layer, const float *w, std::int64_t row0, std::int64_t n_rows,
                         std::int64_t col0, std::int64_t n_cols, float *v, std::uint32_t *slots)
 {
-   if (layer.hash_mode == HashMode::Block) { // one hash per block: nothing left to vectorise in the hash
-      generate_tile_block(layer, w, row0, n_rows, col0, n_cols, v, slots, key_slots_avx2);
-      return;
-   }
-   const auto n_buckets = static_cast<std::uint32_t>(layer.n_buckets);
-   if (n_buckets <= kPrefetchAbove) { // buckets in L2: hash and gather row by row, chunk by chunk
-      for (std::int64_t r = 0; r < n_rows; ++r) {
-         const std::uint64_t key0 = static_cast<std::uint64_t>(row0 + r) * layer.n_in + col0;
-         float *v_row = v ? v + r * n_cols : nullptr;
-         std::uint32_t *slot_row = slots ? slots + r * n_cols : nullptr;
-         if ((key0 & 0xFFFFFFFFull) + static_cast<std::uint64_t>(n_cols) > 0x100000000ull)
-            generate_tile_scalar(layer, w, row0 + r, 1, col0, n_cols, v_row, slot_row); // the low word wraps
-         else
-            row_avx2(w, key0, layer.weight_seed, n_buckets, n_cols, v_row, slot_row);
-      }
-      return;
-   }
-   // 1. the slots of the whole tile (rows x cols, leading dimension n_cols)
-   std::uint32_t *tile_slots = slots ? slots : slot_scratch(n_rows * n_cols);
-   for (std::int64_t r = 0; r < n_rows; ++r) {
-      const std::uint64_t key0 = static_cast<std::uint64_t>(row0 + r) * layer.n_in + col0;
-      std::uint32_t *slot_row = tile_slots + r * n_cols;
-      if ((key0 & 0xFFFFFFFFull) + static_cast<std::uint64_t>(n_cols) > 0x100000000ull) {
-         // the low word wraps inside this row: the scalar code handles the carry
-         generate_tile_scalar(layer, w, row0 + r, 1, col0, n_cols, nullptr, slot_row);
-         continue;
-      }
-      row_slots_avx2(key0, layer.weight_seed, n_buckets, n_cols, slot_row);
-   }
-   // 2. V = xi * w[bucket], one flat gather over the tile with prefetching
-   if (v)
-      gather_avx2(w, tile_slots, n_rows * n_cols, v, true);
+   generate_tile_driver(layer, w, row0, n_rows, col0, n_cols, v, slots, key_slots_avx2);
 }
 
 } // namespace kernels
