@@ -17,6 +17,23 @@ def hn():
 
 
 @pytest.fixture(scope="session")
+def bench(hn):
+    """hashednet::bench (bench.h): kernels by instruction set, layer passes, timers."""
+    import ROOT
+
+    assert ROOT.gInterpreter.Declare('#include "hashednet/bench.h"')
+    return hn.bench
+
+
+@pytest.fixture(params=["scalar", "avx2", "avx512"])
+def isa(request, bench):
+    """Each instruction set of the CPU kernels; skipped where this CPU or build lacks it."""
+    if not bench.kernel_isa_available(request.param):
+        pytest.skip(f"{request.param} is not available on this CPU or build")
+    return request.param
+
+
+@pytest.fixture(scope="session")
 def class_example():
     """TMVA's toy two-class data: (x, y), 6000 signal + 6000 background, 4 variables."""
     return datasets.load_two_class("tmva_class_example.root", "TreeS", "TreeB", datasets.CLASS_EXAMPLE_VARIABLES)

@@ -7,25 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-ISAS = ["scalar", "avx2", "avx512"]
 ACTIVATIONS = ["Tanh", "Relu", "SymmRelu", "Sigmoid", "Softsign", "Gauss", "Linear"]
 SPECIAL = [0.0, -0.0, 1e-30, -1e-30, 1e-8, 0.3, 0.625, -0.625, 0.62499997, 1.0, 9.5, -9.5, 9.6, 20.0, 87.0, -87.0,
            87.4, -87.4, 88.0, -88.0, 89.0, -89.0, 200.0, -200.0, 3e38, -3e38, np.inf, -np.inf]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def bench(hn):
-    import ROOT
-
-    assert ROOT.gInterpreter.Declare('#include "hashednet/bench.h"')
-    return hn.bench
-
-
-@pytest.fixture(params=ISAS)
-def isa(request, bench):
-    if not bench.kernel_isa_available(request.param):
-        pytest.skip(f"{request.param} is not available on this CPU or build")
-    return request.param
 
 
 def _inputs(n=200_003, seed=0):

@@ -9,22 +9,6 @@ import numpy as np
 import pytest
 from reference import hash_table
 
-ISAS = ["scalar", "avx2", "avx512"]
-
-
-@pytest.fixture(scope="module")
-def bench(hn):
-    import ROOT
-
-    assert ROOT.gInterpreter.Declare('#include "hashednet/bench.h"')
-    return hn.bench
-
-
-@pytest.fixture(params=ISAS)
-def isa(request, bench):
-    if not bench.kernel_isa_available(request.param):
-        pytest.skip(f"{request.param} is not available on this CPU or build")
-    return request.param
 
 
 @pytest.fixture
