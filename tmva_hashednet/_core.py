@@ -17,12 +17,13 @@ import os
 import threading
 from pathlib import Path
 
-__all__ = ["core", "library_path", "include_path"]
+__all__ = ["core", "declare_once", "library_path", "include_path"]
 
 _LIBRARY_NAME = "libhashednet.so"
 _HEADERS = ("hashednet/model.h", "hashednet/rng.h", "hashednet/options.h", "hashednet/serialize.h", "hashednet/hash.h")
 _lock = threading.Lock()
 _namespace = None
+_declared = set()  # what declare_once has declared
 
 
 def _prefix() -> Path:
@@ -82,3 +83,16 @@ def core():
         if _namespace is None:
             _namespace = _load()
         return _namespace
+
+
+def declare_once(code: str, what: str):
+    """ROOT, with the C++ ``code`` (helpers of ``what``) declared to its
+    interpreter once per process; ImportError naming ``what`` if it does not compile."""
+    import ROOT
+
+    with _lock:
+        if what not in _declared:
+            if not ROOT.gInterpreter.Declare(code):
+                raise ImportError(f"ROOT could not compile tmva_hashednet's {what}")
+            _declared.add(what)
+    return ROOT

@@ -12,6 +12,8 @@ C++; Python only checks the columns and builds the messages.
 
 from __future__ import annotations
 
+from ._core import declare_once
+
 __all__ = ["root", "LEAF", "FORMULA", "INVALID", "X", "Y", "W", "SELECTION"]
 
 # column kinds (Reader::kind)
@@ -199,16 +201,8 @@ private:
 };
 }
 """
-_declared = False
 
 
 def root():
     """ROOT with ``hashednet_stream::Reader`` declared."""
-    global _declared
-    import ROOT
-
-    if not _declared:
-        if not ROOT.gInterpreter.Declare(_CXX):
-            raise ImportError("ROOT could not compile tmva_hashednet's TTree chunk reader")
-        _declared = True
-    return ROOT
+    return declare_once(_CXX, "TTree chunk reader")

@@ -311,6 +311,19 @@ def _range(start, stop, entries: int, label: str) -> tuple:
     return int(start), min(int(stop), entries)
 
 
+def _checked_arguments(variables, chunk_size, selection, weight) -> tuple:
+    """(variables as a list, chunk_size as an int), or a clear error for any of the four."""
+    variables = _expressions("variables", variables, allow_none=False)
+    if not variables:
+        raise ValueError("variables is empty: give at least one branch name or expression")
+    chunk_size = _positive_int("chunk_size", chunk_size, "events per chunk")
+    if not isinstance(selection, str):
+        raise TypeError(f"selection must be a string (a TTree cut, '' for none), got {type(selection).__name__}")
+    if weight is not None and not isinstance(weight, str):
+        raise TypeError(f"weight must be an expression string or None, got {type(weight).__name__}")
+    return variables, chunk_size
+
+
 def tree_chunks(
     path,
     tree: str,
@@ -339,14 +352,7 @@ def tree_chunks(
     Every chunk is checked: a NaN or inf raises ``ValueError`` naming the
     variable and the entry.
     """
-    variables = _expressions("variables", variables, allow_none=False)
-    if not variables:
-        raise ValueError("variables is empty: give at least one branch name or expression")
-    chunk_size = _positive_int("chunk_size", chunk_size, "events per chunk")
-    if not isinstance(selection, str):
-        raise TypeError(f"selection must be a string (a TTree cut, '' for none), got {type(selection).__name__}")
-    if weight is not None and not isinstance(weight, str):
-        raise TypeError(f"weight must be an expression string or None, got {type(weight).__name__}")
+    variables, chunk_size = _checked_arguments(variables, chunk_size, selection, weight)
     source = _Tree(path, tree, variables, _expressions("target", target, allow_none=True), weight, selection)
     start, stop = _range(start, stop, source.entries, source.label)
     return TreeChunks([source], [None], chunk_size, start, stop)
@@ -371,14 +377,7 @@ def two_class_chunks(
     is of one class only. ``background_path`` defaults to ``path``; the other
     arguments are those of :func:`tree_chunks` and apply to both trees.
     """
-    variables = _expressions("variables", variables, allow_none=False)
-    if not variables:
-        raise ValueError("variables is empty: give at least one branch name or expression")
-    chunk_size = _positive_int("chunk_size", chunk_size, "events per chunk")
-    if not isinstance(selection, str):
-        raise TypeError(f"selection must be a string (a TTree cut, '' for none), got {type(selection).__name__}")
-    if weight is not None and not isinstance(weight, str):
-        raise TypeError(f"weight must be an expression string or None, got {type(weight).__name__}")
+    variables, chunk_size = _checked_arguments(variables, chunk_size, selection, weight)
     signal = _Tree(path, signal_tree, variables, [], weight, selection)
     background = _Tree(path if background_path is None else background_path, background_tree, variables, [], weight,
                        selection)  # fmt: skip

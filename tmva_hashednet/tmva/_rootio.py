@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import declare_once
+
 __all__ = ["root", "fill", "set_contents", "write_object", "make_dir", "write_event_tree"]
 
 _CXX = r"""
@@ -56,19 +58,11 @@ inline TTree *event_tree(TDirectory *dir, const char *name, long n, const int *c
 }
 }
 """
-_declared = False
 
 
 def root():
     """ROOT with the helpers declared."""
-    global _declared
-    import ROOT
-
-    if not _declared:
-        if not ROOT.gInterpreter.Declare(_CXX):
-            raise ImportError("ROOT could not compile tmva_hashednet's histogram helpers")
-        _declared = True
-    return ROOT
+    return declare_once(_CXX, "histogram helpers")
 
 
 def _f64(a) -> np.ndarray:
