@@ -91,3 +91,34 @@ def test_tanh_is_odd_and_monotonic(bench, hn):
     minus = _forward(bench, hn, "Tanh", -z)
     np.testing.assert_array_equal(minus, -a)
     assert np.all(np.diff(a) >= 0), "tanh must not decrease (e.g. where the two formulas meet at |z| = 0.625)"
+
+
+def _splitmix64(seed: int, count: int) -> np.ndarray:
+    """SplitMix64's numbers 0 .. count-1 of `seed`, the textbook sequential way (Python integers)."""
+    out, state, mask = [], seed, (1 << 64) - 1
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append(z ^ (z >> 31))
+    return np.array(out, dtype=np.uint64)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
+def test_dropout_mask_is_splitmix64_sequence(bench, isa, p):
+    """Element e is dropped when number e of the sequence, as a uniform double (53 bits), is below p; pieces of the
+    mask (as threads make them) give the same mask."""
+    n, seed = 20_001, 0xDEADBEEF12345
+    x = np.random.default_rng(2).normal(size=n).astype(np.float32)
+    y, keep = np.full_like(x, np.nan), np.full_like(x, np.nan)
+    bench.dropout(x, y, keep, n, p, seed, 0, isa)
+    uniform = (_splitmix64(seed, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    expected_keep = np.where(uniform < p, np.float32(0), np.float32(1.0 / (1.0 - p)))
+    np.testing.assert_array_equal(keep, expected_keep)
+    np.testing.assert_array_equal(y, x * expected_keep)
+    assert abs((keep == 0).mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+    cut = 7_777
+    tail_y, tail_keep = np.empty(n - cut, np.float32), np.empty(n - cut, np.float32)
+    bench.dropout(x[cut:], tail_y, tail_keep, n - cut, p, seed, cut, isa)
+    np.testing.assert_array_equal(tail_keep, keep[cut:])

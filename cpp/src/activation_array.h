@@ -1,5 +1,5 @@
-// activation_array.h: activation functions over arrays (internal to the CPU
-// backend).
+// activation_array.h: activation functions and the dropout mask over arrays
+// (internal to the CPU backend).
 //
 // The loops are written once (activation_array.inc, on activation.h's
 // scalar functions) and compiled three times: for the baseline x86-64 (SSE2)
@@ -24,9 +24,16 @@ using ActivationForwardFn = void (*)(Activation f, const float *z, float *a, std
 using ActivationBackwardFn = void (*)(Activation f, const float *z, const float *a, const float *da, float *dz,
                                       std::int64_t n);
 
+/// Inverted dropout of x[0, n), the elements first .. first + n of a mask:
+/// keep[e] = 0 where SplitMix64's number first + e of `seed` is, as a uniform
+/// double, below p (threshold = p 2^53), else `kept` = 1 / (1 - p); y = x keep.
+using DropoutFn = void (*)(const float *x, float *y, float *keep, std::int64_t n, std::uint64_t seed,
+                           std::uint64_t first, double threshold, float kept);
+
 struct ActivationKernels {
    ActivationForwardFn forward;
    ActivationBackwardFn backward;
+   DropoutFn dropout;
 };
 
 /// The variant for instruction set `isa` ("auto", "scalar", "avx2", "avx512").
@@ -37,6 +44,8 @@ ActivationKernels activation_kernels(const std::string &isa = "auto");
    void activation_forward(Activation f, const float *z, float *a, std::int64_t n);                                  \
    void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,                \
                             std::int64_t n);                                                                         \
+   void dropout(const float *x, float *y, float *keep, std::int64_t n, std::uint64_t seed, std::uint64_t first,     \
+                double threshold, float kept);                                                                       \
    }
 HASHEDNET_DECLARE_ACTIVATION_ARRAYS(scalar)
 HASHEDNET_DECLARE_ACTIVATION_ARRAYS(avx2)

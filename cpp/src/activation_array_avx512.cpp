@@ -4,6 +4,7 @@
 #include "activation_array.h"
 
 #include "hashednet/activation.h"
+#include "hashednet/rng.h"
 
 namespace hashednet {
 namespace kernels {

@@ -268,6 +268,14 @@ void activation_backward(Activation f, const float *z, const float *a, const flo
    kernels::activation_kernels(isa).backward(f, z, a, da, dz, n);
 }
 
+void dropout(const float *x, float *y, float *keep, std::int64_t n, double p, std::uint64_t seed,
+             std::uint64_t first, const std::string &isa)
+{
+   HASHEDNET_CHECK(p >= 0.0 && p < 1.0, "dropout probability must be in [0, 1), got " << p);
+   const auto kept = static_cast<float>(1.0 / (1.0 - p));
+   kernels::activation_kernels(isa).dropout(x, y, keep, n, seed, first, p * 0x1.0p53, kept);
+}
+
 float activate_scalar(Activation f, float z)
 {
    return activate(f, z);

@@ -120,6 +120,8 @@ public:
    void activation_forward(Activation f, const float *z, float *a, std::int64_t n) override;
    void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
                             std::int64_t n) override;
+   void dropout_forward(const float *x, float *y, float *keep, std::int64_t n, double p,
+                        std::uint64_t seed) override;
    void sgd_step(float *params, const float *grad, float *velocity, std::int64_t n, double learning_rate,
                  double momentum, double weight_decay) override;
    void adam_step(float *params, const float *grad, float *m, float *v, std::int64_t n, double learning_rate,
@@ -341,6 +343,18 @@ void CpuBackend::activation_backward(Activation f, const float *z, const float *
    parallel_for(threads_for(n * 16), (n + kActivationPiece - 1) / kActivationPiece, 0, [&](std::int64_t p) {
       const std::int64_t begin = p * kActivationPiece;
       activations_.backward(f, z + begin, a + begin, da + begin, dz + begin, std::min(kActivationPiece, n - begin));
+   });
+}
+
+void CpuBackend::dropout_forward(const float *x, float *y, float *keep, std::int64_t n, double p,
+                                 std::uint64_t seed)
+{
+   const double threshold = p * 0x1.0p53;
+   const auto kept = static_cast<float>(1.0 / (1.0 - p));
+   parallel_for(threads_for(n * 16), (n + kActivationPiece - 1) / kActivationPiece, 0, [&](std::int64_t piece) {
+      const std::int64_t begin = piece * kActivationPiece;
+      activations_.dropout(x + begin, y + begin, keep + begin, std::min(kActivationPiece, n - begin), seed,
+                           static_cast<std::uint64_t>(begin), threshold, kept);
    });
 }
 

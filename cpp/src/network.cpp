@@ -174,18 +174,6 @@ void Network::normalize(const float *x, std::int64_t batch, float *out) const
          out[b * d + j] = (x[b * d + j] - input_offset_[j]) * input_scale_[j];
 }
 
-namespace {
-/// Inverted dropout: each input kept with probability 1-p and scaled by 1/(1-p), into `scale` (n values).
-void dropout_scale(double p, std::int64_t n, std::uint64_t seed, std::vector<float> &scale)
-{
-   scale.resize(static_cast<std::size_t>(n));
-   Rng rng(seed);
-   const float kept = static_cast<float>(1.0 / (1.0 - p));
-   for (auto &s : scale)
-      s = rng.uniform() < p ? 0.0f : kept;
-}
-} // namespace
-
 ForwardContext &Network::forward(const float *x, std::int64_t batch, Backend &backend, ForwardContext &ctx,
                                  const DropoutPlan *dropout, std::uint64_t batch_counter) const
 {
@@ -203,10 +191,9 @@ ForwardContext &Network::forward(const float *x, std::int64_t batch, Backend &ba
       const float *in = l == 0 ? x : ctx.a[l - 1].data();
       if (p > 0.0) {
          const std::uint64_t seed = dropout->seed ^ (0x9E3779B97F4A7C15ull * (batch_counter * 64 + l + 1));
-         dropout_scale(p, n_in, seed, ctx.keep[l]);
+         ctx.keep[l].resize(n_in);
          ctx.dropped[l].resize(n_in);
-         for (std::int64_t e = 0; e < n_in; ++e)
-            ctx.dropped[l][e] = in[e] * ctx.keep[l][e];
+         backend.dropout_forward(in, ctx.dropped[l].data(), ctx.keep[l].data(), n_in, p, seed);
          in = ctx.dropped[l].data();
       } else {
          ctx.keep[l].clear(); // no dropout here in this batch (keeps the capacity)

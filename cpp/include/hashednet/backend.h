@@ -44,6 +44,13 @@ public:
    virtual void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
                                     std::int64_t n) = 0;
 
+   /// Inverted dropout: keep[e] = 0 with probability p, else 1 / (1 - p), and
+   /// y = x * keep over n values (y may be x). The mask is SplitMix64's
+   /// numbers 0 .. n-1 of `seed` (rng.h: e is dropped when Rng(seed)'s number
+   /// e, as uniform(), is below p), whatever the backend or thread count.
+   virtual void dropout_forward(const float *x, float *y, float *keep, std::int64_t n, double p,
+                                std::uint64_t seed) = 0;
+
    /// params -= lr * (velocity = momentum * velocity + grad + wd * params)
    virtual void sgd_step(float *params, const float *grad, float *velocity, std::int64_t n, double learning_rate,
                          double momentum, double weight_decay) = 0;

@@ -64,6 +64,10 @@ void key_slots(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, 
 void activation_forward(Activation f, const float *z, float *a, std::int64_t n, const std::string &isa);
 void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz, std::int64_t n,
                          const std::string &isa);
+/// The CPU backend's dropout kernel for instruction set `isa` on the mask
+/// elements first .. first + n of `seed` (Backend::dropout_forward: first = 0).
+void dropout(const float *x, float *y, float *keep, std::int64_t n, double p, std::uint64_t seed,
+             std::uint64_t first, const std::string &isa);
 /// activation.h's scalar functions (the reference of the array kernels, and what the GPU runs).
 float activate_scalar(Activation f, float z);
 float activation_derivative_scalar(Activation f, float z, float a);

@@ -10,17 +10,24 @@
 
 namespace hashednet {
 
+/// SplitMix64 is counter-based: its number e (from 0) for `seed` is a pure
+/// function of (seed, e), so arrays of random numbers can be made in any
+/// order, vectorised or on several threads, and still equal Rng's sequence.
+inline std::uint64_t splitmix64_at(std::uint64_t seed, std::uint64_t e)
+{
+   std::uint64_t z = seed + (e + 1) * 0x9E3779B97F4A7C15ull;
+   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+   return z ^ (z >> 31);
+}
+
 class Rng {
 public:
-   explicit Rng(std::uint64_t seed) : state_(seed) {}
+   explicit Rng(std::uint64_t seed) : seed_(seed) {}
 
-   std::uint64_t next()
-   {
-      std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      return z ^ (z >> 31);
-   }
+
+   /// The next number: splitmix64_at(seed, count) for count = 0, 1, 2, ...
+   std::uint64_t next() { return splitmix64_at(seed_, count_++); }
 
    /// Uniform in [0, 1) with 53 random bits.
    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
@@ -37,7 +44,8 @@ public:
    }
 
 private:
-   std::uint64_t state_;
+   std::uint64_t seed_;
+   std::uint64_t count_ = 0;
 };
 
 /// A uniformly shuffled 0..n-1 (Fisher-Yates).
