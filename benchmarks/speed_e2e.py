@@ -18,7 +18,8 @@ momentum 0.9; batch 128) on 60000 synthetic events, dense against 1/8; the
 epoch time does not depend on the pixels.
 
 latency: Model::predict_one (the TMVA Reader case) timed in a C++ loop, and
-the same call from Python, per event.
+the same call from Python, per event; hashed nets in ELEMENT mode and in
+BLOCK mode (B16: one hash per 16 virtual weights), against the dense net.
 PyTorch rows are skipped with a message when torch is not installed.
 """
 
@@ -223,16 +224,18 @@ def run_latency(threads: int = 0, events: int = 20000) -> dict:
     if not hasattr(ROOT, "hashednet_bench_predict_one"):
         ROOT.gInterpreter.Declare(_LATENCY_LOOP)
     x = np.random.default_rng(0).normal(size=(events, 28)).astype(np.float32)
-    nets = {
-        "3x64 dense": ("TANH|64,TANH|64,TANH|64,LINEAR", "1"),
-        "3x64 1/8": ("TANH|64,TANH|64,TANH|64,LINEAR", "1/8"),
-        "3x512 dense": ("TANH|512,TANH|512,TANH|512,LINEAR", "1"),
-        "3x512 1/64": ("TANH|512,TANH|512,TANH|512,LINEAR", "1/64"),
+    nets = {  # name: (layout, compression, hash mode)
+        "3x64 dense": ("TANH|64,TANH|64,TANH|64,LINEAR", "1", "ELEMENT"),
+        "3x64 1/8": ("TANH|64,TANH|64,TANH|64,LINEAR", "1/8", "ELEMENT"),
+        "3x64 1/8 B16": ("TANH|64,TANH|64,TANH|64,LINEAR", "1/8", "BLOCK"),
+        "3x512 dense": ("TANH|512,TANH|512,TANH|512,LINEAR", "1", "ELEMENT"),
+        "3x512 1/64": ("TANH|512,TANH|512,TANH|512,LINEAR", "1/64", "ELEMENT"),
+        "3x512 1/64 B16": ("TANH|512,TANH|512,TANH|512,LINEAR", "1/64", "BLOCK"),
     }
     seconds = {name: [] for name in nets}
     py_seconds = {name: [] for name in nets}
-    models = {name: HashedNetwork(28, layout, compression=c, seed=1, num_threads=threads) for name, (layout, c) in
-              nets.items()}  # fmt: skip
+    models = {name: HashedNetwork(28, layout, compression=c, hash_mode=mode, seed=1, num_threads=threads)
+              for name, (layout, c, mode) in nets.items()}  # fmt: skip
     for _ in range(5):  # interleaved rounds
         for name, net in models.items():
             seconds[name].append(ROOT.hashednet_bench_predict_one(net._model, x, events, 28))
