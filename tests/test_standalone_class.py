@@ -15,12 +15,14 @@ import pytest
 
 CXX = shutil.which("g++") or shutil.which("c++")
 
-# (task, n_outputs, layout, compression, hashed_bias, hash_output_layer)
+# (task, n_outputs, layout, compression, hashed_bias, hash_output_layer[, hash_block: BLOCK mode])
 CASES = {
     "classification-hashed": ("Classification", 1, "TANH|32,RELU|16,LINEAR", 1 / 8, False, False),
     "classification-dense": ("Classification", 1, "SIGMOID|8,LINEAR", 1.0, False, False),
     "multiclass-hashed-bias": ("Multiclass", 4, "SOFTSIGN|24,GAUSS|12,LINEAR", 1 / 4, True, True),
     "regression-2-targets": ("Regression", 2, "SYMMRELU|20,TANH|10,LINEAR", 1 / 3, True, False),
+    "block-mode-ragged": ("Classification", 1, "TANH|40,TANH|33,LINEAR", 1 / 8, False, True, 16),
+    "block-mode-wraps": ("Multiclass", 3, "RELU|30,LINEAR", 0.01, True, False, 7),
 }
 
 DRIVER = r"""
@@ -52,8 +54,12 @@ int main(int argc, char **argv)
 """
 
 
-def _network(hn, task, n_outputs, layout, compression, hashed_bias, hash_output_layer, n_inputs=7, seed=5):
+def _network(hn, task, n_outputs, layout, compression, hashed_bias, hash_output_layer, hash_block=0, n_inputs=7,
+             seed=5):  # fmt: skip
     spec = hn.NetworkSpec()
+    if hash_block:
+        spec.hash_mode = hn.HashMode.Block
+        spec.hash_block = hash_block
     spec.n_inputs = n_inputs
     spec.n_outputs = n_outputs
     spec.task = getattr(hn.Task, task)
@@ -87,8 +93,8 @@ def generator(hn):
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_standalone_class_matches_predict(generator, case, tmp_path):
     hn = generator
-    task, n_outputs, layout, compression, hashed_bias, hash_output_layer = CASES[case]
-    model = _network(hn, task, n_outputs, layout, compression, hashed_bias, hash_output_layer)
+    model = _network(hn, *CASES[case])
+    n_outputs = CASES[case][1]
     n_inputs = model.network().n_inputs()
     names = [f"x{j}" for j in range(n_inputs)]
     vec = __import__("ROOT").std.vector["std::string"](names)

@@ -86,7 +86,12 @@ inline void evaluate(const double *x, double *out)
       for (int i = 0; i < L.n_out; ++i) {
          float z = 0.0f;
          for (int j = 0; j < L.n_in; ++j) {
-            if (L.hashed) { // V[i][j] = xi(i,j) * w[h(i,j)]
+            if (L.hashed && L.block > 0) { // BLOCK: one hash per block of a row, consecutive buckets
+               const std::uint32_t h =
+                  hashednet::block_hash(i, j / L.block, (L.n_in + L.block - 1) / L.block, L.weight_seed);
+               const std::uint64_t bucket = (hashednet::bucket_of(h, L.n_buckets) + j % L.block) % L.n_buckets;
+               z += hashednet::sign_of(h) * L.w[bucket] * a[j];
+            } else if (L.hashed) { // ELEMENT: V[i][j] = xi(i,j) * w[h(i,j)]
                const std::uint32_t h = hashednet::weight_hash(i, j, L.n_in, L.weight_seed);
                z += hashednet::sign_of(h) * L.w[hashednet::bucket_of(h, L.n_buckets)] * a[j];
             } else {
@@ -133,9 +138,6 @@ std::string standalone_hash_source()
 std::string standalone_network_code(const Network &network, const std::string &ns)
 {
    HASHEDNET_CHECK(is_identifier(ns), "standalone class: namespace name '" << ns << "' is not a C++ identifier");
-   HASHEDNET_CHECK(network.spec().hash_mode == HashMode::Element,
-                   "standalone class: only HashMode=ELEMENT networks can be written as a standalone class yet; "
-                   "this one uses BLOCK (use the weight file with the Reader instead)");
    std::ostringstream out;
    out << "#include <cmath>\n#include <cstdint>\n\n";
    out << "// ---- hashednet/hash.h (hash definition " << kHashName << "), copied verbatim ----\n";
@@ -164,6 +166,7 @@ std::string standalone_network_code(const Network &network, const std::string &n
           "   int n_in, n_out, activation;\n"
           "   bool hashed;                 // false: w is the dense n_out x n_in matrix\n"
           "   std::uint32_t n_buckets, weight_seed;\n"
+          "   int block;                   // HashMode=BLOCK: weights per hash; 0: ELEMENT\n"
           "   bool hashed_bias;\n"
           "   std::uint32_t n_bias_buckets, bias_seed;\n"
           "   const float *w, *b;\n"
@@ -184,7 +187,8 @@ std::string standalone_network_code(const Network &network, const std::string &n
       const HashedLayout &layer = network.layout(l);
       out << "   {" << layer.n_in << ", " << layer.n_out << ", " << static_cast<int>(network.activation(l)) << ", "
           << (layer.hashed ? "true" : "false") << ", " << layer.n_buckets << "u, " << layer.weight_seed << "u, "
-          << (layer.hashed_bias ? "true" : "false") << ", " << layer.n_bias_buckets << "u, " << layer.bias_seed
+          << (layer.hash_mode == HashMode::Block ? layer.block : 0) << ", " << (layer.hashed_bias ? "true" : "false")
+          << ", " << layer.n_bias_buckets << "u, " << layer.bias_seed
           << "u, kWeights" << l << ", kBias" << l << "},\n";
    }
    out << "};\n";
