@@ -122,12 +122,12 @@ def _layer_case(bench, case, seed=0):
     return layer, params, x, dy
 
 
-def _run(bench, layer, params, x, dy, method):
+def _run(bench, layer, params, x, dy, method, threads=2):
     batch, n_in, n_out = x.shape[0], int(layer.n_in), int(layer.n_out)
     y = np.zeros((batch, n_out), dtype=np.float32)
     dx = np.zeros((batch, n_in), dtype=np.float32)
     grad = np.full(params.size, np.nan, dtype=np.float32)
-    bench.layer_pass(layer, params, x, dy, batch, y, dx, grad, method, 2)
+    bench.layer_pass(layer, params, x, dy, batch, y, dx, grad, method, threads)
     return y, dx, grad
 
 
@@ -159,6 +159,26 @@ def test_layer_methods_equal_float64_reference(bench, case, method):
     layer, params, x, dy = _layer_case(bench, case, seed=1)
     got = _run(bench, layer, params, x, dy, method)
     for name, a, b in zip(("y", "dx", "grad"), got, _float64_reference(layer, params, x, dy)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b).max()), err_msg=name)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+@pytest.mark.parametrize("block", [0, 16])
+def test_threads_split_rows_and_columns_into_balanced_tiles(bench, threads, block):
+    """784 x 600 at batch 16 is parallel work: the tiles shrink so their count is a multiple of the threads
+    (e.g. 784 columns on 2 threads: 208 wide, not 256); every split gives the float64 reference."""
+    n_in, n_out, batch = 784, 600, 16
+    layer = bench.make_layout(n_in, n_out, n_in * n_out // 8, 777, block)
+    rng = np.random.default_rng(threads)
+    params = rng.normal(size=int(layer.n_buckets) + n_out).astype(np.float32)
+    x = rng.normal(size=(batch, n_in)).astype(np.float32)
+    dy = rng.normal(size=(batch, n_out)).astype(np.float32)
+    got = _run(bench, layer, params, x, dy, "fused", threads)
+    if block:  # the reference below is ELEMENT mode's; BLOCK against the materialised product
+        expected = _run(bench, layer, params, x, dy, "materialized", 1)
+    else:
+        expected = _float64_reference(layer, params, x, dy)
+    for name, a, b in zip(("y", "dx", "grad"), got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b).max()), err_msg=name)
 
 
