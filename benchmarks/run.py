@@ -94,7 +94,7 @@ def _run(suite: str, args, quality_args) -> dict:
     if suite == "memory":
         from speed_memory import run_memory
 
-        return run_memory(threads=args.threads, n=2048 if args.quick else 4096)
+        return run_memory(threads=args.threads, n=1024 if args.quick else 4096)
     if suite == "e2e":
         from speed_e2e import run_e2e
 
@@ -102,7 +102,7 @@ def _run(suite: str, args, quality_args) -> dict:
     if suite == "latency":
         from speed_e2e import run_latency
 
-        return run_latency(threads=args.threads, events=2000 if args.quick else 20000)
+        return run_latency(threads=args.threads, events=200 if args.quick else 20000, rounds=2 if args.quick else 5)
     if suite == "stream":
         from speed_stream import run_stream
 

@@ -217,7 +217,7 @@ double hashednet_bench_predict_one(hashednet::Model &model, const float *x, std:
 """
 
 
-def run_latency(threads: int = 0, events: int = 20000) -> dict:
+def run_latency(threads: int = 0, events: int = 20000, rounds: int = 5) -> dict:
     import ROOT
 
     core()
@@ -236,7 +236,7 @@ def run_latency(threads: int = 0, events: int = 20000) -> dict:
     py_seconds = {name: [] for name in nets}
     models = {name: HashedNetwork(28, layout, compression=c, hash_mode=mode, seed=1, num_threads=threads)
               for name, (layout, c, mode) in nets.items()}  # fmt: skip
-    for _ in range(5):  # interleaved rounds
+    for _ in range(rounds):  # interleaved rounds
         for name, net in models.items():
             seconds[name].append(ROOT.hashednet_bench_predict_one(net._model, x, events, 28))
             start = time.perf_counter()
@@ -250,6 +250,6 @@ def run_latency(threads: int = 0, events: int = 20000) -> dict:
         rows.append(dict(network=name, seconds_per_event=c_med, python_seconds_per_event=py_med,
                          ratio_to_dense=c_med / dense))  # fmt: skip
         table.append([name, fmt_seconds(c_med), f"{1 / c_med:,.0f}", f"{c_med / dense:.2f}", fmt_seconds(py_med)])
-    print_table(f"latency: Model::predict_one per event (C++ loop over {events} events, median of 5)",
+    print_table(f"latency: Model::predict_one per event (C++ loop over {events} events, median of {rounds})",
                 ["network", "per event", "events/s", "/ dense", "from Python"], table)  # fmt: skip
     return {"rows": rows, "table": table}

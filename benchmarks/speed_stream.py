@@ -74,6 +74,7 @@ def synthesize(path: Path, n_events: int, chunk: int = 500_000, seed: int = 0) -
         if ok:
             return 0.0
     start = time.perf_counter()
+    path.parent.mkdir(parents=True, exist_ok=True)
     x, y = _higgs()
     spread = x.std(axis=0) * 0.02
     rng = np.random.default_rng(seed)
