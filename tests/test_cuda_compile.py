@@ -28,7 +28,7 @@ def binary(tmp_path_factory):
         pytest.skip("nvcc is not installed")
     binary = tmp_path_factory.mktemp("cuda") / "hash_host_device"
     subprocess.run(
-        [NVCC, "-std=c++17", "-arch=sm_75", f"-I{include_path()}", str(SOURCE), "-o", str(binary)],
+        [NVCC, "-std=c++17", "-arch=sm_75", "-fmad=false", f"-I{include_path()}", str(SOURCE), "-o", str(binary)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     return binary
