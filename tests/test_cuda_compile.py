@@ -35,7 +35,8 @@ def binary(tmp_path_factory):
 
 
 def test_nvcc_host_device_hash_matches_xxhash(binary):
-    values = [float(line) for line in subprocess.run([binary], check=True, capture_output=True, text=True).stdout.split()]
+    out = subprocess.run([binary], check=True, capture_output=True, text=True).stdout
+    values = [float(line) for line in out.split()]
     seed = xxh32(2 * 2, 1234)
     expected = []
     for i in range(5):
