@@ -130,3 +130,15 @@ def test_standalone_class_rejects_bad_arguments(generator):
         hn.standalone_class_source(model.network(), "Read HashedDNN", names)
     with pytest.raises(Exception, match="3 input names given, the network has 2"):
         hn.standalone_class_source(model.network(), "ReadHashedDNN", ROOT.std.vector["std::string"](["a", "b", "c"]))
+
+
+def test_python_api_writes_the_same_class_and_checks_its_arguments(generator):
+    from tmva_hashednet import HashedNetwork
+
+    net = HashedNetwork(3, "TANH|8,LINEAR", compression=1 / 2, seed=3)
+    source = net.standalone_class("ReadMine", ["a", "b", "c"])
+    assert "class ReadMine" in source and '"a", "b", "c"' in source
+    with pytest.raises(ValueError, match="2 input names given, the network has 3 inputs"):
+        net.standalone_class("ReadMine", ["a", "b"])
+    with pytest.raises(ValueError, match="not a C\\+\\+ identifier"):
+        net.standalone_class("Read Mine", ["a", "b", "c"])

@@ -4,6 +4,8 @@ from TestTree, and the Reader reproduces TestTree's responses."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from array import array
 
 import numpy as np
@@ -157,6 +159,41 @@ def test_reader_equals_test_tree_responses(class_run):
         assert reader.EvaluateMVA("HashedDNN") == pytest.approx(float(data["HashedDNN"][i]), rel=1e-6, abs=1e-7)
     batch = reader.evaluate_batch("HashedDNN", np.stack([data[v] for v in VARS], axis=1))
     np.testing.assert_allclose(batch, data["HashedDNN"], rtol=1e-6, atol=1e-7)
+
+
+CLASS_DRIVER = r"""
+#include "TMVAClassification_HashedDNN.class.C"
+#include <cstdio>
+#include <fstream>
+int main(int, char **argv)
+{
+   ReadHashedDNN mva({"var1", "var2", "var3", "var4"});
+   if (!mva.IsStatusClean()) return 2;
+   std::ifstream in(argv[1]);
+   std::vector<double> x(4);
+   while (in >> x[0] >> x[1] >> x[2] >> x[3]) std::printf("%.9g\n", mva.GetMvaValue(x));
+   return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="no C++ compiler")
+def test_standalone_class_equals_test_tree_responses(class_run, tmp_path):
+    """Factory training writes <dataset>/weights/<job>_<title>.class.C, as TMVA's MakeClass does; compiled with g++
+    alone (VarTransform=N folded into it) it gives TestTree's responses from the raw variables."""
+    folder, _ = class_run
+    class_file = folder / "dataset/weights/TMVAClassification_HashedDNN.class.C"
+    assert class_file.is_file()
+    (tmp_path / class_file.name).write_text(class_file.read_text())
+    (tmp_path / "main.cpp").write_text(CLASS_DRIVER)
+    subprocess.run(["g++", "-std=c++17", "-O2", "-o", str(tmp_path / "prog"), str(tmp_path / "main.cpp")], check=True,
+                   capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    data = _test_tree(folder, VARS)
+    x = np.stack([data[v] for v in VARS], axis=1).astype(np.float64)
+    np.savetxt(tmp_path / "x.txt", x, fmt="%.9g")
+    run = subprocess.run([str(tmp_path / "prog"), str(tmp_path / "x.txt")], capture_output=True, text=True, check=True)
+    got = np.array(run.stdout.split(), dtype=np.float64)
+    np.testing.assert_allclose(got, data["HashedDNN"], rtol=2e-5, atol=2e-6)
 
 
 def test_train_tree_weights_renormalised_test_tree_original(class_run):

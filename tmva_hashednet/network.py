@@ -349,6 +349,22 @@ class HashedNetwork:
         """Sum over the first layer's rows of V[i][j]^2, per input variable."""
         return np.asarray(self._model.network().input_importance(), dtype=np.float64)
 
+    def standalone_class(self, class_name: str, input_names: Sequence[str]) -> str:
+        """C++17 source of a class ``class_name`` that evaluates this network
+        without ROOT or this package (TMVA's MakeClass response): constructed
+        from the input variable names, which it checks against ``input_names``;
+        ``GetMvaValue(values)`` and ``GetResponse(values)`` take the raw inputs
+        (the input transform is inside). Bit-exact hash, float arithmetic."""
+        import ROOT
+
+        names = [str(n) for n in input_names]
+        if len(names) != self.n_inputs:
+            raise ValueError(f"{len(names)} input names given, the network has {self.n_inputs} inputs")
+        ROOT.gInterpreter.Declare('#include "hashednet/standalone_class.h"')
+        with translate_errors():
+            return str(core().standalone_class_source(self._model.network(), str(class_name),
+                                                      ROOT.std.vector["std::string"](names)))  # fmt: skip
+
     # ------------------------------------------------------------------ data
     def set_input_transform(self, offset, scale) -> None:
         """Inputs are used as (x - offset) * scale."""

@@ -151,6 +151,7 @@ class Factory:
         method.log.header(f"[{booked.loader.name}] : Evaluation of {method.title} on training sample "
                           f"({len(dataset.train)} events)")
         method.write_weight_file()
+        method.write_standalone_class()
         booked.results["train"] = MethodResponse.from_file(method.weight_file).evaluate(dataset.train.x)
         self.log.info(f"Elapsed time for evaluation of {len(dataset.train)} events: "
                       f"{time.perf_counter() - start:.3g} sec")

@@ -4,7 +4,8 @@ It does what the C++ MethodHashedDNN does inside TMVA: reads the options
 with the C++ parser, applies VarTransform=N the way TMVA would (the network's
 own input transform then stays the identity), holds out the last
 ``ValidationSize`` of the training events for early stopping (as MethodDL),
-trains a :class:`HashedNetwork` and writes the weight file.
+trains a :class:`HashedNetwork` and writes the weight file and the
+standalone class (MakeClass).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 
 import numpy as np
 
+from ..files import write_text_atomically
 from ..network import HashedNetwork
 from ..options import describe_options, option_items, parse_options, validation_event_count
 from ._log import Logger
@@ -24,6 +26,8 @@ from .weights_xml import WeightFile, write_weight_file
 __all__ = ["MethodHashedDNN"]
 
 _BASE_OPTIONS = ("V", "VerbosityLevel", "VarTransform", "H", "CreateMVAPdfs", "IgnoreNegWeightsInTraining")
+
+
 def _written_keys(options: str) -> set:
     return {option_key(item).lower() for item in options.split(":") if item.strip()}
 
@@ -53,6 +57,10 @@ class MethodHashedDNN:
     @property
     def weight_file(self) -> str:
         return os.path.join(self.loader.name, "weights", f"{self.job_name}_{self.title}.weights.xml")
+
+    @property
+    def class_file(self) -> str:
+        return os.path.join(self.loader.name, "weights", f"{self.job_name}_{self.title}.class.C")
 
     # ------------------------------------------------------------------ training
     def _targets(self, sample) -> np.ndarray:
@@ -132,3 +140,20 @@ class MethodHashedDNN:
         self.log.info(f"Creating xml weight file: {self.weight_file}")
         write_weight_file(self.weight_file, self.weight_file_content())
         return self.weight_file
+
+    def write_standalone_class(self) -> str | None:
+        """TMVA's MakeClass response, ``<dataset>/weights/<job>_<title>.class.C``:
+        a class ``Read<title>`` of raw inputs (VarTransform=N folded into the
+        network's input transform). Like TMVA's Factory, for classification
+        and multiclass only (None for a regression)."""
+        if self.task == "regression":
+            return None
+        network = HashedNetwork.from_text(self.network.to_text())
+        if self.normalize:  # x' = (x - low) * scale * 2 - 1 = (x - (low + 1 / (2 scale))) * (2 scale)
+            low, scale = self.transform._offset_scale(slice(0, len(self.loader.variables)))
+            network.set_input_transform(low + np.float32(0.5) / scale, np.float32(2) * scale)
+        class_name = "Read" + "".join(c if c.isalnum() or c == "_" else "_" for c in self.title)
+        source = network.standalone_class(class_name, [v.expression for v in self.loader.variables])
+        self.log.info(f"Creating standalone class: {self.class_file}")
+        write_text_atomically(self.class_file, source)
+        return self.class_file
