@@ -26,9 +26,9 @@ using ActivationBackwardFn = void (*)(Activation f, const float *z, const float 
 
 /// Inverted dropout of x[0, n), the elements first .. first + n of a mask:
 /// keep[e] = 0 where SplitMix64's number first + e of `seed` is, as a uniform
-/// double, below p (threshold = p 2^53), else `kept` = 1 / (1 - p); y = x keep.
+/// double, below p, else 1 / (1 - p); y = x keep.
 using DropoutFn = void (*)(const float *x, float *y, float *keep, std::int64_t n, std::uint64_t seed,
-                           std::uint64_t first, double threshold, float kept);
+                           std::uint64_t first, double p);
 
 struct ActivationKernels {
    ActivationForwardFn forward;
@@ -45,7 +45,7 @@ ActivationKernels activation_kernels(const std::string &isa = "auto");
    void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,                \
                             std::int64_t n);                                                                         \
    void dropout(const float *x, float *y, float *keep, std::int64_t n, std::uint64_t seed, std::uint64_t first,     \
-                double threshold, float kept);                                                                       \
+                double p);                                                                                           \
    }
 HASHEDNET_DECLARE_ACTIVATION_ARRAYS(scalar)
 HASHEDNET_DECLARE_ACTIVATION_ARRAYS(avx2)

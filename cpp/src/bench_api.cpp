@@ -272,8 +272,7 @@ void dropout(const float *x, float *y, float *keep, std::int64_t n, double p, st
              std::uint64_t first, const std::string &isa)
 {
    HASHEDNET_CHECK(p >= 0.0 && p < 1.0, "dropout probability must be in [0, 1), got " << p);
-   const auto kept = static_cast<float>(1.0 / (1.0 - p));
-   kernels::activation_kernels(isa).dropout(x, y, keep, n, seed, first, p * 0x1.0p53, kept);
+   kernels::activation_kernels(isa).dropout(x, y, keep, n, seed, first, p);
 }
 
 float activate_scalar(Activation f, float z)

@@ -43,8 +43,8 @@ constexpr std::int64_t kTileCols = 256;
 /// one thread: a parallel region costs microseconds on idle cores and whole
 /// scheduler time slices on busy ones (small HIGGS nets, single events).
 constexpr std::int64_t kParallelWork = 1 << 21;
-/// Elements per work item of a parallel activation (16 KiB of floats).
-constexpr std::int64_t kActivationPiece = 4096;
+/// Elements per work item of a parallel elementwise kernel (16 KiB of floats).
+constexpr std::int64_t kElementwisePiece = 4096;
 
 struct TileRange {
    std::int64_t begin;
@@ -74,13 +74,15 @@ std::int64_t reduction_tile(const HashedLayout &layer, std::int64_t extent, std:
    return layer.hashed ? max_tile : std::max<std::int64_t>(extent, 1);
 }
 
-/// The tile size along the dimension that threads share: at most max_tile,
-/// smaller (a multiple of 16) so that the tiles come in a multiple of the
-/// thread count and every thread gets about as much. With 256-wide tiles a
-/// 512-wide layer kept at most 2 threads busy, and 784 inputs on 2 threads
-/// split 512 : 272.
-std::int64_t parallel_tile(std::int64_t extent, int n_threads, std::int64_t max_tile)
+/// The tile size along the dimension that threads share: at most max_tile for
+/// a hashed layer (no limit for a dense one), smaller (a multiple of 16) so
+/// that the tiles come in a multiple of the thread count and every thread gets
+/// about as much. With 256-wide tiles a 512-wide layer kept at most 2 threads
+/// busy, and 784 inputs on 2 threads split 512 : 272.
+std::int64_t parallel_tile(const HashedLayout &layer, std::int64_t extent, int n_threads, std::int64_t max_tile)
 {
+   if (!layer.hashed)
+      max_tile = std::max<std::int64_t>(extent, 1);
    if (n_threads <= 1)
       return max_tile;
    const std::int64_t per_round = max_tile * n_threads;
@@ -110,6 +112,17 @@ void parallel_for(int n_threads, std::int64_t n, std::int64_t chunk, Body body)
       for (std::int64_t e = 0; e < n; ++e)
          body(e);
    }
+}
+
+/// body(begin, count) over [0, n) in pieces of kElementwisePiece on n_threads
+/// threads (see parallel_for): the elementwise kernels.
+template <class Body>
+void for_each_piece(int n_threads, std::int64_t n, Body body)
+{
+   parallel_for(n_threads, (n + kElementwisePiece - 1) / kElementwisePiece, 0, [&](std::int64_t piece) {
+      const std::int64_t begin = piece * kElementwisePiece;
+      body(begin, std::min(kElementwisePiece, n - begin));
+   });
 }
 
 /// Per-thread work buffers of bounded size (tiles), plus the bucket-gradient buffer.
@@ -241,7 +254,7 @@ void CpuBackend::linear_forward(const HashedLayout &layer, const float *params, 
 {
    const float *w = params + layer.offset;
    const int n_threads = threads_for(batch * layer.n_virtual_weights());
-   const std::int64_t tile_rows = parallel_tile(layer.n_out, n_threads, layer.hashed ? kTileRows : layer.n_out);
+   const std::int64_t tile_rows = parallel_tile(layer, layer.n_out, n_threads, kTileRows);
    const std::int64_t row_blocks = n_tiles(layer.n_out, tile_rows);
    const std::int64_t tile_cols = reduction_tile(layer, layer.n_in, kTileCols);
    const std::int64_t col_blocks = n_tiles(layer.n_in, tile_cols);
@@ -307,7 +320,7 @@ void CpuBackend::linear_backward(const HashedLayout &layer, const float *params,
 {
    const float *w = params + layer.offset;
    const int n_threads = threads_for(batch * layer.n_virtual_weights());
-   const std::int64_t tile_cols = parallel_tile(layer.n_in, n_threads, layer.hashed ? kTileCols : layer.n_in);
+   const std::int64_t tile_cols = parallel_tile(layer, layer.n_in, n_threads, kTileCols);
    const std::int64_t col_blocks = n_tiles(layer.n_in, tile_cols);
    int n_used = 1;
    if (n_threads == 1) { // no OpenMP region at all (see parallel_for), no bucket buffer: dV goes straight into grad
@@ -361,30 +374,24 @@ void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::
 
 void CpuBackend::activation_forward(Activation f, const float *z, float *a, std::int64_t n)
 {
-   parallel_for(threads_for(n * 16), (n + kActivationPiece - 1) / kActivationPiece, 0, [&](std::int64_t p) {
-      const std::int64_t begin = p * kActivationPiece;
-      activations_.forward(f, z + begin, a + begin, std::min(kActivationPiece, n - begin));
+   for_each_piece(threads_for(n * 16), n, [&](std::int64_t begin, std::int64_t count) {
+      activations_.forward(f, z + begin, a + begin, count);
    });
 }
 
 void CpuBackend::activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
                                      std::int64_t n)
 {
-   parallel_for(threads_for(n * 16), (n + kActivationPiece - 1) / kActivationPiece, 0, [&](std::int64_t p) {
-      const std::int64_t begin = p * kActivationPiece;
-      activations_.backward(f, z + begin, a + begin, da + begin, dz + begin, std::min(kActivationPiece, n - begin));
+   for_each_piece(threads_for(n * 16), n, [&](std::int64_t begin, std::int64_t count) {
+      activations_.backward(f, z + begin, a + begin, da + begin, dz + begin, count);
    });
 }
 
 void CpuBackend::dropout_forward(const float *x, float *y, float *keep, std::int64_t n, double p,
                                  std::uint64_t seed)
 {
-   const double threshold = p * 0x1.0p53;
-   const auto kept = static_cast<float>(1.0 / (1.0 - p));
-   parallel_for(threads_for(n * 16), (n + kActivationPiece - 1) / kActivationPiece, 0, [&](std::int64_t piece) {
-      const std::int64_t begin = piece * kActivationPiece;
-      activations_.dropout(x + begin, y + begin, keep + begin, std::min(kActivationPiece, n - begin), seed,
-                           static_cast<std::uint64_t>(begin), threshold, kept);
+   for_each_piece(threads_for(n * 16), n, [&](std::int64_t begin, std::int64_t count) {
+      activations_.dropout(x + begin, y + begin, keep + begin, count, seed, static_cast<std::uint64_t>(begin), p);
    });
 }
 
