@@ -47,14 +47,11 @@ def test_nvcc_host_device_hash_matches_xxhash(binary):
 
 
 @pytest.mark.parametrize("name", ["Tanh", "Sigmoid", "Gauss", "Softsign", "Relu"])
-def test_nvcc_activations_equal_the_cpu_library_bit_for_bit(binary, hn, name):
-    import ROOT
-
-    ROOT.gInterpreter.Declare('#include "hashednet/bench.h"')
+def test_nvcc_activations_equal_the_cpu_library_bit_for_bit(binary, hn, bench, name):
     f = getattr(hn.Activation, name)
     z = [0.0, -0.0, 1e-20, 0.3, -0.6249, 0.625, 1.7, -4.2, 9.4, 12.0, 50.0, -87.5, -100.0]
     args = [str(int(f))] + [repr(v) for v in z]
     out = subprocess.run([binary, *args], check=True, capture_output=True, text=True).stdout.split()
     nvcc = np.array([float.fromhex(v) for v in out], dtype=np.float32)
-    cpu = np.array([hn.bench.activate_scalar(f, v) for v in z], dtype=np.float32)
+    cpu = np.array([bench.activate_scalar(f, v) for v in z], dtype=np.float32)
     np.testing.assert_array_equal(nvcc.view(np.uint32), cpu.view(np.uint32))

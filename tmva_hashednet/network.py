@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ._arrays import as_matrix, as_vector, check_finite
-from ._core import core
+from ._core import core, declare_once
 from ._errors import translate_errors
 from .memory import LayerMemory, MemoryReport
 
@@ -355,12 +355,10 @@ class HashedNetwork:
         from the input variable names, which it checks against ``input_names``;
         ``GetMvaValue(values)`` and ``GetResponse(values)`` take the raw inputs
         (the input transform is inside). Bit-exact hash, float arithmetic."""
-        import ROOT
-
         names = [str(n) for n in input_names]
         if len(names) != self.n_inputs:
             raise ValueError(f"{len(names)} input names given, the network has {self.n_inputs} inputs")
-        ROOT.gInterpreter.Declare('#include "hashednet/standalone_class.h"')
+        ROOT = declare_once('#include "hashednet/standalone_class.h"', "standalone class generator")
         with translate_errors():
             return str(core().standalone_class_source(self._model.network(), str(class_name),
                                                       ROOT.std.vector["std::string"](names)))  # fmt: skip
