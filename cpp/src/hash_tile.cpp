@@ -43,7 +43,8 @@ inline void copy_run(const std::uint32_t *__restrict w_bits, std::uint32_t n_buc
    }
 }
 
-/// Prefetches the cache lines of a run's buckets (a run of B <= 16 floats spans at most two).
+/// Prefetches the first and the last cache line of a run's buckets: all of
+/// them for runs of up to 16 floats (at most two lines), the ends otherwise.
 inline void prefetch_run(const float *values, const BlockRun &run, int for_write)
 {
 #if defined(__GNUC__)
