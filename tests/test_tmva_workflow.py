@@ -226,6 +226,19 @@ def test_weight_file_layout(class_run):
     assert [r.get("ClassIndex") for r in ranges] == ["0", "1", "2"]
 
 
+def test_training_history_bins_are_centred_on_epochs(class_run):
+    """MethodDL records stage = epoch number (1-based): N epochs give bins centred on 1..N."""
+    folder, _ = class_run
+    handle = _open(folder / "TMVA.root")
+    for prop in ("trainingError", "valError"):
+        hist = handle.Get(f"dataset/Method_HashedDNN/HashedDNN/TrainingHistory_HashedDNN_{prop}")
+        n = hist.GetNbinsX()
+        assert n >= 2
+        centres = [hist.GetXaxis().GetBinCenter(b) for b in range(1, n + 1)]
+        np.testing.assert_allclose(centres, np.arange(1, n + 1), atol=1e-9)
+        assert all(hist.GetBinContent(b) > 0 for b in range(1, n + 1))
+
+
 def test_roc_curve_graph(class_run):
     import ROOT
 

@@ -158,12 +158,13 @@ def write_method_directory(dataset_dir, method_type: str, title: str, weight_fil
 
 
 def write_training_history(directory, title: str, history) -> None:
-    """TrainingHistory_<T>_trainingError / _valError, stage = epoch number."""
+    """TrainingHistory_<T>_trainingError / _valError, stage = epoch number
+    (1-based, as MethodDL records it: bin i is centred on epoch i)."""
     ROOT = root()
     epochs = history.epochs
     if not epochs:
         return
-    stages = np.array([r.epoch for r in epochs], np.float64) + 1
+    stages = np.array([r.epoch for r in epochs], np.float64)
     for prop, values in (("trainingError", [r.train_loss for r in epochs]),
                          ("valError", [r.validation_loss for r in epochs])):
         n = len(values)
