@@ -72,6 +72,9 @@ def test_output_file_layout_key_by_key(request, run_name, variables):
     scatter = [k[0] for k in keys(dataset.Get("InputVariables_Id/CorrelationPlots"))]
     assert f"scat_{variables[1]}_vs_{variables[0]}_Signal_Id" in scatter
     assert f"prof_{variables[1]}_vs_{variables[0]}_Background_Id" in scatter
+    for kind in ("scat", "prof"):  # TransformationHandler::PlotVariables: x variable i, y variable j
+        plot = dataset.Get(f"InputVariables_Id/CorrelationPlots/{kind}_{variables[1]}_vs_{variables[0]}_Signal_Id")
+        assert (plot.GetXaxis().GetTitle(), plot.GetYaxis().GetTitle()) == (variables[0], variables[1])
     method = dataset.Get("Method_HashedDNN")
     assert method.GetTitle() == "Directory for all HashedDNN methods"
     assert [k[0] for k in keys(method)] == ["HashedDNN"]
@@ -286,6 +289,12 @@ def test_regression_end_to_end(tmp_path, monkeypatch):
     assert dataset.Get("CorrelationMatrix") and dataset.Get("InputVariables_Id/fvalue__Regression_target_Id")
     method = dataset.Get("Method_HashedDNN/HashedDNN")
     assert method.Get("MVA_HashedDNNtest_reg_var0_rtgt0") and method.Get("MVA_HashedDNNtest_Quadr_Deviation_target_0_")
+    titles = {name: (method.Get(name).GetXaxis().GetTitle(), method.Get(name).GetYaxis().GetTitle())
+              for name in ("MVA_HashedDNNtest_reg_var1_rtgt0", "MVA_HashedDNNtrain_reg_tgt0_rtgt0",
+                           "MVA_HashedDNNtest_Quadr_Deviation_target_0_")}
+    assert titles == {"MVA_HashedDNNtest_reg_var1_rtgt0": ("Variable 2", "fvalue_{regression} - fvalue_{true}"),
+                      "MVA_HashedDNNtrain_reg_tgt0_rtgt0": ("fvalue", "fvalue_{regression} - fvalue_{true}"),
+                      "MVA_HashedDNNtest_Quadr_Deviation_target_0_": ("Quadratic Deviation", "Weighted Entries")}
     data = tree_columns(dataset.Get("TestTree"), ["var1", "var2", "fvalue", "HashedDNN.fvalue"])
     handle.Close()
     response = data["HashedDNN.fvalue"]
