@@ -9,14 +9,17 @@ same script runs on both. Without TMVA only HashedDNN can be booked.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import types
+from pathlib import Path
 
 from .dataloader import DataLoader
 from .factory import Factory
 from .reader import Reader
 from .tools import Tools, Types
 
-__all__ = ["DataLoader", "Factory", "Reader", "Tools", "Types", "namespace", "compat_namespace"]
+__all__ = ["DataLoader", "Factory", "Reader", "Tools", "Types", "namespace", "compat_namespace", "locate_tmva"]
 
 _METHOD_LIBRARY = "libTMVAHashedDNN"
 
@@ -31,16 +34,41 @@ def _load_method_library(ROOT) -> None:
             return
 
 
+def locate_tmva():
+    """The one switch between ROOT's TMVA and the compatible workflow, for the
+    package and its tests alike: ``(libTMVA.so, include folder or None)``, or
+    None when there is no TMVA. ``TMVA_HASHEDNET_TMVA_PREFIX`` (a prefix with
+    ``lib/libTMVA.so`` and ``include/TMVA``, e.g. a TMVA built outside ROOT)
+    wins over ROOT's own ``libTMVA`` (searched on ROOT's library path); a prefix
+    without the library is an error, not a silent switch to the compatible workflow."""
+    prefix = os.environ.get("TMVA_HASHEDNET_TMVA_PREFIX")
+    if prefix:
+        library = Path(prefix) / "lib" / "libTMVA.so"
+        if not library.exists():
+            raise FileNotFoundError(f"TMVA_HASHEDNET_TMVA_PREFIX={prefix} has no lib/libTMVA.so; point it at a "
+                                    "TMVA install prefix, or unset it to use ROOT's own TMVA (or, without one, "
+                                    "the compatible workflow)")
+        return library, Path(prefix) / "include"
+    if importlib.util.find_spec("ROOT") is None:
+        return None
+    import ROOT  # a conda, LCG or source build keeps libTMVA in ROOT's library folder, the PyPI wheel has none
+
+    found = ROOT.gSystem.FindDynamicLibrary(ROOT.TString("libTMVA"), True)
+    return (Path(str(found)), None) if found else None
+
+
 def _real_tmva():
-    """ROOT.TMVA with HashedDNN registered, or None when this ROOT has no TMVA."""
-    try:
-        import ROOT
-    except ImportError:
+    """ROOT.TMVA with HashedDNN registered, or None when locate_tmva finds no TMVA."""
+    found = locate_tmva()
+    if found is None:
         return None
-    if not ROOT.gSystem.FindDynamicLibrary(ROOT.TString("libTMVA"), True):
-        return None
-    if ROOT.gSystem.Load("libTMVA") < 0 or not hasattr(ROOT, "TMVA"):
-        return None
+    import ROOT
+
+    library, include = found
+    if include is not None:
+        ROOT.gInterpreter.AddIncludePath(str(include))
+    if ROOT.gSystem.Load(str(library)) < 0 or not hasattr(ROOT, "TMVA"):
+        raise ImportError(f"ROOT could not load TMVA from {library} (found by tmva_hashednet.tmva.locate_tmva)")
     _load_method_library(ROOT)
     return ROOT.TMVA
 
