@@ -278,6 +278,8 @@ def test_multiclass_end_to_end(tmp_path, monkeypatch):
     reader.BookMVA("HashedDNN", "dataset/weights/TMVAMulticlass_HashedDNN.weights.xml")
     probabilities = reader.EvaluateMulticlass([0.1, 0.2, 0.3, 0.4], "HashedDNN")
     assert len(probabilities) == 4 and sum(probabilities) == pytest.approx(1.0, abs=1e-5)
+    missing = reader.EvaluateMulticlass([0.1, float("inf"), 0.3, 0.4], "HashedDNN")  # one NaN per class
+    assert len(missing) == 4 and all(np.isnan(missing))
 
 
 @pytest.mark.slow
@@ -307,4 +309,6 @@ def test_regression_end_to_end(tmp_path, monkeypatch):
     reader.AddVariable("var2")
     reader.BookMVA("HashedDNN", "dataset/weights/TMVARegression_HashedDNN.weights.xml")
     value = reader.EvaluateRegression([float(data["var1"][0]), float(data["var2"][0])], "HashedDNN")[0]
+    missing = reader.EvaluateRegression([float("nan"), float(data["var2"][0])], "HashedDNN")
+    assert len(missing) == 1 and np.isnan(missing[0])
     assert value == pytest.approx(float(response[0]), rel=1e-5, abs=1e-5)

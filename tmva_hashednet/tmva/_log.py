@@ -39,7 +39,7 @@ class Logger:
             body = f"{prefix}{_source_column(source)}: {line}"
             if _STYLE["color"] and kind == "HEADER":
                 body = f"{_BOLD}{body}{_RESET}"
-            elif _STYLE["color"] and kind == "WARNING":
+            elif _STYLE["color"] and kind in ("WARNING", "ERROR"):
                 body = f"{_RED}{body}{_RESET}"
             print(body, file=sys.stdout)
         sys.stdout.flush()
@@ -52,6 +52,10 @@ class Logger:
 
     def warning(self, text: str) -> None:
         self._emit("WARNING", "<WARNING>", text)
+
+    def error(self, text: str) -> None:
+        """TMVA's kERROR line: the run goes on (a failure that stops it is an exception)."""
+        self._emit("ERROR", "<ERROR>", text)
 
     def raw(self, text: str = "") -> None:
         """A line without the source column (tables, the citation)."""
