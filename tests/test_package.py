@@ -49,3 +49,15 @@ def test_without_tmva_the_namespace_is_the_compatible_one(monkeypatch):
 
     monkeypatch.setattr(tmva, "locate_tmva", lambda: None)
     assert tmva.namespace().Factory is tmva.Factory
+
+
+def test_tmva_without_the_method_library_says_how_to_build_it(tmp_path, monkeypatch):
+    """A ROOT with TMVA but an install whose CMake found no TMVA: an error with the way out, not
+    a Factory that later fails to book HashedDNN."""
+    import ROOT
+
+    from tmva_hashednet import tmva
+
+    monkeypatch.setenv("TMVA_HASHEDNET_PREFIX", str(tmp_path))  # a core prefix without libTMVAHashedDNN.so
+    with pytest.raises(ImportError, match="built without its TMVA method.*HASHEDNET_TMVA=ON"):
+        tmva._load_method_library(ROOT)

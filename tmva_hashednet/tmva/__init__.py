@@ -25,13 +25,21 @@ _METHOD_LIBRARY = "libTMVAHashedDNN"
 
 
 def _load_method_library(ROOT) -> None:
+    """Loads libTMVAHashedDNN (it registers HashedDNN with TMVA's Factory and
+    Reader); ImportError saying how to build it when this install has none."""
     from .._core import _prefix
 
-    candidates = [str(_prefix() / "lib" / f"{_METHOD_LIBRARY}.so"), _METHOD_LIBRARY]
-    for candidate in candidates:
+    installed = _prefix() / "lib" / f"{_METHOD_LIBRARY}.so"
+    for candidate in (str(installed), _METHOD_LIBRARY):
         found = ROOT.gSystem.FindDynamicLibrary(ROOT.TString(candidate), True)
         if found and ROOT.gSystem.Load(str(found)) >= 0:
             return
+    raise ImportError(
+        f"this ROOT has TMVA, but tmva_hashednet was built without its TMVA method ({installed} is missing, and "
+        f"no {_METHOD_LIBRARY}.so is on the library path): CMake found no TMVA when the package was built. "
+        "Rebuild it against this ROOT with root-config on PATH (e.g. after 'source thisroot.sh'): "
+        "CMAKE_ARGS=-DHASHEDNET_TMVA=ON pip install --force-reinstall --no-deps <tmva-hashednet source>; "
+        "HASHEDNET_TMVA=ON makes a missing TMVA a build error instead of a silent skip (README, 'With ROOT's TMVA')")
 
 
 def locate_tmva():
