@@ -239,3 +239,15 @@ def test_without_tmva_the_switch_gives_the_compat_workflow():
         assert chosen.Factory is TMVA.Factory and chosen.Reader is TMVA.Reader
     else:
         assert chosen is _real_tmva()
+
+
+@pytest.mark.parametrize("silent", [True, False], ids=["Silent", "not-Silent"])
+def test_silent_factory_prints_nothing_not_even_the_epoch_table(class_file, tmp_path, monkeypatch, capfd, silent):
+    monkeypatch.chdir(tmp_path)
+    factory = TMVA.Factory("job", None, "Silent" if silent else "!Silent:!Color")
+    factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", GOOD)
+    capfd.readouterr()
+    factory.TrainAllMethods()
+    out = capfd.readouterr().out  # the C++ trainer's table goes to the process's stdout
+    assert ("Epoch |" in out) is not silent
+    assert (out == "") is silent

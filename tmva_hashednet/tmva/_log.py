@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["Logger", "set_global_style"]
+__all__ = ["Logger", "is_silent", "set_global_style"]
 
 _STYLE = {"color": True, "silent": False}
 _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
@@ -17,6 +17,11 @@ _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
 
 def set_global_style(color: bool, silent: bool) -> None:
     _STYLE["color"], _STYLE["silent"] = bool(color), bool(silent)
+
+
+def is_silent() -> bool:
+    """The Factory's (or Reader's) Silent option: nothing is printed, the epoch table included."""
+    return _STYLE["silent"]
 
 
 def _source_column(source: str) -> str:
