@@ -14,14 +14,19 @@ CASES = {
     "small-tanh-1/4": (5, "TANH|7,TANH|6,LINEAR", "classification", 1, 1 / 4, False, 9),
     "hashed-bias-relu": (6, "RELU|9,LINEAR", "regression", 2, 1 / 3, True, 7),
     "multiclass-sigmoid": (4, "SIGMOID|8,SOFTSIGN|8,LINEAR", "multiclass", 3, 1 / 2, False, 11),
-    "crosses-tiles-threads": (300, "TANH|270,LINEAR", "classification", 1, 1 / 8, False, 5),
+    # 300 x 270 crosses the 256 x 256 tiles; at batch 32 a pass is 2.6M multiply-adds, above the CPU backend's
+    # parallel threshold (kParallelWork = 2^21), so it runs on THREADS[case] threads
+    "crosses-tiles-threads": (300, "TANH|270,LINEAR", "classification", 1, 1 / 8, False, 32),
     "dense": (5, "TANH|7,GAUSS|6,LINEAR", "regression", 1, 1.0, False, 4),
     "hashed-output": (8, "SYMMRELU|12,LINEAR|3", "multiclass", 3, 1 / 4, True, 6),
 }
+THREADS = {"crosses-tiles-threads": 2}  # the other cases run below the parallel threshold
+PARALLEL_WORK = 1 << 21  # kParallelWork in cpp/src/cpu_backend.cpp
 
 
 def make(case, seed=3, **kw):
     n_inputs, layout, task, n_outputs, compression, hashed_bias, batch = CASES[case]
+    kw.setdefault("num_threads", THREADS.get(case, 0))
     net = HashedNetwork(n_inputs, layout, task=task, n_outputs=n_outputs, compression=compression,
                         hashed_bias=hashed_bias, hash_output_layer=(case == "hashed-output"), seed=seed, **kw)  # fmt: skip
     rng = np.random.default_rng(seed)
@@ -52,6 +57,20 @@ def test_gradient_equals_dense_reference(case):
     ref_loss, ref_grad = ReferenceNetwork(net).loss_and_gradient(x, y, w)
     assert loss == pytest.approx(ref_loss, rel=1e-5)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-6 * np.abs(ref_grad).max())
+
+
+def test_crosses_tiles_threads_runs_on_two_threads():
+    """The case's passes are above the parallel threshold, and its 2-thread gradient really comes from two threads:
+    each thread sums its columns' bucket gradients before they are added, so the bits differ from one thread's
+    (both equal the float64 reference, checked above and here)."""
+    batch = CASES["crosses-tiles-threads"][-1]
+    one, x, y, w = make("crosses-tiles-threads", num_threads=1)
+    two = make("crosses-tiles-threads")[0]
+    first = one.layer_info(0)
+    assert batch * first["n_in"] * first["n_out"] >= PARALLEL_WORK
+    grad_one, grad_two = one.gradient(x, y, w)[1], two.gradient(x, y, w)[1]
+    assert not np.array_equal(grad_one, grad_two), "the 2-thread gradient equals the 1-thread one bit for bit"
+    np.testing.assert_allclose(grad_two, grad_one, rtol=1e-4, atol=1e-6 * np.abs(grad_one).max())
 
 
 @pytest.mark.parametrize("case", ["small-tanh-1/4", "hashed-bias-relu", "multiclass-sigmoid", "hashed-output"])

@@ -50,15 +50,18 @@ def test_different_seeds_differ(class_example):
 
 
 def test_early_stopping_restores_best_epoch(class_example):
-    x, y = class_example
+    x, y, xv, yv = split_half(*class_example)
     net = HashedNetwork(4, "TANH|16,LINEAR", compression=1 / 2)
     # a large learning rate makes the validation loss wander, so it stops early
     config = TrainingConfig(learning_rate=0.3, optimizer="SGD", momentum=0.9, max_epochs=30, convergence_steps=2)
-    history = net.fit(x, y, training=config, verbose=False)
+    history = net.fit(x, y, validation_data=(xv, yv), training=config, verbose=False)
     assert history.stopped_early and len(history.epochs) < 30
     best = min(e.validation_loss for e in history.epochs)
     assert history.best_validation_loss == best
     assert history.epochs[history.best_epoch - 1].validation_loss == best
+    # the weights left in the network are the best epoch's, not the last epoch's
+    assert history.best_epoch < len(history.epochs) and history.epochs[-1].validation_loss > best
+    assert net.loss(xv, yv) == best, "the network does not hold the weights of the best epoch"
 
 
 def test_event_weights_matter(class_example):

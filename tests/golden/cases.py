@@ -162,7 +162,7 @@ def tmva_workflow():
         os.chdir(scratch)
         try:
             _train_tmva_job()
-            test_tree = test_tree_columns(Path(scratch) / "TMVA.root")
+            test_tree = testtree_columns(Path(scratch) / "TMVA.root")
             weight_xml = (Path(scratch) / TMVA_WEIGHTS).read_text()
         finally:
             os.chdir(cwd)
@@ -208,7 +208,7 @@ def network_text_of(weight_xml: str) -> str:
         os.unlink(handle.name)
 
 
-def test_tree_columns(path) -> dict:
+def testtree_columns(path) -> dict:
     """TestTree's responses and input variables of a TMVA output file."""
     import ROOT
 
