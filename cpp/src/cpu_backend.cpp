@@ -23,7 +23,6 @@
 #include "hash_tile.h"
 
 #include "hashednet/backend.h"
-#include "hashednet/options.h"
 
 #include <algorithm>
 #include <cmath>
@@ -431,7 +430,6 @@ void CpuBackend::adam_step(float *params, const float *grad, float *m, float *v,
 
 std::unique_ptr<Backend> make_cpu_backend(int num_threads)
 {
-   check_thread_count(num_threads); // each thread preallocates its buffers: refuse absurd counts
    return std::make_unique<CpuBackend>(num_threads);
 }
 

@@ -46,12 +46,22 @@ NetworkSpec spec_of(const MethodOptions &o, std::int64_t n_inputs, Task task, st
 }
 } // namespace
 
-OptionItems option_items(const MethodOptions &options)
+OptionItems written_items(const std::string &text)
 {
    OptionItems items;
-   for (const grammar::OptionItem &item : grammar::option_items(to_option_string(options)))
-      items.emplace_back(item.key, grammar::item_value(item, !item.has_value, ""));
+   for (const grammar::OptionItem &item : grammar::option_items(text))
+      items.emplace_back(item.key, item.has_value ? item.value : (item.negated ? "False" : "True"));
    return items;
+}
+
+OptionItems option_items(const MethodOptions &options)
+{
+   return written_items(to_option_string(options));
+}
+
+std::size_t phase_count(const MethodOptions &options)
+{
+   return options.training.size();
 }
 
 OptionItems phase_items(const MethodOptions &options, std::size_t phase)

@@ -170,7 +170,8 @@ private:
 /// naming `what` (e.g. "NumThreads"): each thread preallocates its work
 /// buffers, so an absurd count would exhaust memory. The option parser checks
 /// the syntax only ([0, 2147483647]), so an option string or a weight file
-/// reads the same on every machine; the count is checked when a backend is made.
+/// reads the same on every machine; Model checks the count when it makes its
+/// backend (and the TMVA method for each training phase).
 void check_thread_count(std::int64_t num_threads, const std::string &what = "NumThreads");
 
 /// This machine's hardware threads (at least 1): what NumThreads=0 uses.

@@ -28,12 +28,20 @@ namespace python_api {
 /// (name, value) pairs as an option string writes them; booleans "True"/"False".
 using OptionItems = std::vector<std::pair<std::string, std::string>>;
 
+/// The items of any option string as written: (key without '!', value), a bare
+/// Key giving "True" and !Key "False"; read by the one tokenizer, not checked
+/// against any option list.
+OptionItems written_items(const std::string &text);
+
 /// The top-level options of to_option_string(options), in the parser's order.
 OptionItems option_items(const MethodOptions &options);
 
 /// The keys of TrainingStrategy phase `phase` as to_option_string writes them,
 /// then ("RandomSeed", the phase's seed).
 OptionItems phase_items(const MethodOptions &options, std::size_t phase);
+
+/// How many TrainingStrategy phases the options have (at least 1).
+std::size_t phase_count(const MethodOptions &options);
 
 /// 0 when the options silence the per-epoch lines, else 1.
 int verbosity(const MethodOptions &options);
