@@ -274,3 +274,17 @@ def test_defaults_are_the_cores(hn):
 def test_importing_the_package_does_not_load_root():
     code = "import sys, tmva_hashednet; from tmva_hashednet import TrainingConfig; assert 'ROOT' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_trained_config_changed_afterwards_is_checked_again():
+    """to_cpp remembers its conversion only while the fields stay the same."""
+    import pickle
+
+    net = HashedNetwork(4, "TANH|8,LINEAR")
+    x, y = _data()
+    config = TrainingConfig(max_epochs=1)
+    net.fit(x, y, training=config, verbose=False)
+    config.batch_size = 0
+    with pytest.raises(ValueError, match="batch_size=0: "):
+        net.fit(x, y, training=config, verbose=False)
+    assert pickle.loads(pickle.dumps(config)) == config

@@ -108,6 +108,7 @@ _PHASE_FIELDS = {
     "num_threads": ("NumThreads", int),
 }
 _phase_defaults_cache: dict = {}
+_converted: dict = {}  # (repr of a TrainingConfig, layer count) -> its C++ TrainingConfig
 
 
 def _phase_fields(cpp_items) -> dict:
@@ -117,11 +118,18 @@ def _phase_fields(cpp_items) -> dict:
     return {name: read(items[key]) for name, (key, read) in _PHASE_FIELDS.items()}
 
 
+def _default_phase() -> "TrainingConfig":
+    """One TrainingConfig() kept for partial_fit without ``training`` (converted once)."""
+    if "instance" not in _phase_defaults_cache:
+        _phase_defaults_cache["instance"] = TrainingConfig()
+    return _phase_defaults_cache["instance"]
+
+
 def _phase_defaults() -> dict:
-    if not _phase_defaults_cache:
+    if "fields" not in _phase_defaults_cache:
         api = core().python_api
-        _phase_defaults_cache.update(_phase_fields(api.phase_items(core().MethodOptionsBuilder().build(), 0)))
-    return _phase_defaults_cache
+        _phase_defaults_cache["fields"] = _phase_fields(api.phase_items(core().MethodOptionsBuilder().build(), 0))
+    return _phase_defaults_cache["fields"]
 
 
 @dataclass
@@ -169,10 +177,18 @@ class TrainingConfig:
 
     def to_cpp(self, model):
         """The C++ TrainingConfig to train ``model`` (a C++ Model): DropConfig
-        is checked against its layers, NumThreads against this machine."""
-        builder = self._builder()
-        with translate_errors():
-            return core().python_api.training_phase(builder, 0, model)
+        is checked against its layers, NumThreads against this machine.
+        Conversions are remembered by field values and layer count
+        (partial_fit converts once per chunk)."""
+        key = (repr(self), int(model.network().n_layers()))
+        if key not in _converted:
+            builder = self._builder()
+            with translate_errors():
+                config = core().python_api.training_phase(builder, 0, model)
+            if len(_converted) >= 64:
+                _converted.clear()
+            _converted[key] = config
+        return _converted[key]
 
     @classmethod
     def _from_items(cls, cpp_items) -> "TrainingConfig":
@@ -545,7 +561,7 @@ class HashedNetwork:
         chunk's weighted mean training loss.
         """
         x, y, w = self._dataset(x, y, weights, "chunk")
-        config = (training or TrainingConfig()).to_cpp(self._model)
+        config = (training or _default_phase()).to_cpp(self._model)
         if restart:
             self._model.reset_streaming()
         with translate_errors():
