@@ -331,7 +331,8 @@ class HashedNetwork:
         with _keyword("layout", layout) if layout is not CORE_DEFAULT else translate_errors():
             options = builder.build(int(n_inputs))
         with translate_errors():
-            self._model = hn.python_api.make_model(options, int(n_inputs), task, 1 if n_outputs is None else int(n_outputs))
+            outputs = 1 if n_outputs is None else int(n_outputs)
+            self._model = hn.python_api.make_model(options, int(n_inputs), task, outputs)
 
     # ------------------------------------------------------------------ construction
     @classmethod
