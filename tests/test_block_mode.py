@@ -103,9 +103,9 @@ def _with_checksum(text: str) -> str:
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(hash_mode="ROW"), r"hash_mode 'ROW' is not known; allowed: ELEMENT, BLOCK"),
-        (dict(hash_mode="BLOCK", hash_block=0), r"hash_block .* \[1, 4096\]"),
-        (dict(hash_mode="BLOCK", hash_block=5000), r"hash_block .* \[1, 4096\]"),
+        (dict(hash_mode="ROW"), r"hash_mode='ROW': unknown value 'ROW' for HashMode; Allowed values: ELEMENT, BLOCK"),
+        (dict(hash_mode="BLOCK", hash_block=0), r"hash_block=0: .*HashBlock .* \[1, 4096\]"),
+        (dict(hash_mode="BLOCK", hash_block=5000), r"hash_block=5000: .*HashBlock .* \[1, 4096\]"),
     ],
     ids=["unknown-mode", "block-zero", "block-too-large"],
 )

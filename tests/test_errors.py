@@ -20,7 +20,7 @@ QUICK = TrainingConfig(max_epochs=1, batch_size=4)
         (dict(compression=1.5), r"\(0, 1\]"),
         (dict(compression="1/0"), r"1/0"),
         (dict(layout="TANH|8|2/1,LINEAR"), r"2/1"),
-        (dict(task="clasification"), r"clasification.*classification"),
+        (dict(task="clasification"), r"clasification.*Classification"),
         (dict(n_inputs=0), r"n_inputs"),
         (dict(weight_init="GAUSS"), r"GAUSS.*XAVIER"),
         (dict(task="multiclass", n_outputs=1), r"n_outputs >= 2"),
@@ -77,19 +77,29 @@ def test_bad_labels(net):
 
 
 @pytest.mark.parametrize(
-    ("config", "message"),
+    ("kwargs", "message"),
     [
-        (TrainingConfig(learning_rate=0), "LearningRate must be positive"),
-        (TrainingConfig(batch_size=0), "BatchSize"),
-        (TrainingConfig(momentum=1.0), r"Momentum must be in \[0, 1\)"),
-        (TrainingConfig(dropout=[0.5, 1.0]), "DropConfig"),
-        (TrainingConfig(optimizer="LBFGS"), "LBFGS.*ADAM"),
+        (dict(learning_rate=0), r"learning_rate=0: value '0' for LearningRate .* expected a number > 0"),
+        (dict(batch_size=0), r"batch_size=0: .*BatchSize"),
+        (dict(momentum=1.0), r"momentum=1.0: .*Momentum .* expected a number in \[0, 1\)"),
+        (dict(dropout=[0.5, 1.0]), r"dropout=\[0.5, 1.0\]: .*drop probability 2 of DropConfig"),
+        (dict(optimizer="LBFGS"), r"optimizer='LBFGS': .*LBFGS.*ADAM"),
     ],
     ids=["lr", "batch", "momentum", "dropout", "optimizer"],
 )
-def test_bad_training_config(net, config, message):
-    x, y = data()
+def test_bad_training_config(kwargs, message):
+    """The option parser checks each field when the config is made."""
     with pytest.raises(ValueError, match=message):
+        TrainingConfig(**kwargs)
+
+
+@pytest.mark.parametrize("field", ["learning_rate", "batch_size"])
+def test_training_config_is_checked_again_when_it_trains(net, field):
+    """A field changed after the config was made is checked at fit."""
+    config = TrainingConfig(max_epochs=1)
+    setattr(config, field, -1)
+    x, y = data()
+    with pytest.raises(ValueError, match=f"{field}=-1: "):
         net.fit(x, y, training=config, verbose=False)
 
 

@@ -35,7 +35,7 @@ def _loader(class_file, variables=("var1", "var2"), options="nTrain_Signal=200:n
 
 
 def test_unknown_factory_option_is_named_with_suggestion():
-    with pytest.raises(ValueError, match=r"unknown option 'Transformation'.*did you mean 'Transformations'.*allowed"):
+    with pytest.raises(ValueError, match=r"unknown option 'Transformation'.*did you mean 'Transformations'.*Allowed"):
         TMVA.Factory("job", None, "!V:Transformation=I")
 
 
@@ -50,7 +50,7 @@ def test_unknown_prepare_option(class_file):
 
 
 def test_bad_split_mode(class_file):
-    with pytest.raises(ValueError, match="allowed values: Random, Alternate, Block"):
+    with pytest.raises(ValueError, match="Allowed values: Random, Alternate, Block"):
         _loader(class_file, options="SplitMode=Randm")
 
 

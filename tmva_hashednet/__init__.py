@@ -18,7 +18,7 @@ The C++ core is loaded through PyROOT on first use.
 
 from .memory import LayerMemory, MemoryReport
 from .network import (
-    DEFAULT_LAYOUT,
+    CORE_DEFAULT,
     ChunkRecord,
     EpochRecord,
     HashedNetwork,
@@ -29,6 +29,7 @@ from .network import (
 )
 
 __all__ = [
+    "CORE_DEFAULT",
     "DEFAULT_LAYOUT",
     "ChunkRecord",
     "EpochRecord",
@@ -50,6 +51,10 @@ _SUBMODULES = ("datasets", "evaluation", "files", "options", "plotting", "stream
 def __getattr__(name: str):
     """``from tmva_hashednet import TMVA``: ROOT's TMVA if present, else the
     compatible workflow; submodules (plotting imports ROOT graphics) load lazily."""
+    if name == "DEFAULT_LAYOUT":  # read from the core on first use
+        from . import network
+
+        return network.DEFAULT_LAYOUT
     if name == "TMVA":
         from .tmva import namespace
 

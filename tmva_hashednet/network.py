@@ -10,10 +10,11 @@ tool (see ``tmva_hashednet.plotting``).
 
 from __future__ import annotations
 
+import contextlib
+import numbers
 import os
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -24,90 +25,175 @@ from ._errors import translate_errors
 from .memory import LayerMemory, MemoryReport
 
 __all__ = ["HashedNetwork", "TrainingConfig", "TrainingHistory", "EpochRecord", "ChunkRecord", "StreamHistory",
-           "DEFAULT_LAYOUT"]
+           "DEFAULT_LAYOUT", "CORE_DEFAULT"]
 
-#: Two tanh hidden layers of 64 and a linear output layer sized by the task.
-DEFAULT_LAYOUT = "TANH|64,TANH|64,LINEAR"
+class _CoreDefault:
+    """The default of a keyword left out: the C++ core's value (config.h,
+    options.h), read when the object is made, so Python retypes none."""
 
-_TASKS = {"classification": "Classification", "multiclass": "Multiclass", "regression": "Regression"}
-_WEIGHT_INITS = {"XAVIER": "XavierNormal", "XAVIERUNIFORM": "XavierUniform"}
-_HASH_MODES = {"ELEMENT": "Element", "BLOCK": "Block"}
-_OPTIMIZERS = {"ADAM": "Adam", "SGD": "Sgd"}
+    def __repr__(self) -> str:
+        return "<core default>"
+
+
+#: A keyword's default that means "the core's": ``TrainingConfig()`` and
+#: ``describe_options()`` show the values.
+CORE_DEFAULT = _CoreDefault()
+
+
+def _default_layout() -> str:
+    return str(core().python_api.default_layout())
+
+
+def __getattr__(name: str):
+    if name == "DEFAULT_LAYOUT":  # the core's kDefaultLayout, read on first use (keeps the import cheap)
+        return _default_layout()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _option_text(keyword: str, value) -> str:
+    """A keyword's value as option-string text, for the C++ parser to check:
+    numbers exactly (repr of the double), booleans True/False, strings as written."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    raise TypeError(f"{keyword} must be a number or a string, got {type(value).__name__}")
+
+
+@contextlib.contextmanager
+def _keyword(name: str, value):
+    """Errors of the C++ parser about one keyword, prefixed with it: "batch_size=1.5: bad value ..."."""
+    try:
+        with translate_errors():
+            yield
+    except ValueError as error:
+        raise ValueError(f"{name}={value!r}: {error}") from None
 
 
 def parse_compression(value) -> float:
-    """A compression factor in (0, 1] from 0.125, '1/8' or Fraction(1, 8)."""
+    """A compression factor in (0, 1] from 0.125, '1/8' or Fraction(1, 8), read as the Compression option."""
+    with _keyword("compression", value):
+        return float(core().python_api.compression_value(_option_text("compression", value)))
+
+
+def _dropout_text(dropout) -> str:
+    if isinstance(dropout, str):
+        return dropout
     try:
-        number = float(Fraction(value.strip())) if isinstance(value, str) else float(value)
-    except (ValueError, ZeroDivisionError, TypeError):
-        raise ValueError(f"compression {value!r} is not a number; write a fraction like '1/8' or 0.125") from None
-    if not 0.0 < number <= 1.0:
-        raise ValueError(f"compression {value!r} must be in (0, 1] (1 = dense, 1/8 = 8x fewer real weights)")
-    return number
+        return "+".join(_option_text("dropout", p) for p in dropout)
+    except TypeError:
+        raise TypeError(f"dropout must be a sequence of drop probabilities, got {type(dropout).__name__}") from None
+
+
+def _dropout_from_text(text: str) -> tuple:
+    return tuple(float(p) for p in text.split("+")) if text else ()
+
+
+# TrainingConfig field -> (its key in a TrainingStrategy phase, reader of the
+# core's canonical text). seed is the top-level RandomSeed.
+_PHASE_FIELDS = {
+    "learning_rate": ("LearningRate", float),
+    "momentum": ("Momentum", float),
+    "batch_size": ("BatchSize", int),
+    "max_epochs": ("MaxEpochs", int),
+    "convergence_steps": ("ConvergenceSteps", int),
+    "optimizer": ("Optimizer", str),
+    "weight_decay": ("WeightDecay", float),
+    "dropout": ("DropConfig", _dropout_from_text),
+    "seed": ("RandomSeed", int),
+    "num_threads": ("NumThreads", int),
+}
+_phase_defaults_cache: dict = {}
+_converted: dict = {}  # (repr of a TrainingConfig, layer count) -> its C++ TrainingConfig
+
+
+def _phase_fields(cpp_items) -> dict:
+    """TrainingConfig fields from the core's (key, text) items of one phase."""
+    items = {str(i.first): str(i.second) for i in cpp_items}
+    items.setdefault("DropConfig", "")  # no dropout: the core writes no DropConfig
+    return {name: read(items[key]) for name, (key, read) in _PHASE_FIELDS.items()}
+
+
+def _default_phase() -> "TrainingConfig":
+    """One TrainingConfig() kept for partial_fit without ``training`` (converted once)."""
+    if "instance" not in _phase_defaults_cache:
+        _phase_defaults_cache["instance"] = TrainingConfig()
+    return _phase_defaults_cache["instance"]
+
+
+def _phase_defaults() -> dict:
+    if "fields" not in _phase_defaults_cache:
+        api = core().python_api
+        _phase_defaults_cache["fields"] = _phase_fields(api.phase_items(core().MethodOptionsBuilder().build(), 0))
+    return _phase_defaults_cache["fields"]
 
 
 @dataclass
 class TrainingConfig:
-    """One training phase (TMVA's TrainingStrategy entry); defaults as in the C++ core."""
+    """One training phase (TMVA's TrainingStrategy entry).
 
-    learning_rate: float = 1e-3  # step size
-    momentum: float = 0.9  # SGD momentum
-    batch_size: int = 128  # events per mini-batch
-    max_epochs: int = 200  # upper bound on epochs
-    convergence_steps: int = 10  # early stop after this many epochs without a better validation loss
-    optimizer: str = "ADAM"  # ADAM or SGD
-    weight_decay: float = 0.0  # L2 coefficient on the real parameters
-    dropout: Sequence[float] = ()  # drop probability of each layer's input
-    seed: int = 42  # shuffling and dropout
-    num_threads: int = 0  # 0 = all cores
+    A field left out takes the C++ core's default (config.h, the one
+    definition), filled in when the config is made: ``TrainingConfig()``
+    shows them. Every value is checked by the option parser, with the
+    messages of the option string (``TrainingStrategy=BatchSize=...``), when
+    the config is made and again when it trains.
+    """
 
-    def to_cpp(self):
-        hn = core()
-        if str(self.optimizer).upper() not in _OPTIMIZERS:
-            raise ValueError(f"optimizer {self.optimizer!r} is not known; allowed: {', '.join(_OPTIMIZERS)}")
-        config = hn.TrainingConfig()
-        config.learning_rate = float(self.learning_rate)
-        config.momentum = float(self.momentum)
-        config.batch_size = int(self.batch_size)
-        config.max_epochs = int(self.max_epochs)
-        config.convergence_steps = int(self.convergence_steps)
-        config.optimizer = getattr(hn.Optimizer, _OPTIMIZERS[str(self.optimizer).upper()])
-        config.weight_decay = float(self.weight_decay)
-        for p in self.dropout:
-            config.dropout.push_back(float(p))
-        config.seed = int(self.seed) & 0xFFFFFFFFFFFFFFFF
-        config.num_threads = int(self.num_threads)
-        return config
+    learning_rate: float = CORE_DEFAULT  # step size
+    momentum: float = CORE_DEFAULT  # SGD momentum
+    batch_size: int = CORE_DEFAULT  # events per mini-batch
+    max_epochs: int = CORE_DEFAULT  # upper bound on epochs
+    convergence_steps: int = CORE_DEFAULT  # early stop after this many epochs without a better validation loss
+    optimizer: str = CORE_DEFAULT  # ADAM or SGD
+    weight_decay: float = CORE_DEFAULT  # L2 coefficient on the real parameters
+    dropout: Sequence[float] = CORE_DEFAULT  # drop probability of each layer's input
+    seed: int = CORE_DEFAULT  # shuffling and dropout
+    num_threads: int = CORE_DEFAULT  # 0 = all cores
+
+    def __post_init__(self):
+        for name in _PHASE_FIELDS:
+            if getattr(self, name) is CORE_DEFAULT:
+                setattr(self, name, _phase_defaults()[name])
+        self._builder()
+
+    def _builder(self):
+        """A MethodOptionsBuilder holding this phase; each field checked as its option."""
+        builder = core().MethodOptionsBuilder()
+        for name, (key, _) in _PHASE_FIELDS.items():
+            value = getattr(self, name)
+            text = _dropout_text(value) if name == "dropout" else _option_text(name, value)
+            if name == "dropout" and not text:
+                continue  # no drop probabilities: the option's default
+            with _keyword(name, value):
+                if key == "RandomSeed":
+                    builder.set(key, text)
+                else:
+                    builder.set_phase(0, key, text)
+        return builder
+
+    def to_cpp(self, model):
+        """The C++ TrainingConfig to train ``model`` (a C++ Model): DropConfig
+        is checked against its layers, NumThreads against this machine.
+        Conversions are remembered by field values and layer count
+        (partial_fit converts once per chunk)."""
+        key = (repr(self), int(model.network().n_layers()))
+        if key not in _converted:
+            builder = self._builder()
+            with translate_errors():
+                config = core().python_api.training_phase(builder, 0, model)
+            if len(_converted) >= 64:
+                _converted.clear()
+            _converted[key] = config
+        return _converted[key]
 
     @classmethod
-    def from_cpp(cls, config) -> "TrainingConfig":
-        """The inverse of :meth:`to_cpp`."""
-        return cls(
-            learning_rate=float(config.learning_rate),
-            momentum=float(config.momentum),
-            batch_size=int(config.batch_size),
-            max_epochs=int(config.max_epochs),
-            convergence_steps=int(config.convergence_steps),
-            optimizer=_option_name(_OPTIMIZERS, core().Optimizer, config.optimizer),
-            weight_decay=float(config.weight_decay),
-            dropout=tuple(float(p) for p in config.dropout),
-            seed=int(config.seed),
-            num_threads=int(config.num_threads),
-        )
-
-
-def _option_name(table: dict, cpp_enum, value) -> str:
-    """The option name (a key of ``table``) of a C++ enum value; ``table``
-    maps option names to the enum's member names."""
-    for name, member in table.items():
-        if int(value) == int(getattr(cpp_enum, member)):
-            return name
-    raise ValueError(f"C++ enum value {int(value)} has no option name among {', '.join(table)}")
-
-
-def weight_init_name(value) -> str:
-    """XAVIER or XAVIERUNIFORM for a C++ hashednet::WeightInit value."""
-    return _option_name(_WEIGHT_INITS, core().WeightInit, value)
+    def _from_items(cls, cpp_items) -> "TrainingConfig":
+        """A config from the core's (key, text) items of one phase (python_api::phase_items)."""
+        return cls(**_phase_fields(cpp_items))
 
 
 @dataclass(frozen=True)
@@ -170,6 +256,12 @@ class StreamHistory:
 
 _STANDARDIZE = ("first_pass", "first_chunk", None)
 
+# HashedNetwork keyword -> the HashedDNN option that reads (and checks) it.
+_NETWORK_KEYWORDS = {"layout": "Layout", "compression": "Compression", "hash_output_layer": "HashOutputLayer",
+                     "hashed_bias": "HashedBias", "hash_seed": "HashSeed", "hash_mode": "HashMode",
+                     "hash_block": "HashBlock", "weight_init": "WeightInitialization", "seed": "RandomSeed",
+                     "num_threads": "NumThreads"}
+
 
 class HashedNetwork:
     """A fully connected network whose layers share weights through a hash.
@@ -192,34 +284,55 @@ class HashedNetwork:
     hash_block : virtual weights per hash in BLOCK mode, in [1, 4096].
     weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
     seed : seed of the initial weights.
-    num_threads : CPU threads (0 = all).
+    num_threads : CPU threads (0 = all), at most the machine's hardware threads.
+
+    Each keyword left out takes the core's default (the HashedDNN option's;
+    ``tmva_hashednet.options.describe_options()`` lists them). Each value is
+    read and checked by the HashedDNN option parser as the option of the same
+    meaning (``layout`` as ``Layout``, ``compression`` as ``Compression``,
+    ``hash_seed`` as ``HashSeed``, ``seed`` as ``RandomSeed``, ...), so a
+    keyword accepts what the option string accepts, with the same message.
     """
 
     def __init__(
         self,
         n_inputs: int,
-        layout: str = DEFAULT_LAYOUT,
+        layout: str = CORE_DEFAULT,
         *,
         task: str = "classification",
         n_outputs: int | None = None,
-        compression=1.0,
-        hash_output_layer: bool = False,
-        hashed_bias: bool = False,
-        hash_seed: int = 0,
-        hash_mode: str = "ELEMENT",
-        hash_block: int = 16,
-        weight_init: str = "XAVIER",
-        seed: int = 42,
-        num_threads: int = 0,
+        compression=CORE_DEFAULT,
+        hash_output_layer: bool = CORE_DEFAULT,
+        hashed_bias: bool = CORE_DEFAULT,
+        hash_seed: int = CORE_DEFAULT,
+        hash_mode: str = CORE_DEFAULT,
+        hash_block: int = CORE_DEFAULT,
+        weight_init: str = CORE_DEFAULT,
+        seed: int = CORE_DEFAULT,
+        num_threads: int = CORE_DEFAULT,
     ):
-        spec = _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed,
-                             hash_mode, hash_block)  # fmt: skip
-        if str(weight_init).upper() not in _WEIGHT_INITS:
-            raise ValueError(f"weight_init {weight_init!r} is not known; allowed: {', '.join(_WEIGHT_INITS)}")
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
+            raise TypeError(f"n_inputs must be a positive integer, got {n_inputs!r}")
+        if n_outputs is not None and (isinstance(n_outputs, bool) or not isinstance(n_outputs, numbers.Integral)):
+            raise TypeError(f"n_outputs must be an integer, got {n_outputs!r}")
+        if not isinstance(task, str):
+            raise TypeError(f"task must be a string such as 'classification', got {type(task).__name__}")
+        if layout is not CORE_DEFAULT and not isinstance(layout, str):
+            raise TypeError(f"layout must be a string like '{_default_layout()}', got {type(layout).__name__}")
+        given = dict(layout=layout, compression=compression, hash_output_layer=hash_output_layer,
+                     hashed_bias=hashed_bias, hash_seed=hash_seed, hash_mode=hash_mode, hash_block=hash_block,
+                     weight_init=weight_init, seed=seed, num_threads=num_threads)  # fmt: skip
         hn = core()
-        init = getattr(hn.WeightInit, _WEIGHT_INITS[str(weight_init).upper()])
+        builder = hn.MethodOptionsBuilder()
+        for name, value in given.items():
+            if value is not CORE_DEFAULT:
+                with _keyword(name, value):
+                    builder.set(_NETWORK_KEYWORDS[name], _option_text(name, value))
+        with _keyword("layout", layout) if layout is not CORE_DEFAULT else translate_errors():
+            options = builder.build(int(n_inputs))
         with translate_errors():
-            self._model = hn.Model(spec, init, int(seed) & 0xFFFFFFFFFFFFFFFF, int(num_threads))
+            outputs = 1 if n_outputs is None else int(n_outputs)
+            self._model = hn.python_api.make_model(options, int(n_inputs), task, outputs)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -428,7 +541,7 @@ class HashedNetwork:
         history = TrainingHistory()
         null = _nullptr()
         for phase in phases:
-            config = phase.to_cpp()
+            config = phase.to_cpp(self._model)
             with translate_errors():
                 result = self._model.train(
                     x, y, null if w is None else w, x.shape[0],
@@ -449,7 +562,7 @@ class HashedNetwork:
         chunk's weighted mean training loss.
         """
         x, y, w = self._dataset(x, y, weights, "chunk")
-        config = (training or TrainingConfig()).to_cpp()
+        config = (training or _default_phase()).to_cpp(self._model)
         if restart:
             self._model.reset_streaming()
         with translate_errors():
@@ -626,39 +739,3 @@ def _split(x, y, w, fraction: float, seed: int):
         return None if a is None else np.ascontiguousarray(a[idx])
 
     return take(x, train), take(y, train), take(w, train), (take(x, valid), take(y, valid), take(w, valid))
-
-
-def _network_spec(n_inputs, layout, task, n_outputs, compression, hash_output_layer, hashed_bias, hash_seed,
-                  hash_mode="ELEMENT", hash_block=16):  # fmt: skip
-    hn = core()
-    if str(hash_mode).upper() not in _HASH_MODES:
-        raise ValueError(f"hash_mode {hash_mode!r} is not known; allowed: {', '.join(_HASH_MODES)}")
-    if isinstance(hash_block, bool) or not isinstance(hash_block, (int, np.integer)) or not 1 <= hash_block <= 4096:
-        raise ValueError(f"hash_block (virtual weights per hash in BLOCK mode) must be an integer in [1, 4096], "
-                         f"got {hash_block!r}")  # fmt: skip
-    if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs <= 0:
-        raise ValueError(f"n_inputs must be a positive integer, got {n_inputs!r}")
-    if str(task).lower() not in _TASKS:
-        raise ValueError(f"task {task!r} is not known; allowed: {', '.join(_TASKS)}")
-    task = str(task).lower()
-    if n_outputs is None:
-        n_outputs = 1
-    if task == "multiclass" and n_outputs < 2:
-        raise ValueError(f"multiclass needs n_outputs >= 2 (the number of classes), got {n_outputs}")
-    if task == "classification" and n_outputs != 1:
-        raise ValueError(f"classification has one output (P(signal)), got n_outputs={n_outputs}; use task='multiclass'")
-    if not isinstance(layout, str):
-        raise TypeError(f"layout must be a string like '{DEFAULT_LAYOUT}', got {type(layout).__name__}")
-    spec = hn.NetworkSpec()
-    spec.n_inputs = int(n_inputs)
-    spec.n_outputs = int(n_outputs)
-    spec.task = getattr(hn.Task, _TASKS[task])
-    spec.compression = parse_compression(compression)
-    spec.hash_output_layer = bool(hash_output_layer)
-    spec.hashed_bias = bool(hashed_bias)
-    spec.hash_seed = int(hash_seed) & 0xFFFFFFFF
-    spec.hash_mode = getattr(hn.HashMode, _HASH_MODES[str(hash_mode).upper()])
-    spec.hash_block = int(hash_block)
-    with translate_errors():
-        spec.layers = hn.parse_layout(layout, int(n_inputs))
-    return spec

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ._core import core
 from ._errors import translate_errors
-from .network import _TASKS, TrainingConfig, weight_init_name
+from .network import TrainingConfig
 
 __all__ = [
     "MethodOptions",
@@ -26,9 +26,43 @@ __all__ = [
 ]
 
 
+def _bool(text: str) -> bool:
+    return text == "True"
+
+
+def _compression(text: str) -> float:
+    return float(core().python_api.compression_value(text))
+
+
+# MethodOptions field -> (its option, reader of the core's canonical text).
+_FIELDS = {
+    "help": ("H", _bool),
+    "verbose": ("V", _bool),
+    "verbosity_level": ("VerbosityLevel", str),
+    "var_transform": ("VarTransform", str),
+    "create_mva_pdfs": ("CreateMVAPdfs", _bool),
+    "ignore_neg_weights": ("IgnoreNegWeightsInTraining", _bool),
+    "error_strategy": ("ErrorStrategy", str),
+    "weight_init": ("WeightInitialization", str),
+    "layout": ("Layout", str),
+    "architecture": ("Architecture", str),
+    "random_seed": ("RandomSeed", int),
+    "num_threads": ("NumThreads", int),
+    "compression": ("Compression", _compression),
+    "hashed_bias": ("HashedBias", _bool),
+    "hash_output_layer": ("HashOutputLayer", _bool),
+    "hash_seed": ("HashSeed", int),
+    "hash_mode": ("HashMode", str),
+    "hash_block": ("HashBlock", int),
+    "validation_size": ("ValidationSize", str),
+}
+
+
 @dataclass
 class MethodOptions:
-    """Every option of a HashedDNN option string (defaults from config.h)."""
+    """Every option of a HashedDNN option string, as the C++ parser read it.
+    Made by :func:`parse_options` only, so no default is written here
+    (``parse_options("")`` gives the defaults)."""
 
     help: bool
     verbose: bool
@@ -39,18 +73,18 @@ class MethodOptions:
     error_strategy: str
     weight_init: str  # XAVIER or XAVIERUNIFORM
     layout: str  # as written; the source of truth
+    architecture: str
+    random_seed: int
+    num_threads: int
+    compression: float
+    hashed_bias: bool
+    hash_output_layer: bool
+    hash_seed: int
+    hash_mode: str  # ELEMENT or BLOCK
+    hash_block: int  # HashMode=BLOCK: virtual weights per hash
+    validation_size: str  # MethodDL's ValidationSize
     training: list = field(default_factory=list)  # TrainingConfig per phase
     verbosity: int = 1  # 0: no per-epoch lines
-    architecture: str = "CPU"
-    random_seed: int = 42
-    num_threads: int = 0
-    compression: float = 1.0
-    hashed_bias: bool = False
-    hash_output_layer: bool = False
-    hash_seed: int = 0
-    hash_mode: str = "ELEMENT"
-    hash_block: int = 16  # HashMode=BLOCK: virtual weights per hash
-    validation_size: str = "20%"  # MethodDL's ValidationSize
     canonical: str = ""  # every option written out (to_option_string)
     warnings: list = field(default_factory=list)  # from the task check, to be printed
 
@@ -61,39 +95,17 @@ def parse_options(text: str, n_inputs: int = -1, task: str | None = None) -> Met
     checked against it (ErrorStrategy, Architecture) and warnings are returned."""
     if not isinstance(text, str):
         raise TypeError(f"options must be a string like '!H:!V:Layout=TANH|64,LINEAR', got {type(text).__name__}")
-    if task is not None and task not in _TASKS:
-        raise ValueError(f"task {task!r} is not known; allowed: {', '.join(_TASKS)}")
     hn = core()
+    api = hn.python_api
     with translate_errors():
         cpp = hn.parse_method_options(text, int(n_inputs))
         canonical = str(hn.to_option_string(cpp))
-        warnings = [] if task is None else [str(w) for w in hn.check_options_for_task(cpp, getattr(hn.Task, _TASKS[task]))]
-    phases = list(cpp.training)
-    return MethodOptions(
-        help=bool(cpp.help),
-        verbose=bool(cpp.verbose),
-        verbosity_level=str(cpp.verbosity_level),
-        var_transform=str(cpp.var_transform),
-        create_mva_pdfs=bool(cpp.create_mva_pdfs),
-        ignore_neg_weights=bool(cpp.ignore_neg_weights),
-        error_strategy=str(cpp.error_strategy),
-        weight_init=weight_init_name(cpp.weight_init),
-        layout=str(cpp.layout_string),
-        training=[TrainingConfig.from_cpp(p) for p in phases],
-        verbosity=int(phases[0].verbosity) if phases else 1,
-        architecture=str(cpp.architecture),
-        random_seed=int(cpp.random_seed),
-        num_threads=int(cpp.num_threads),
-        compression=float(cpp.compression),
-        hashed_bias=bool(cpp.hashed_bias),
-        hash_output_layer=bool(cpp.hash_output_layer),
-        hash_seed=int(cpp.hash_seed),
-        hash_mode=str(cpp.hash_mode),
-        hash_block=int(cpp.hash_block),
-        validation_size=str(cpp.validation_size),
-        canonical=canonical,
-        warnings=warnings,
-    )
+        warnings = [] if task is None else [str(w) for w in api.check_for_task(cpp, str(task))]
+        items = {str(i.first): str(i.second) for i in api.option_items(cpp)}
+        phases = [TrainingConfig._from_items(api.phase_items(cpp, i)) for i in range(int(api.phase_count(cpp)))]
+        values = {name: read(items[key]) for name, (key, read) in _FIELDS.items()}
+    return MethodOptions(**values, training=phases, verbosity=int(api.verbosity(cpp)), canonical=canonical,
+                         warnings=warnings)  # fmt: skip
 
 
 def validation_event_count(validation_size: str, n_events: int) -> int:
@@ -113,14 +125,6 @@ def canonical_option_string(text: str) -> str:
 
 
 def option_items(canonical: str) -> list:
-    """(name, value) pairs of a canonical option string; booleans as True/False."""
-    items = []
-    for item in canonical.split(":"):
-        if "=" in item:
-            name, value = item.split("=", 1)
-        elif item.startswith("!"):
-            name, value = item[1:], "False"
-        else:
-            name, value = item, "True"
-        items.append((name, value))
-    return items
+    """(name, value) pairs of an option string as written (the C++ tokenizer); booleans as True/False."""
+    with translate_errors():
+        return [(str(i.first), str(i.second)) for i in core().python_api.written_items(str(canonical))]

@@ -4,19 +4,30 @@
 #include "blas.h"
 #include "hashednet/hash.h"
 #include "hashednet/loss.h"
+#include "hashednet/options.h"
 #include "hashednet/serialize.h"
 
 #include <iostream>
 
 namespace hashednet {
 
+namespace {
+/// The thread count of a user's request, refused above the hardware's (each thread preallocates its buffers).
+int checked(int num_threads)
+{
+   check_thread_count(num_threads, "NumThreads");
+   return num_threads;
+}
+} // namespace
+
 Model::Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads)
-   : network_(spec), backend_(make_cpu_backend(num_threads))
+   : network_(spec), backend_(make_cpu_backend(checked(num_threads)))
 {
    network_.initialize_params(init, seed);
 }
 
-Model::Model(Network network, int num_threads) : network_(std::move(network)), backend_(make_cpu_backend(num_threads))
+Model::Model(Network network, int num_threads)
+   : network_(std::move(network)), backend_(make_cpu_backend(checked(num_threads)))
 {
 }
 
@@ -42,8 +53,7 @@ void Model::save(const std::string &path) const
 
 void Model::set_num_threads(int num_threads)
 {
-   HASHEDNET_CHECK(num_threads >= 0, "number of threads must be >= 0 (0 = all cores), got " << num_threads);
-   backend_ = make_cpu_backend(num_threads);
+   backend_ = make_cpu_backend(checked(num_threads));
 }
 
 void Model::set_input_transform(const float *offset, const float *scale, std::int64_t n)

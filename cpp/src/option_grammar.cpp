@@ -1,4 +1,6 @@
-// option_grammar.cpp: the grammar helpers declared in options_internal.h.
+// option_grammar.cpp: the grammar helpers and the option tokenizer declared in
+// options_internal.h (the HashedDNN options and the compatible workflow's
+// Factory, DataLoader and Reader options are all split here).
 #include "options_internal.h"
 
 #include "hashednet/common.h"
@@ -142,6 +144,54 @@ bool parse_bool(const std::string &value, const std::string &what)
    HASHEDNET_CHECK(false, "bad value '" << value << "' for " << what
                                         << ": expected a boolean, True or False (also 1/0, T/F, kTRUE/kFALSE)");
    return false;
+}
+
+std::vector<OptionItem> option_items(const std::string &text)
+{
+   std::vector<OptionItem> items;
+   for (const std::string &piece : split(text, ':')) {
+      std::string trimmed = trim(piece);
+      if (!trimmed.empty() && trimmed[0] == '~') // TMVA marks options it has parsed with '~'
+         trimmed = trim(trimmed.substr(1));
+      if (trimmed.empty())
+         continue;
+      OptionItem item;
+      item.text = trimmed;
+      const std::size_t eq = trimmed.find('=');
+      item.has_value = eq != std::string::npos;
+      item.key = trim(trimmed.substr(0, eq));
+      item.value = item.has_value ? trim(trimmed.substr(eq + 1)) : "";
+      item.negated = !item.key.empty() && item.key[0] == '!';
+      if (item.negated)
+         item.key = trim(item.key.substr(1));
+      HASHEDNET_CHECK(!item.key.empty(), "option '" << trimmed << "' has no name; options are written Key=Value, "
+                                                               "Key or !Key and separated by ':'");
+      items.push_back(item);
+   }
+   return items;
+}
+
+std::string item_value(const OptionItem &item, bool is_bool, const std::string &example)
+{
+   if (is_bool && !item.has_value)
+      return item.negated ? "False" : "True";
+   HASHEDNET_CHECK(!item.negated || !is_bool, "option '" << item.text << "': write either !" << item.key << " or "
+                                                         << item.key << "=False, not both");
+   HASHEDNET_CHECK(!item.negated, "option '" << item.text << "': only boolean options can be negated with '!'; "
+                                             << example);
+   HASHEDNET_CHECK(item.has_value, "option '" << item.key << "' needs a value; " << example);
+   HASHEDNET_CHECK(!item.value.empty(), "option '" << item.text << "' has an empty value; " << example);
+   return item.value;
+}
+
+void check_given_once(std::vector<std::pair<std::string, std::string>> &seen, const std::string &canonical,
+                      const std::string &as_written, const std::string &context)
+{
+   for (const auto &given : seen)
+      HASHEDNET_CHECK(given.first != canonical, "option '" << as_written << "' is given twice (also as '"
+                                                           << given.second << "')" << context
+                                                           << "; give each option once");
+   seen.emplace_back(canonical, as_written);
 }
 
 std::string Range::describe() const

@@ -9,12 +9,15 @@
 #include "hashednet/common.h"
 #include "options_internal.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
+#include <thread>
 
 namespace hashednet {
 
@@ -181,6 +184,23 @@ void finish_phase(Phase &phase, const std::string &where)
    phase.sets_num_threads = true;
 }
 
+/// Reads one Key=Value of a phase into `phase`; `seen` holds the keys it already has.
+void set_phase_key(Phase &phase, std::map<std::string, std::string> &seen, const std::string &key,
+                   const std::string &value, const std::string &where)
+{
+   const PhaseKey &row = phase_key(key, where);
+   const auto previous = seen.emplace(row.name, key);
+   HASHEDNET_CHECK(previous.second, "key '" << key << "' is given twice in " << where << " (also as '"
+                                            << previous.first->second << "')");
+   HASHEDNET_CHECK(!value.empty(), "key '" << key << "' in " << where << " has an empty value");
+   row.set(phase, value, key + " in " + where);
+}
+
+std::string phase_where(std::size_t index)
+{
+   return "TrainingStrategy phase " + std::to_string(index + 1);
+}
+
 Phase parse_phase(const std::string &text, const std::string &where)
 {
    Phase phase;
@@ -191,15 +211,8 @@ Phase parse_phase(const std::string &text, const std::string &where)
       const std::size_t eq = item.find('=');
       HASHEDNET_CHECK(eq != std::string::npos, where << ": '" << item << "' is not Key=Value; Allowed keys: "
                                                      << grammar::join(names_of(phase_keys()), ", "));
-      const std::string key = grammar::trim(item.substr(0, eq)), value = grammar::trim(item.substr(eq + 1));
-      const PhaseKey &row = phase_key(key, where);
-      const auto previous = seen.emplace(row.name, key);
-      HASHEDNET_CHECK(previous.second, "key '" << key << "' is given twice in " << where << " (also as '"
-                                               << previous.first->second << "')");
-      HASHEDNET_CHECK(!value.empty(), "key '" << key << "' in " << where << " has an empty value");
-      row.set(phase, value, key + " in " + where);
+      set_phase_key(phase, seen, grammar::trim(item.substr(0, eq)), grammar::trim(item.substr(eq + 1)), where);
    }
-   finish_phase(phase, where);
    return phase;
 }
 
@@ -208,7 +221,7 @@ std::vector<Phase> parse_strategy(const std::string &text)
    const std::vector<std::string> blocks = grammar::split(text, '|');
    std::vector<Phase> phases;
    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      const std::string where = "TrainingStrategy phase " + std::to_string(i + 1);
+      const std::string where = phase_where(i);
       HASHEDNET_CHECK(!grammar::trim(blocks[i]).empty(),
                       where << " is empty in '" << text << "'; phases are separated by '|', e.g. "
                             << "LearningRate=1e-3,MaxEpochs=50|LearningRate=1e-4");
@@ -238,6 +251,7 @@ std::string strategy_text(const std::vector<TrainingConfig> &training)
 /// What is read in one pass and resolved at the end.
 struct ParseState {
    std::vector<Phase> phases;
+   bool strategy_given = false; ///< phases come from TrainingStrategy (not from set_phase)
 };
 
 struct OptionKey {
@@ -349,7 +363,8 @@ const std::vector<OptionKey> &option_keys()
                        "HashMode=BLOCK: virtual weights per hash, in [1, 4096]",
                        o.hash_block = grammar::parse_integer(v, w, 1, 4096), std::to_string(o.hash_block)),
       HASHEDNET_OPTION("TrainingStrategy", "string", nullptr,
-                       "Training phases, '|'-separated (see TrainingStrategy below)", s.phases = parse_strategy(v),
+                       "Training phases, '|'-separated (see TrainingStrategy below)",
+                       (s.phases = parse_strategy(v), s.strategy_given = true),
                        strategy_text(o.training)),
       HASHEDNET_CHOICE_OPTION("Architecture", architecture, kArchitectures,
                               "Where to train: CPU (GPU: no GPU backend yet; STANDARD: MethodDNN's old name)"),
@@ -395,45 +410,6 @@ std::string example(const OptionKey &row)
    return row.allowed ? text + "; allowed values: " + grammar::join(*row.allowed, ", ") : text;
 }
 
-/// One ':'-separated item as written: Key=Value, Key or !Key.
-struct Item {
-   std::string text;
-   std::string key;
-   std::string value;
-   bool has_value = false;
-   bool negated = false;
-};
-
-Item read_item(const std::string &text)
-{
-   Item item;
-   item.text = text;
-   const std::size_t eq = text.find('=');
-   item.has_value = eq != std::string::npos;
-   item.key = grammar::trim(text.substr(0, eq));
-   item.value = item.has_value ? grammar::trim(text.substr(eq + 1)) : "";
-   item.negated = !item.key.empty() && item.key[0] == '!';
-   if (item.negated)
-      item.key = grammar::trim(item.key.substr(1));
-   HASHEDNET_CHECK(!item.key.empty(), "option '" << text << "' has no name; options are written Key=Value, "
-                                                          "Key or !Key and separated by ':'");
-   return item;
-}
-
-/// The text the row's setter reads: "True"/"False" for a bare Key or !Key.
-std::string value_of(const OptionKey &row, const Item &item)
-{
-   if (is_bool(row) && !item.has_value)
-      return item.negated ? "False" : "True";
-   HASHEDNET_CHECK(!item.negated || !is_bool(row), "option '" << item.text << "': write either !" << item.key
-                                                              << " or " << item.key << "=False, not both");
-   HASHEDNET_CHECK(!item.negated, "option '" << item.text << "': only boolean options can be negated with '!'; "
-                                             << example(row));
-   HASHEDNET_CHECK(item.has_value, "option '" << item.key << "' needs a value; " << example(row));
-   HASHEDNET_CHECK(!item.value.empty(), "option '" << item.text << "' has an empty value; " << example(row));
-   return item.value;
-}
-
 /// 0 (no per-epoch lines) for VerbosityLevel Warning, Error or Fatal without V; else 1.
 int verbosity_of(const MethodOptions &options)
 {
@@ -454,6 +430,7 @@ void resolve(MethodOptions &options, ParseState &state, std::int64_t n_inputs)
       state.phases.emplace_back();
    options.training.clear();
    for (std::size_t i = 0; i < state.phases.size(); ++i) {
+      finish_phase(state.phases[i], phase_where(i));
       TrainingConfig config = state.phases[i].config;
       HASHEDNET_CHECK(config.dropout.size() <= layers.size(),
                       "DropConfig '" << dropout_text(config.dropout) << "' in TrainingStrategy phase " << i + 1
@@ -560,26 +537,71 @@ std::string strategy_help()
 
 } // namespace
 
+struct MethodOptionsBuilder::State {
+   MethodOptions options;
+   ParseState parse;
+   std::vector<std::pair<std::string, std::string>> given; ///< canonical name -> spelling used
+   std::vector<std::map<std::string, std::string>> phase_keys_given;
+};
+
+MethodOptionsBuilder::MethodOptionsBuilder() : state_(std::make_unique<State>()) {}
+MethodOptionsBuilder::~MethodOptionsBuilder() = default;
+MethodOptionsBuilder::MethodOptionsBuilder(const MethodOptionsBuilder &other)
+   : state_(std::make_unique<State>(*other.state_))
+{
+}
+
+MethodOptionsBuilder &MethodOptionsBuilder::operator=(const MethodOptionsBuilder &other)
+{
+   state_ = std::make_unique<State>(*other.state_);
+   return *this;
+}
+
+void MethodOptionsBuilder::set(const std::string &key, const std::string &value)
+{
+   const OptionKey &row = option_key(key);
+   HASHEDNET_CHECK(value.find(':') == std::string::npos,
+                   "value '" << value << "' for " << key << " holds ':', which separates options");
+   HASHEDNET_CHECK(!grammar::trim(value).empty(), "option '" << key << "' has an empty value; " << example(row));
+   grammar::check_given_once(state_->given, row.name, key, "");
+   HASHEDNET_CHECK(std::string(row.name) != "TrainingStrategy" || state_->phase_keys_given.empty(),
+                   "TrainingStrategy cannot be combined with phase keys set one by one");
+   row.set(state_->options, state_->parse, grammar::trim(value), key);
+}
+
+void MethodOptionsBuilder::set_phase(std::size_t phase, const std::string &key, const std::string &value)
+{
+   State &s = *state_;
+   const std::string where = phase_where(phase);
+   HASHEDNET_CHECK(!s.parse.strategy_given, where << ": TrainingStrategy is already given as a whole");
+   HASHEDNET_CHECK(phase <= s.parse.phases.size(), where << " is set before phase " << s.parse.phases.size() + 1);
+   for (const char separator : {':', ',', '|'})
+      HASHEDNET_CHECK(value.find(separator) == std::string::npos,
+                      "value '" << value << "' for " << key << " in " << where << " holds '" << separator
+                                << "', which separates options, phase keys or phases");
+   if (phase == s.parse.phases.size()) {
+      s.parse.phases.emplace_back();
+      s.phase_keys_given.emplace_back();
+   }
+   set_phase_key(s.parse.phases[phase], s.phase_keys_given[phase], key, grammar::trim(value), where);
+}
+
+MethodOptions MethodOptionsBuilder::build(std::int64_t n_inputs) const
+{
+   MethodOptions options = state_->options;
+   ParseState parse = state_->parse;
+   resolve(options, parse, n_inputs);
+   return options;
+}
+
 MethodOptions parse_method_options(const std::string &text, std::int64_t n_inputs)
 {
-   MethodOptions options;
-   ParseState state;
-   std::map<std::string, std::string> seen; // canonical name -> spelling used
-   for (const std::string &piece : grammar::split(text, ':')) {
-      std::string trimmed = grammar::trim(piece);
-      if (!trimmed.empty() && trimmed[0] == '~') // TMVA marks options it has parsed with '~'
-         trimmed = grammar::trim(trimmed.substr(1));
-      if (trimmed.empty())
-         continue;
-      const Item item = read_item(trimmed);
+   MethodOptionsBuilder builder;
+   for (const grammar::OptionItem &item : grammar::option_items(text)) {
       const OptionKey &row = option_key(item.key);
-      const auto previous = seen.emplace(row.name, item.key);
-      HASHEDNET_CHECK(previous.second, "option '" << item.key << "' is given twice (also as '"
-                                                  << previous.first->second << "'); give each option once");
-      row.set(options, state, value_of(row, item), item.key);
+      builder.set(item.key, grammar::item_value(item, is_bool(row), example(row)));
    }
-   resolve(options, state, n_inputs);
-   return options;
+   return builder.build(n_inputs);
 }
 
 std::string describe_options()
@@ -615,6 +637,20 @@ std::string to_option_string(const MethodOptions &options)
                                                   "gives); the string would read: "
                                                << text);
    return text;
+}
+
+int hardware_threads()
+{
+   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void check_thread_count(std::int64_t num_threads, const std::string &what)
+{
+   const int available = hardware_threads();
+   HASHEDNET_CHECK(num_threads >= 0 && num_threads <= available,
+                   what << "=" << num_threads << (num_threads < 0 ? " is negative" : " is more than the ")
+                        << (num_threads < 0 ? "" : std::to_string(available) + " hardware threads of this machine")
+                        << "; allowed: 0 (all hardware threads) to " << available);
 }
 
 std::int64_t validation_event_count(const std::string &validation_size, std::int64_t n_events)

@@ -1,10 +1,13 @@
 // options_internal.h: the small pieces of TMVA's option syntax shared by the
-// HashedDNN option parser. Private to cpp/src: option_grammar.cpp defines the
-// grammar helpers, option_layout.cpp the Layout reader, options.cpp the rest.
+// HashedDNN option parser and the declared options of the compatible workflow
+// (option_table.cpp). Private to cpp/src: option_grammar.cpp defines the
+// grammar helpers and the tokenizer, option_layout.cpp the Layout reader,
+// options.cpp the HashedDNN tables.
 //
-// What it is: string splitting, case-insensitive comparison, strict number
-// parsing, "did you mean" suggestions and the width-expression evaluator.
-// What it is not: it knows no option names; options.cpp owns those.
+// What it is: the one tokenizer of TMVA option strings (Key=Value, Key, !Key
+// separated by ':'), string splitting, case-insensitive comparison, strict
+// number parsing, "did you mean" suggestions and the width-expression evaluator.
+// What it is not: it knows no option names; options.cpp and its callers own those.
 #ifndef HASHEDNET_OPTIONS_INTERNAL_H
 #define HASHEDNET_OPTIONS_INTERNAL_H
 
@@ -13,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hashednet {
@@ -50,6 +54,32 @@ std::string choose_supported(const std::string &value, const std::vector<std::st
 
 /// TMVA's booleans: 1/true/ktrue/t and 0/false/kfalse/f, any case.
 bool parse_bool(const std::string &value, const std::string &what);
+
+/// One ':'-separated item of a TMVA option string as written: Key=Value, Key or !Key.
+struct OptionItem {
+   std::string text;  ///< the item as written (after a leading '~')
+   std::string key;   ///< without '!', trimmed
+   std::string value; ///< after the first '=', trimmed; "" without one
+   bool has_value = false;
+   bool negated = false;
+};
+
+/// The items of a TMVA option string: the text split at ':', blanks trimmed, a
+/// leading '~' (TMVA's mark of an option it has parsed) dropped, empty items
+/// skipped. Throws for an item with no name ("=5", "!").
+std::vector<OptionItem> option_items(const std::string &text);
+
+/// The value text an item gives a declared option, as TMVA's Configurable
+/// reads it: "True"/"False" for a bare boolean Key / !Key, else the value as
+/// written. Throws for !Key=Value, a negated non-boolean, a missing or empty
+/// value; `example` ("Layout takes a value, e.g. Layout=TANH|64") ends those messages.
+std::string item_value(const OptionItem &item, bool is_bool, const std::string &example);
+
+/// Records that option `canonical` was given (spelled `as_written`); throws
+/// "option 'v' is given twice (also as 'V')<context>; give each option once"
+/// the second time. `seen` maps canonical names to their first spelling.
+void check_given_once(std::vector<std::pair<std::string, std::string>> &seen, const std::string &canonical,
+                      const std::string &as_written, const std::string &context);
 
 /// A closed/open interval for range checks; `describe()` reads e.g. "in [0, 1)" or "> 0".
 struct Range {

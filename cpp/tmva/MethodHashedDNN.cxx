@@ -358,6 +358,7 @@ bool TMVA::MethodHashedDNN::RunTrainingPhases(const TrainingEvents &events)
       Log() << kINFO << "Training phase " << phase + 1 << " of " << o.training.size() << Endl;
       hashednet::TrainingHistory history;
       try {
+         hashednet::check_thread_count(config.num_threads, "NumThreads");
          auto backend = hashednet::make_cpu_backend(config.num_threads);
          history = hashednet::train(fImpl->model->network(), events.fit(), events.validation(), config, *backend,
                                     Log().GetMinType() <= kINFO ? &progress : nullptr);

@@ -505,6 +505,101 @@ void test_options_for_task()
    }
 }
 
+// MethodOptionsBuilder is the door of Python's keywords: the same rows, the same messages.
+void test_builder()
+{
+   MethodOptionsBuilder builder;
+   builder.set("Compression", "1/8");
+   builder.set("hashseed", "7");
+   builder.set_phase(0, "BatchSize", "64");
+   builder.set_phase(1, "LearningRate", "1e-4");
+   builder.set("RandomSeed", "5");
+   const MethodOptions built = builder.build(4);
+   const MethodOptions parsed =
+      parse("Compression=1/8:HashSeed=7:RandomSeed=5:TrainingStrategy=BatchSize=64|LearningRate=1e-4", __LINE__, 4);
+   CHECK(to_option_string(built) == to_option_string(parsed));
+   CHECK(built.training.size() == 2 && built.training[1].seed == 5 && built.training[0].batch_size == 64);
+
+   const auto builder_error = [](const std::string &key, const std::string &value) {
+      return error_of([&] {
+         MethodOptionsBuilder b;
+         b.set(key, value);
+      });
+   };
+   const auto option_error = [](const std::string &text) { return error_of([&] { parse_method_options(text); }); };
+   for (const auto &kv : std::vector<std::pair<std::string, std::string>>{
+           {"HashSeed", "-1"}, {"HashSeed", "4294967296"}, {"RandomSeed", "-1"}, {"NumThreads", "-1"},
+           {"HashBlock", "1.5"}, {"HashMode", "ROW"}, {"HashedBias", "no"}, {"Compresion", "1"}})
+      CHECK(builder_error(kv.first, kv.second) == option_error(kv.first + "=" + kv.second));
+   const std::string phase_error = error_of([] {
+      MethodOptionsBuilder b;
+      b.set_phase(0, "BatchSize", "1.5");
+   });
+   CHECK(phase_error == option_error("TrainingStrategy=BatchSize=1.5"));
+
+   CHECK(builder_error("Layout", "TANH|8:HashSeed=1").find("holds ':'") != std::string::npos);
+   CHECK(error_of([] {
+            MethodOptionsBuilder b;
+            b.set_phase(0, "Optimizer", "SGD,LearningRate=1");
+         }).find("holds ','") != std::string::npos);
+   CHECK(error_of([] {
+            MethodOptionsBuilder b;
+            b.set_phase(1, "BatchSize", "2");
+         }).find("is set before phase 1") != std::string::npos);
+   CHECK(error_of([] {
+            MethodOptionsBuilder b;
+            b.set("TrainingStrategy", "BatchSize=2");
+            b.set_phase(0, "BatchSize", "2");
+         }).find("already given as a whole") != std::string::npos);
+   CHECK(error_of([] {
+            MethodOptionsBuilder b;
+            b.set("V", "True");
+            b.set("v", "False");
+         }) == option_error("V:v=False"));
+}
+
+// OptionTable reads the other TMVA objects' options with the HashedDNN grammar.
+void test_option_table()
+{
+   OptionTable table("Factory");
+   table.declare_bool("V", false);
+   table.declare_bool("Silent", false);
+   table.declare_integer("Seed", 100, 0, 1000);
+   table.declare_real("Fraction", 0.5);
+   table.declare_string("Transformations", "I");
+   table.declare_choice("AnalysisType", "auto", {"Classification", "Auto"});
+   const std::vector<std::string> defaults = table.parse("");
+   CHECK((defaults == std::vector<std::string>{"False", "False", "100", "0.5", "I", "Auto"}));
+   const std::vector<std::string> read = table.parse("~V:~!Silent:seed=7:Fraction=0.25:Transformations=I;D:"
+                                                     "analysistype=classification");
+   CHECK((read == std::vector<std::string>{"True", "False", "7", "0.25", "I;D", "Classification"}));
+   const auto error = [&](const std::string &text) { return error_of([&] { table.parse(text); }); };
+   // The inputs on which the old Python grammar disagreed with the HashedDNN parser.
+   CHECK(error("!V=True") == error_of([] { parse_method_options("!V=True"); }));
+   CHECK(error("V=yes").find("bad value 'yes' for V in Factory options: expected a boolean") != std::string::npos);
+   CHECK(error("V:V") == "option 'V' is given twice (also as 'V') in Factory options; give each option once");
+   CHECK(error("Seed=1001").find("out of range: expected an integer in [0, 1000]") != std::string::npos);
+   CHECK(error("Fraction=inf").find("bad value 'inf' for Fraction") != std::string::npos);
+   CHECK(error("AnalysisType=Clasification").find("did you mean 'Classification'? Allowed values: Classification, "
+                                                  "Auto") != std::string::npos);
+   CHECK(error("Silnt").find("unknown option 'Silnt' in Factory options '") != std::string::npos &&
+         error("Silnt").find("did you mean 'Silent'? Allowed options: V, Silent, Seed") != std::string::npos);
+   CHECK(error("!Seed").find("only boolean options can be negated") != std::string::npos);
+}
+
+void test_thread_count()
+{
+   const int available = hardware_threads();
+   CHECK(available >= 1);
+   CHECK(error_of([&] { check_thread_count(available); }) == "<no error>");
+   CHECK(error_of([] { check_thread_count(0); }) == "<no error>");
+   CHECK(error_of([&] { check_thread_count(available + 1); }) ==
+         "NumThreads=" + std::to_string(available + 1) + " is more than the " + std::to_string(available) +
+            " hardware threads of this machine; allowed: 0 (all hardware threads) to " + std::to_string(available));
+   CHECK(error_of([] { check_thread_count(-1, "num_threads"); }).find("num_threads=-1 is negative") == 0);
+   CHECK(parse("NumThreads=100000", __LINE__).num_threads == 100000); // the parser is machine-independent
+}
+
 int main()
 {
    const std::vector<std::pair<const char *, void (*)()>> tests{
@@ -517,6 +612,8 @@ int main()
       {"bad_layouts", test_bad_layouts},       {"grammar_errors", test_grammar_errors},
       {"round_trip", test_round_trip},         {"describe", test_describe},
       {"validation_size", test_validation_size}, {"options_for_task", test_options_for_task},
+      {"builder", test_builder},               {"option_table", test_option_table},
+      {"thread_count", test_thread_count},
    };
    for (const auto &test : tests) {
       try {

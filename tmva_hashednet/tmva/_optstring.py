@@ -1,96 +1,68 @@
 """TMVA option strings of the Factory, the DataLoader and the Reader.
 
+What it is: a thin binding over the C++ option tokenizer, the one that reads
+the HashedDNN options (``hashednet::OptionTable``, ``options.h``), so every
+option string of a job follows one grammar: keys case-insensitive, a bare
+boolean ``Key`` is True and ``!Key`` False (``!Key=Value`` is refused),
+booleans are TMVA's (1/0, True/False, T/F, kTRUE/kFALSE), each option once, a
+leading ``~`` (TMVA's "already parsed" mark) ignored.
+
 ``parse("!V:Silent:Transformations=I;D", schema, where)`` returns a dict of
 canonical name -> value. ``schema`` maps each allowed name to its default;
-the default's type decides how a value is read (bool: ``Key``/``!Key``/
-``Key=True``). Keys are case-insensitive; an unknown key is a ``ValueError``
-naming it, suggesting the nearest allowed one and listing them all. (The
-HashedDNN method options are read by the C++ parser, not here.)
+the default's type decides how a value is read (bool, int, float, str);
+``choices`` maps a name to its allowed values. An unknown key or value is a
+``ValueError`` naming it, suggesting the nearest allowed one and listing them.
+
+What it is not: a parser. Nothing here reads option text itself.
 """
 
 from __future__ import annotations
 
-import difflib
+from .._core import core
+from .._errors import translate_errors
 
-__all__ = ["parse", "suggestion", "option_key"]
-
-_TRUE = {"true", "1", "t", "ktrue", "yes"}
-_FALSE = {"false", "0", "f", "kfalse", "no"}
-
-
-def suggestion(name: str, allowed) -> str:
-    lower = {a.lower(): a for a in allowed}
-    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)
-    return f"; did you mean '{lower[close[0]]}'?" if close else ""
-
-
-def _value(name: str, text: str, default, where: str):
-    if isinstance(default, bool):
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise ValueError(f"option '{name}' of {where} takes True or False, got '{text}'")
-    if isinstance(default, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"option '{name}' of {where} takes an integer, got '{text}'") from None
-    if isinstance(default, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"option '{name}' of {where} takes a number, got '{text}'") from None
-    return text
+__all__ = ["parse", "option_key"]
 
 
 def option_key(item: str) -> str:
-    """The key of one ``Key=Value`` / ``!Key`` item, as written."""
-    return _split_item(item.strip())[0]
+    """The key of one ``Key=Value`` / ``!Key`` item, as written ("" for an empty item)."""
+    with translate_errors():
+        items = list(core().python_api.written_items(str(item)))
+    return str(items[0].first) if items else ""
 
 
-def _split_item(item: str):
-    negated = item.startswith("!")
-    item = item.lstrip("!~").strip()
-    if "=" in item:
-        key, text = (part.strip() for part in item.split("=", 1))
-        return key, text, negated
-    return item, None, negated
+def _declare(table, name: str, default, allowed) -> None:
+    import ROOT
+
+    if allowed is not None:
+        table.declare_choice(name, str(default), ROOT.std.vector["std::string"]([str(a) for a in allowed]))
+    elif isinstance(default, bool):
+        table.declare_bool(name, default)
+    elif isinstance(default, int):
+        table.declare_integer(name, default)
+    elif isinstance(default, float):
+        table.declare_real(name, default)
+    else:
+        table.declare_string(name, str(default))
+
+
+def _typed(default, text: str):
+    """The C++ parser's canonical text as a value of the default's type."""
+    if isinstance(default, bool):
+        return text == "True"
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    return text
 
 
 def parse(options, schema: dict, where: str, choices: dict | None = None) -> dict:
     """Values of every option in ``schema`` (defaults for those not given)."""
-    options = str(options.GetTitle() if hasattr(options, "GetTitle") else options or "")
-    canonical = {name.lower(): name for name in schema}
-    values = dict(schema)
-    for item in (piece.strip() for piece in options.split(":")):
-        if not item:
-            continue
-        key, text, negated = _split_item(item)
-        name = canonical.get(key.lower())
-        if name is None:
-            raise ValueError(
-                f"unknown option '{key}' in {where} options '{options}'{suggestion(key, schema)}; "
-                f"allowed options: {', '.join(schema)}"
-            )
-        default = schema[name]
-        if text is None:
-            if not isinstance(default, bool):
-                raise ValueError(f"option '{name}' of {where} needs a value ({name}=...)")
-            values[name] = not negated
-            continue
-        values[name] = _value(name, text, default, where)
-        allowed = (choices or {}).get(name)
-        if allowed is not None:
-            values[name] = _choice(name, values[name], allowed, where)
-    return values
-
-
-def _choice(name: str, value: str, allowed, where: str) -> str:
-    for option in allowed:
-        if option.lower() == str(value).lower():
-            return option
-    raise ValueError(
-        f"value '{value}' of option '{name}' in {where} is not allowed{suggestion(str(value), allowed)}; "
-        f"allowed values: {', '.join(allowed)}"
-    )
+    text = str(options.GetTitle() if hasattr(options, "GetTitle") else options or "")
+    table = core().OptionTable(where)
+    for name, default in schema.items():
+        _declare(table, name, default, (choices or {}).get(name))
+    with translate_errors():
+        values = [str(v) for v in table.parse(text)]
+    return {name: _typed(default, value) for (name, default), value in zip(schema.items(), values)}

@@ -15,7 +15,9 @@
 
 #include "hashednet/config.h"
 
+#include <climits>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,33 @@ struct MethodOptions {
    std::string validation_size = "20%"; ///< ValidationSize (MethodDL): "20%", a fraction, or a number of events
 };
 
+/// MethodOptions built one option at a time: the door of Python's keywords
+/// (HashedNetwork, TrainingConfig); parse_method_options goes through it too.
+/// Every value passes the same table row as in an option string, with the same
+/// checks and messages. A value an option string could not carry (one holding
+/// ':', or in a phase ',' or '|') is refused, so whatever is built is what some
+/// option string says, and to_option_string can write it.
+class MethodOptionsBuilder {
+public:
+   MethodOptionsBuilder();
+   ~MethodOptionsBuilder();
+   MethodOptionsBuilder(const MethodOptionsBuilder &other);
+   MethodOptionsBuilder &operator=(const MethodOptionsBuilder &other);
+
+   /// One top-level option as an option string writes it: set("Compression", "1/8"),
+   /// set("HashedBias", "True"). Each option once.
+   void set(const std::string &key, const std::string &value);
+   /// One key of TrainingStrategy phase `phase` (0-based; phases are added in
+   /// order), e.g. set_phase(0, "BatchSize", "64"); not with set("TrainingStrategy", ...).
+   void set_phase(std::size_t phase, const std::string &key, const std::string &value);
+   /// The options, resolved as parse_method_options resolves them (n_inputs as there).
+   MethodOptions build(std::int64_t n_inputs = -1) const;
+
+private:
+   struct State;
+   std::unique_ptr<State> state_;
+};
+
 /// Parses a HashedDNN option string. `n_inputs` is the number of input
 /// variables if known (>= 0) or -1; it is needed only to resolve layer widths
 /// written with N (e.g. "TANH|N*2"). With n_inputs unknown such a layout is
@@ -95,6 +124,58 @@ std::vector<std::string> check_options_for_task(const MethodOptions &options, Ta
 /// The help text of the H option: every option with its type, default and
 /// allowed values, one per line, then the Layout and TrainingStrategy grammar.
 std::string describe_options();
+
+/// The options of one TMVA object other than HashedDNN (the compatible
+/// workflow's Factory, DataLoader::PrepareTrainingAndTestTree and Reader),
+/// read with the same tokenizer and the same value rules as the HashedDNN
+/// options: keys case-insensitive, a bare boolean Key is True and !Key False,
+/// each option once, an unknown key or value named with a suggestion and the
+/// allowed list. `where` names the object in messages ("Factory").
+class OptionTable {
+public:
+   explicit OptionTable(std::string where);
+
+   void declare_bool(const std::string &name, bool default_value);
+   void declare_integer(const std::string &name, std::int64_t default_value, std::int64_t low = INT64_MIN,
+                        std::int64_t high = INT64_MAX);
+   void declare_real(const std::string &name, double default_value); ///< any finite number
+   void declare_string(const std::string &name, const std::string &default_value);
+   /// One of `allowed` (any case); the value read is the canonical spelling.
+   void declare_choice(const std::string &name, const std::string &default_value,
+                       const std::vector<std::string> &allowed);
+
+   /// The value of every declared option, in declaration order, as canonical
+   /// text: "True"/"False", a decimal integer, the shortest round-trip decimal
+   /// of a real, a choice's canonical spelling, a string as written (trimmed);
+   /// the default for an option not given.
+   std::vector<std::string> parse(const std::string &text) const;
+
+private:
+   enum class Kind { Bool, Integer, Real, String, Choice };
+   struct Declared {
+      std::string name;
+      Kind kind;
+      std::string default_text;
+      std::int64_t low, high;
+      std::vector<std::string> allowed;
+   };
+   void declare(Declared option);
+   std::string read(const Declared &option, const std::string &value, const std::string &key) const;
+   std::string where_;
+   std::vector<Declared> options_;
+};
+
+/// Threads a backend may start: 0 (all hardware threads) up to this machine's
+/// hardware threads. Throws for a negative count or one above the hardware's,
+/// naming `what` (e.g. "NumThreads"): each thread preallocates its work
+/// buffers, so an absurd count would exhaust memory. The option parser checks
+/// the syntax only ([0, 2147483647]), so an option string or a weight file
+/// reads the same on every machine; Model checks the count when it makes its
+/// backend (and the TMVA method for each training phase).
+void check_thread_count(std::int64_t num_threads, const std::string &what = "NumThreads");
+
+/// This machine's hardware threads (at least 1): what NumThreads=0 uses.
+int hardware_threads();
 
 /// A canonical option string (every option written out) that parse_method_options
 /// turns back into an equal MethodOptions. Throws if `options` holds something
