@@ -513,7 +513,7 @@ def test_fit_stream_bad_chunks(data):
         net.fit_stream([(np.ones((3, 2)), np.ones(3))], verbose=False)
     with pytest.raises(ValueError, match="chunk 0 of epoch 1: x has 2 columns per event, expected 1"):
         net.fit_stream([(np.ones((3, 2)), np.ones(3))], standardize="first_chunk", verbose=False)
-    with pytest.raises(ValueError, match="hold no events"):
+    with pytest.raises(ValueError, match="no events in the chunks"):
         streaming.input_moments([])
     with pytest.raises(ValueError, match=r"weights of the chunks sum to -2"):
         streaming.input_moments([(np.ones((2, 1)), None, -np.ones(2))])

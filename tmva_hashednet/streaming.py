@@ -39,15 +39,13 @@ from typing import Iterator
 
 import numpy as np
 
-from ._arrays import as_matrix, as_vector, check_finite
+from ._moments import Moments
 from .files import open_root_file
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "TreeChunk", "TreeChunks", "tree_chunks", "two_class_chunks", "input_moments"]
 
 #: Events per chunk: 58 MB of float32 for 28 variables and a label.
 DEFAULT_CHUNK_SIZE = 500_000
-
-_MOMENT_BLOCK = 65_536  # events converted to float64 at a time by input_moments
 
 
 @dataclass(frozen=True, eq=False)
@@ -404,35 +402,15 @@ def input_moments(chunks) -> tuple:
 
     ``chunks``: a :class:`TreeChunks` or any iterable of (x, y[, w]). The
     standard deviation is the population one (``np.average((x - mean)**2,
-    weights=w)``, as :meth:`HashedNetwork.standardize_inputs`). Sums are taken
-    about the mean of the first events, so that a large offset costs no
-    precision.
+    weights=w)``, as :meth:`HashedNetwork.standardize_inputs`); negative
+    weights are allowed, weights summing to zero or less are a ValueError
+    (the package's one rule, ``_moments.Moments``).
     """
-    shift = s1 = s2 = None
-    s0, events = 0.0, 0
+    moments = Moments("the chunks")
     for i, chunk in enumerate(chunks):
         x, _, w = _unpack(chunk)
-        x = as_matrix(f"chunk {i} x", x, None if shift is None else shift.size)
-        check_finite(f"chunk {i} x", x)
-        if w is not None:
-            w = as_vector(f"chunk {i} weights", w, x.shape[0])
-            check_finite(f"chunk {i} weights", w)
-        if shift is None:
-            shift = x[:_MOMENT_BLOCK].astype(np.float64).mean(axis=0)
-            s1, s2 = np.zeros_like(shift), np.zeros_like(shift)
-        for a in range(0, x.shape[0], _MOMENT_BLOCK):
-            block = x[a : a + _MOMENT_BLOCK].astype(np.float64) - shift
-            weights = np.ones(block.shape[0]) if w is None else w[a : a + _MOMENT_BLOCK].astype(np.float64)
-            s0 += float(weights.sum())
-            s1 += weights @ block
-            s2 += weights @ (block * block)
-        events += x.shape[0]
-    if events == 0:
-        raise ValueError("the chunks hold no events: nothing to take a mean of")
-    if not s0 > 0:
-        raise ValueError(f"the event weights of the chunks sum to {s0}; a mean and spread need a positive sum")
-    offset = s1 / s0
-    return shift + offset, np.sqrt(np.maximum(s2 / s0 - offset * offset, 0.0))
+        moments.add(x, w, f"chunk {i} x", f"chunk {i} weights")
+    return moments.mean_std()
 
 
 # ---------------------------------------------------------------------- progress of fit_stream
