@@ -66,7 +66,8 @@ def prepare_schema(class_names) -> tuple:
 
 def _read_class(loader, class_name: str, cut: str):
     parts = []
-    columns = [v.expression for v in loader.variables + loader.targets + loader.spectators]
+    columns = [(what, v.expression) for what, infos in (("variable", loader.variables), ("target", loader.targets),
+                                                        ("spectator", loader.spectators)) for v in infos]
     for entry in loader.trees:
         if entry.class_name != class_name:
             continue
