@@ -201,6 +201,17 @@ def test_nan_and_inf_name_the_expression_tree_file_and_entry(broken, door, what)
         PROBLEMS[door](path, what, branch)
 
 
+@pytest.mark.parametrize("bad_first", [False, True], ids=["bad-second", "bad-first"])
+def test_a_nan_in_a_chain_names_its_file(pair, broken, bad_first):
+    path, _, _ = pair
+    bad_path, _, entry, _ = broken["variable"]
+    files = [bad_path, path] if bad_first else [path, bad_path]
+    where = (rf"entry {entry} of tree 'TreeS' of 2 files from '[^']*{bad_path.name}';" if bad_first else
+             rf"entry {N + entry} of tree 'TreeS' of 2 files from '[^']*pair.root' \(in file '[^']*{bad_path.name}'\);")
+    with pytest.raises(ValueError, match=rf"variable 'var4\^2' is nan at {where}"):  # fmt: skip
+        list(streaming.tree_chunks(files, "TreeS", ["var1", "var4^2"], chunk_size=1000))
+
+
 def test_a_tree_weight_that_is_not_finite_is_refused(pair):
     handle = _open(pair[0])
     loader = TMVA.DataLoader("dataset")

@@ -37,6 +37,7 @@ _READ_BLOCK = 1 << 20  # entries per read of read_all: its memory beyond the res
 
 # what Reader::read returns on a problem
 _COUNT, _MISSING_LEAF, _NOT_FINITE = -1, -2, -3
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,10 @@ class TreeSource:
     """
 
     def __init__(self, reader, label: str, columns: list, shapes: list, keep_alive=None):
+        # keep_alive: the TTree object a borrowing reader points into
         self.reader, self.label, self.columns = reader, label, list(columns)
         self.entries = int(reader.entries())
-        self._shapes, self._keep_alive = shapes, keep_alive
+        self._keep_alive = keep_alive
         self.names, self.whats = {X: [], Y: []}, {X: [], Y: []}
         for column, (width, kind) in zip(self.columns, shapes):
             if column.into not in (X, Y):
@@ -190,13 +192,39 @@ class TreeSource:
         entry_of_row = np.empty(capacity, np.int64)
         weights = w if w is None or w.dtype == np.float64 else np.empty(capacity, np.float64)
         null = ROOT.nullptr
-        rows = int(self.reader.read(start, stop, capacity, x, null if y is None else y,
-                                    null if weights is None else weights, entry_of_row))  # fmt: skip
-        if rows < 0:
-            raise ValueError(self._problem(rows))
+        status = int(self.reader.read(start, stop, capacity, x, null if y is None else y,
+                                      null if weights is None else weights, entry_of_row))  # fmt: skip
+        rows = int(self.reader.rows_read())
+        entry_of_row = entry_of_row[:rows]
+        self._check_finite(x[:rows], None if y is None else y[:rows], None if weights is None else weights[:rows],
+                           entry_of_row)  # fmt: skip
+        if status < 0:  # after the values read before the entry at fault, which come first
+            raise ValueError(self._problem(status))
         if weights is not w:
             w[:rows] = weights[:rows]
-        return rows, int(self.reader.next_entry()), entry_of_row[:rows]
+        return rows, int(self.reader.next_entry()), entry_of_row
+
+    def _check_finite(self, x, y, w, entry_of_row) -> None:
+        """ValueError naming the first NaN or inf (as a float32) in entry order: variables, targets, the weight."""
+        parts = [(X, x)] + ([(Y, y.reshape(len(y), -1))] if y is not None else [])
+        bad = [~np.isfinite(a) for _, a in parts]
+        if w is not None:
+            bad.append(~(np.abs(w) <= _FLOAT32_MAX).reshape(-1, 1))  # NaN compares False
+        if not any(b.any() for b in bad):
+            return
+        firsts = [int(np.argmax(b.any(axis=1))) if b.any() else len(entry_of_row) for b in bad]
+        part = int(np.argmin(firsts))  # the earliest row; at a tie variables, then targets, then the weight
+        row = firsts[part]
+        column = int(np.argmax(bad[part][row]))
+        if part < len(parts):
+            into, values = parts[part]
+            what, name, value = self.whats[into][column], self.names[into][column], float(values[row, column])
+        else:
+            weight = next(c for c in self.columns if c.into == W)
+            what, name, value = weight.what, weight.expression, float(w[row])
+        shown = f"{value}" + (" (beyond float32's range)" if np.isfinite(value) else "")
+        raise ValueError(f"{what} {name!r} is {shown} at {self._where(int(entry_of_row[row]))}; values must be finite "
+                         f"(no NaN or inf): exclude such entries with the selection (cut)")  # fmt: skip
 
     def read_all(self, start: int = 0, stop: int | None = None) -> tuple:
         """(x, y, w) of the events of entries start..stop (all by default) passing the selection."""
@@ -214,34 +242,25 @@ class TreeSource:
         return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
 
     # ------------------------------------------------------------------ messages
+    def _where(self, entry: int) -> str:
+        where = f"entry {entry} of {self.label}"
+        file = str(self.reader.file_of(entry))
+        return where + (f" (in file {file!r})" if file and file not in self.label else "")
+
     def _problem(self, status: int) -> str:
         """The message for a failed read (Reader::read's negative status)."""
-        index = int(self.reader.bad_column())
-        column = self.columns[index]
-        what, expression, entry = column.what, column.expression, int(self.reader.bad_entry())
-        where = f"entry {entry} of {self.label}"
-        file = str(self.reader.current_file())
-        if file and file not in self.label:
-            where += f" (in file {file!r})"
+        column = self.columns[int(self.reader.bad_column())]
+        what, expression, where = column.what, column.expression, self._where(int(self.reader.bad_entry()))
         if status == _MISSING_LEAF:
+            file = str(self.reader.file_of(int(self.reader.bad_entry())))
             return f"{what} {expression!r} is not a leaf of the tree in {file!r} ({where})"
         if status == _COUNT:
             return (f"{what} {expression!r} gives {int(self.reader.bad_count())} values at {where}, where one is "
                     f"needed; reduce it to one value (e.g. an element that always exists, Sum$(...), Max$(...)) or "
                     f"exclude such entries with the selection")  # fmt: skip
         assert status == _NOT_FINITE, status
-        return self._not_finite(index, where)
-
-    def _not_finite(self, index: int, where: str) -> str:
-        column, value = self.columns[index], float(self.reader.bad_value())
-        name = column.expression
-        if column.into in (X, Y):  # the element's name, e.g. x[2]
-            first = sum(width for c, (width, _) in zip(self.columns[:index], self._shapes) if c.into == column.into)
-            name = self.names[column.into][first + int(self.reader.bad_element())]
-        shown = f"{value}" + (" (beyond float32's range)" if np.isfinite(value) else "")
-        advice = ("guard the expression (e.g. y != 0 && x/y > 1)" if column.into == SELECTION else
-                  "exclude such entries with the selection (cut)")  # fmt: skip
-        return f"{column.what} {name!r} is {shown} at {where}; values must be finite (no NaN or inf): {advice}"
+        return (f"{what} {expression!r} is {float(self.reader.bad_value())} at {where}; values must be finite (no "
+                f"NaN or inf): guard the expression (e.g. y != 0 && x/y > 1)")  # fmt: skip
 
 
 def _chain_reader(tree: str, files: list, tmva_cuts: bool):

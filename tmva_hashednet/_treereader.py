@@ -7,9 +7,11 @@ also ones such as ``jet1_b-tag`` that are no valid formula, and fixed-size
 arrays such as ``x[28]`` as one column per element) or a ``TTreeFormula``
 (what TMVA and ``TTree::Draw`` evaluate: expressions, ``var4^2``, ``x[3]``,
 ``Sum$(x)``, ``Entry$``). Values are computed in double and stored as float;
-a value that is NaN or inf as a float stops the read (TMVA's DataSetFactory
-rule). The loop over entries is C++; Python only checks the columns and
-builds the messages.
+a selection that is NaN or inf stops the read (TMVA's DataSetFactory rule),
+the values read are checked by the caller in one numpy pass (a per-value
+check in the loop costs 20% here: cling's code is not optimised). The loop
+over entries is C++; Python checks the columns and the values and builds the
+messages.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ _CXX = r"""
 namespace hashednet_stream {
 /// Entry ranges of a tree into buffers: x (n x width of the X columns, float), y (n x width of the
 /// Y columns, float), w (n, double; only with a W column); the event's entry number into entry_of_row.
-/// Every value stored is checked to be finite as a float (TMVA's rule for inputs, targets,
-/// spectators, weights and cuts).
+/// A selection that is NaN or inf stops the read (TMVA's rule for cuts); the values stored
+/// are checked by the caller.
 class Reader {
 public:
    /// A chain of `files` holding `tree`, owned by the reader.
@@ -88,10 +90,10 @@ public:
    int width(int i) const { return columns_[i].width; }
    int multiplicity(int i) const { return columns_[i].multiplicity; }
    /// Reads entries from `start` until `stop` or until `capacity` events passed the selection.
-   /// Returns the events read; on a problem (see bad_entry/bad_column/bad_element/bad_value/
-   /// bad_count, current_file): -1 a formula gave a number of values other than its width,
-   /// -2 a leaf is missing in a file of the chain, -3 a value is NaN or inf. next_entry() is
-   /// where the next read starts.
+   /// Returns the events read; on a problem (see bad_entry/bad_column/bad_value/bad_count,
+   /// current_file): -1 a formula gave a number of values other than its width, -2 a leaf is
+   /// missing in a file of the chain, -3 a selection is NaN or inf. next_entry() is where the
+   /// next read starts. Python checks the values read (one numpy pass per read).
    std::int64_t read(std::int64_t start, std::int64_t stop, std::int64_t capacity, float *x, float *y, double *w,
                      std::int64_t *entry_of_row)
    {
@@ -102,13 +104,13 @@ public:
          if (local < 0)
             break;
          if (tree_->GetTreeNumber() != tree_number_ && !refresh())
-            return failed(e, kMissingLeaf);
+            return failed(e, rows, kMissingLeaf);
          for (TBranch *b : branches_)
             b->GetEntry(local);
          const int pass = selected();
          if (pass != 1) {
             if (pass < 0)
-               return failed(e, kNotFinite);
+               return failed(e, rows, kNotFinite);
             continue;
          }
          float *out[2] = {x + rows * wx, y ? y + rows * wy : nullptr};
@@ -116,10 +118,9 @@ public:
             Column &c = columns_[i];
             if (c.target == 3)
                continue;
-            const int status = c.target == 2 ? fill(c, w + rows) : fill(c, out[c.target]);
-            if (status != kOk) {
+            if (!(c.target == 2 ? fill(c, w + rows) : fill(c, out[c.target]))) {
                bad_column_ = static_cast<int>(i);
-               return failed(e, status);
+               return failed(e, rows, kCount);
             }
             if (c.target < 2)
                out[c.target] += c.width;
@@ -127,18 +128,22 @@ public:
          entry_of_row[rows++] = e;
       }
       next_ = e;
+      rows_ = rows;
       return rows;
    }
    std::int64_t next_entry() const { return next_; }
+   /// Events read by the last read (also when it failed: those before bad_entry).
+   std::int64_t rows_read() const { return rows_; }
    std::int64_t bad_entry() const { return bad_entry_; }
    int bad_column() const { return bad_column_; }
-   int bad_element() const { return bad_element_; }
    int bad_count() const { return bad_count_; }
    double bad_value() const { return bad_value_; }
    std::string current_file() const { return tree_->GetCurrentFile() ? tree_->GetCurrentFile()->GetName() : ""; }
+   /// The file holding `entry` (for messages; moves the tree to that entry).
+   std::string file_of(std::int64_t entry) { return tree_->LoadTree(entry) < 0 ? "" : current_file(); }
 
 private:
-   enum Status { kOk = 0, kCount = -1, kMissingLeaf = -2, kNotFinite = -3 };
+   enum Status { kCount = -1, kMissingLeaf = -2, kNotFinite = -3 };
    struct Column {
       std::string expression;
       int target = 0, kind = -1, width = 0, multiplicity = 0;
@@ -151,10 +156,11 @@ private:
       if (entries_ > 0)
          tree_->LoadTree(0);
    }
-   std::int64_t failed(std::int64_t entry, int status)
+   std::int64_t failed(std::int64_t entry, std::int64_t rows, int status)
    {
       bad_entry_ = entry;
       next_ = entry;
+      rows_ = rows;
       return status;
    }
    static bool plain_leaf(TLeaf *leaf)
@@ -207,7 +213,6 @@ private:
          const double v = c.formula->EvalInstance(0);
          if (!std::isfinite(v)) {
             bad_column_ = static_cast<int>(i);
-            bad_element_ = 0;
             bad_value_ = v;
             return -1;
          }
@@ -216,33 +221,30 @@ private:
       }
       return 1;
    }
-   /// The column's values into out (float for x and y, double for the weight); kCount or kNotFinite.
+   /// The column's values into out (float for x and y, double for the weight); false (bad_count)
+   /// when a formula gives another number of values than its width.
    template <class T>
-   int fill(Column &c, T *out)
+   bool fill(Column &c, T *out)
    {
-      if (c.kind == 1) {
-         const int n = c.formula->GetNdata();
-         if (n != c.width) {
-            bad_count_ = n;
-            return kCount;
-         }
+      if (c.kind == 0) {
+         for (int k = 0; k < c.width; ++k)
+            out[k] = static_cast<T>(c.leaf->GetValue(k));
+         return true;
       }
-      for (int k = 0; k < c.width; ++k) {
-         const double v = c.kind == 0 ? c.leaf->GetValue(k) : c.formula->EvalInstance(k);
-         out[k] = static_cast<T>(v);
-         if (!std::isfinite(static_cast<float>(v))) {
-            bad_element_ = k;
-            bad_value_ = v;
-            return kNotFinite;
-         }
+      const int n = c.formula->GetNdata();
+      if (n != c.width) {
+         bad_count_ = n;
+         return false;
       }
-      return kOk;
+      for (int k = 0; k < n; ++k)
+         out[k] = static_cast<T>(c.formula->EvalInstance(k));
+      return true;
    }
    std::unique_ptr<TChain> owned_;
    TTree *tree_ = nullptr;
    bool tmva_cuts_ = false;
-   std::int64_t entries_ = 0, next_ = 0, bad_entry_ = -1;
-   int tree_number_ = -1, bad_column_ = -1, bad_element_ = 0, bad_count_ = 0;
+   std::int64_t entries_ = 0, next_ = 0, rows_ = 0, bad_entry_ = -1;
+   int tree_number_ = -1, bad_column_ = -1, bad_count_ = 0;
    double bad_value_ = 0;
    std::vector<Column> columns_;
    std::vector<TBranch *> branches_;
