@@ -9,32 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tree_helpers import write_tree
 
 from tmva_hashednet import HashedNetwork, TrainingConfig, datasets, streaming
 
 N = 1000  # entries of the main test tree
 CONFIG = TrainingConfig(learning_rate=3e-3, batch_size=32, seed=3, num_threads=1)
-
-
-def write_tree(path, name: str, branches: dict, mode: str = "UPDATE") -> None:
-    """``branches``: name -> (leaf list, values); values (n,) or (n, k), the
-    numpy dtype matching the leaf list's type (F float32, D float64, I int32)."""
-    import ROOT
-
-    handle = ROOT.TFile(str(path), mode)
-    tree = ROOT.TTree(name, name)
-    buffers = {}
-    for branch, (leaflist, values) in branches.items():
-        values = np.asarray(values)
-        buffers[branch] = np.zeros(max(values.shape[1] if values.ndim == 2 else 1, 1), dtype=values.dtype)
-        tree.Branch(branch, buffers[branch], leaflist)
-    n = len(next(iter(branches.values()))[1])
-    for e in range(n):
-        for branch, (_, values) in branches.items():
-            buffers[branch][: np.size(values[e])] = values[e]
-        tree.Fill()
-    tree.Write()
-    handle.Close()
 
 
 def sample(n: int, seed: int) -> dict:
@@ -356,7 +336,7 @@ def test_an_object_that_is_no_tree(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(variables=["a", "pt"]), r"variable 'pt' is neither a branch nor an expression"),
+        (dict(variables=["a", "pt"]), r"variable 'pt' cannot be evaluated .* neither a branch nor a valid"),
         (dict(variables=["a", "log(pt)"]), r"variable 'log\(pt\)'"),
         (dict(target="label"), r"target 'label'"),
         (dict(weight="weight"), r"weight 'weight'"),
@@ -392,7 +372,7 @@ def test_unknown_names_are_named_with_the_branches(data, kwargs, message):
         (dict(weight="x*wgt"), ValueError, r"weight 'x\*wgt' gives 3 values per entry"),
         (dict(weight=1.0), TypeError, r"weight must be an expression string"),
         (dict(selection=None), TypeError, r"selection must be a string"),
-        (dict(variables=["x[5]"]), ValueError, r"variable 'x\[5\]' is neither .* x\[3\]"),
+        (dict(variables=["x[5]"]), ValueError, r"variable 'x\[5\]' cannot be evaluated .* x\[3\]"),
     ],
     ids=["chunk-0", "chunk-negative", "chunk-float", "chunk-bool", "start-negative", "start-beyond", "empty-range",
          "no-variables", "one-string", "non-string", "not-a-list", "target-array", "selection-array", "weight-array",
@@ -427,9 +407,8 @@ def test_nan_and_inf_name_the_variable_and_the_entry(tmp_path, where):
     path = tmp_path / "bad.root"
     write_tree(path, "events", tree_branches(values), mode="RECREATE")
     chunks = streaming.tree_chunks(path, "events", ["a", "b"], target="y", weight="wgt", chunk_size=200)
-    first = 200 * (bad[1] // 200)
-    with pytest.raises(ValueError, match=rf"{where} '{bad[0]}' is {bad[2]} at entry {bad[1]} of tree 'events' .*"
-                                         rf"chunk of entries {first}-{min(first + 199, 499)}.*finite"):  # fmt: skip
+    with pytest.raises(ValueError, match=rf"{where} '{bad[0]}' is {bad[2]} at entry {bad[1]} of tree 'events' of "
+                                         r"'.*bad.root'; values must be finite"):  # fmt: skip
         list(chunks)
     clean = streaming.tree_chunks(path, "events", ["a", "b"], target="y", weight="wgt",
                                   selection=f"Entry$ != {bad[1]}")  # fmt: skip
@@ -441,7 +420,7 @@ def test_every_file_of_a_chain_is_checked(data, tmp_path):
     values = sample(10, seed=6)
     other = tmp_path / "other.root"
     write_tree(other, "events", {"a": ("a/F", values["a"]), "x": ("x[2]/F", values["x"][:, :2])}, mode="RECREATE")
-    with pytest.raises(ValueError, match=r"variable 'b' is neither .* of '.*other.root'; its branches are: a, x\[2\]"):
+    with pytest.raises(ValueError, match=r"variable 'b' cannot be .* of '.*other.root'.*its branches are: a, x\[2\]"):
         streaming.tree_chunks([path, other], "events", ["a", "b"])
     with pytest.raises(ValueError, match=r"other columns on tree 'events' of '.*other.root'"):
         streaming.tree_chunks([path, other], "events", ["a", "x"])
@@ -513,7 +492,7 @@ def test_fit_stream_bad_chunks(data):
         net.fit_stream([(np.ones((3, 2)), np.ones(3))], verbose=False)
     with pytest.raises(ValueError, match="chunk 0 of epoch 1: x has 2 columns per event, expected 1"):
         net.fit_stream([(np.ones((3, 2)), np.ones(3))], standardize="first_chunk", verbose=False)
-    with pytest.raises(ValueError, match="hold no events"):
+    with pytest.raises(ValueError, match="no events in the chunks"):
         streaming.input_moments([])
     with pytest.raises(ValueError, match=r"weights of the chunks sum to -2"):
         streaming.input_moments([(np.ones((2, 1)), None, -np.ones(2))])

@@ -22,6 +22,7 @@ import numpy as np
 from ._arrays import as_matrix, as_vector, check_finite
 from ._core import core, declare_once
 from ._errors import translate_errors
+from ._moments import Moments
 from .memory import LayerMemory, MemoryReport
 
 __all__ = ["HashedNetwork", "TrainingConfig", "TrainingHistory", "EpochRecord", "ChunkRecord", "StreamHistory",
@@ -485,12 +486,12 @@ class HashedNetwork:
             self._model.set_input_transform(offset, scale, self.n_inputs)
 
     def standardize_inputs(self, x, weights=None) -> None:
-        """Sets the input transform to the (weighted) mean and 1/std of x."""
-        x = as_matrix("x", x, self.n_inputs)
-        check_finite("x", x)
-        w = None if weights is None else as_vector("weights", weights, x.shape[0]).astype(np.float64)
-        mean = np.average(x, axis=0, weights=w)
-        std = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w))
+        """Sets the input transform to the (weighted) mean and 1/std of x
+        (float64, the rules of :func:`streaming.input_moments`; a column
+        without spread keeps scale 1)."""
+        moments = Moments("the events whose inputs are standardised")
+        moments.add(as_matrix("x", x, self.n_inputs), weights)
+        mean, std = moments.mean_std()
         self.set_input_transform(mean, 1.0 / np.where(std > 0, std, 1.0))
 
     def _targets(self, y, n: int) -> np.ndarray:

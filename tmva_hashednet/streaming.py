@@ -22,8 +22,10 @@ Variables, targets, weights and the selection are what TMVA accepts
   one over a variable-length array must give exactly one value per event.
 
 Entries come in order; a chunk holds ``chunk_size`` events passing the
-selection (the last one fewer). The reader is implemented in a few lines of
-C++ declared to ROOT's interpreter (``_treereader.py``); it reads about 3M
+selection (the last one fewer). The reader is the package's one TTree reader
+(``_tree_source.py``, also behind ``datasets.read_tree`` and the compatible
+DataLoader, so expressions and the NaN/inf rule are the same there), a few
+lines of C++ declared to ROOT's interpreter (``_treereader.py``); it reads about 3M
 events/s of 29 float columns from a file in the page cache, ten times what
 per-chunk ``RDataFrame.Range`` + ``AsNumpy`` manages, and its memory does not
 grow with the number of chunks.
@@ -32,22 +34,20 @@ grow with the number of chunks.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
-from ._arrays import as_matrix, as_vector, check_finite
-from .files import open_root_file
+from ._moments import Moments
+from ._tree_source import Column, TreeSource, expression_list
+from ._treereader import SELECTION, W, X, Y
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "TreeChunk", "TreeChunks", "tree_chunks", "two_class_chunks", "input_moments"]
 
 #: Events per chunk: 58 MB of float32 for 28 variables and a label.
 DEFAULT_CHUNK_SIZE = 500_000
-
-_MOMENT_BLOCK = 65_536  # events converted to float64 at a time by input_moments
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,158 +69,12 @@ class TreeChunk:
 
 
 # ---------------------------------------------------------------------- one tree
-def _files(path) -> list:
-    if isinstance(path, (str, os.PathLike)):
-        return [os.fspath(path)]
-    try:
-        files = [os.fspath(p) for p in path]
-    except TypeError:
-        raise TypeError(f"path must be a file name or a list of file names, got {type(path).__name__}") from None
-    if not files:
-        raise ValueError("path is an empty list: give at least one ROOT file")
-    return files
-
-
-def _check_tree_in(path: str, tree: str) -> None:
-    handle = open_root_file(path)
-    try:
-        found = handle.Get(tree)
-        if not found:
-            keys = [str(k.GetName()) for k in handle.GetListOfKeys()]
-            raise ValueError(f"tree {tree!r} is not in {path!r}; it holds: {', '.join(keys) or 'nothing'}")
-        if not found.InheritsFrom("TTree"):
-            raise ValueError(f"{tree!r} in {path!r} is a {found.ClassName()}, not a TTree")
-    finally:
-        handle.Close()
-
-
-def _leaf_list(path: str, tree: str) -> list:
-    """The leaves of a tree, arrays with their size: ``x[28]``, ``v[n]``."""
-    import ROOT
-
-    handle = ROOT.TFile.Open(path)
-    try:
-        leaves = []
-        for leaf in handle.Get(tree).GetListOfLeaves():
-            count = leaf.GetLeafCount()
-            size = f"[{count.GetName()}]" if count else (f"[{leaf.GetLenStatic()}]" if leaf.GetLenStatic() > 1 else "")
-            leaves.append(f"{leaf.GetName()}{size}")
-        return leaves
-    finally:
-        handle.Close()
-
-
-def _expressions(name: str, values, allow_none: bool) -> list:
-    """A list of non-empty strings from one string or a list of them."""
-    if values is None and allow_none:
-        return []
-    items = [values] if isinstance(values, str) else values
-    try:
-        items = list(items)
-    except TypeError:
-        raise TypeError(f"{name} must be a string or a list of strings, got {type(values).__name__}") from None
-    for item in items:
-        if not isinstance(item, str) or not item.strip():
-            raise TypeError(f"{name} must hold non-empty strings (branch names or expressions), got {item!r}")
-    return items
-
-
-class _Tree:
-    """One tree (or chain) with its columns checked; reads entry ranges into numpy."""
-
-    def __init__(self, path, tree: str, variables, target, weight, selection: str):
-        from ._treereader import LEAF, SELECTION, W, X, Y
-
-        if not isinstance(tree, str) or not tree:
-            raise TypeError(f"tree must be the name of a TTree, got {tree!r}")
-        self.files, self.name = _files(path), tree
-        for file in self.files:
-            _check_tree_in(file, tree)
-        self.label = f"tree {tree!r} of " + (repr(self.files[0]) if len(self.files) == 1 else
-                                              f"{len(self.files)} files from {self.files[0]!r}")  # fmt: skip
-        self.reader = self._reader(self.files)
-        self.entries = int(self.reader.entries())
-        if self.entries == 0:
-            raise ValueError(f"{self.label} has no entries")
-        # (what, expression, reader target) of each column, in the reader's order
-        self.specs = [("variable", v, X) for v in variables] + [("target", t, Y) for t in target]
-        self.specs += [("weight", weight, W)] if weight is not None else []
-        self.specs += [("selection", selection, SELECTION)] if selection else []
-        shapes = self._compile(self.reader, self.label, self.files[0])
-        for file in self.files[1:]:  # a chain: every file must give the same columns
-            if self._compile(self._reader([file]), f"tree {tree!r} of {file!r}", file) != shapes:
-                raise ValueError(f"the variables give other columns on tree {tree!r} of {file!r} than on "
-                                 f"{self.files[0]!r}: a chain needs the same branches in every file")  # fmt: skip
-        self.columns, self.targets, self.weight, self.weighted = [], list(target), weight, weight is not None
-        for (what, variable, _), (width, kind) in zip(self.specs, shapes):
-            if what != "variable":
-                continue
-            if width == 1:
-                self.columns.append(variable)
-            else:  # an array: one column per element
-                stem = variable if kind == LEAF else f"({variable})"
-                self.columns.extend(f"{stem}[{k}]" for k in range(width))
-
-    def _reader(self, files: list):
-        from ._treereader import root
-
-        return root().hashednet_stream.Reader(self.name, root().std.vector["std::string"](files))
-
-    def _compile(self, reader, label: str, file: str) -> list:
-        """Adds every column to ``reader``; their (width, kind); errors name the column and list the branches."""
-        from ._treereader import INVALID
-
-        shapes = []
-        for what, expression, target in self.specs:
-            index = int(reader.add(expression, target))
-            width, kind = int(reader.width(index)), int(reader.kind(index))
-            if kind == INVALID:
-                raise ValueError(f"{what} {expression!r} is neither a branch nor an expression that can be evaluated "
-                                 f"on {label}; its branches are: {', '.join(_leaf_list(file, self.name))}")  # fmt: skip
-            if width == 0:
-                raise ValueError(f"{what} {expression!r} gives no value on {label} (an index beyond an array?)")
-            if what != "variable" and width != 1:
-                raise ValueError(f"{what} {expression!r} gives {width} values per entry on {label}; a {what} must "
-                                 f"give one (pick an array element such as x[0], or reduce with Sum$(), Max$(), "
-                                 f"Length$() ...)")  # fmt: skip
-            shapes.append((width, kind))
-        return shapes
-
-    def read(self, start: int, stop: int, capacity: int, x, y, w) -> tuple:
-        """Fills x, y, w (views of the chunk's arrays) from entries start..; returns (events, next entry, entry numbers)."""
-        import ROOT
-
-        entry_of_row = np.empty(capacity, np.int64)
-        rows = int(self.reader.read(start, stop, capacity, x, ROOT.nullptr if y is None else y,
-                                    ROOT.nullptr if w is None else w, entry_of_row))  # fmt: skip
-        if rows == -2:
-            what, expression, _ = self.specs[int(self.reader.bad_column())]
-            raise ValueError(f"{what} {expression!r} is not a leaf of the tree in {str(self.reader.current_file())!r} "
-                             f"(entry {int(self.reader.bad_entry())} of {self.label})")  # fmt: skip
-        if rows < 0:
-            what, expression, _ = self.specs[int(self.reader.bad_column())]
-            raise ValueError(f"{what} {expression!r} gives {int(self.reader.bad_count())} values at entry "
-                             f"{int(self.reader.bad_entry())} of {self.label}, where one is needed; reduce it to one "
-                             f"value (e.g. an element that always exists, Sum$(...), Max$(...)) or exclude such "
-                             f"entries with the selection")  # fmt: skip
-        entry_of_row = entry_of_row[:rows]
-        self._check_finite(x[:rows], y if y is None else y[:rows], w if w is None else w[:rows], entry_of_row,
-                           start, int(self.reader.next_entry()))  # fmt: skip
-        return rows, int(self.reader.next_entry()), entry_of_row
-
-    def _check_finite(self, x, y, w, entry_of_row, start: int, stop: int) -> None:
-        checks = [("variable", self.columns, x)]
-        if y is not None:
-            checks.append(("target", self.targets, y.reshape(len(y), -1)))
-        if w is not None:
-            checks.append(("weight", [self.weight], w.reshape(-1, 1)))
-        for what, names, array in checks:
-            bad = ~np.isfinite(array)
-            if bad.any():
-                row, column = (int(i) for i in np.argwhere(bad)[0])
-                raise ValueError(f"{what} {names[column]!r} is {array[row, column]} at entry {entry_of_row[row]} of "
-                                 f"{self.label} (chunk of entries {start}-{stop - 1}); values must be finite (no NaN "
-                                 f"or inf): exclude such entries with the selection")  # fmt: skip
+def _source(path, tree: str, variables, target, weight, selection: str) -> TreeSource:
+    """The tree with its columns checked: variables into x, targets into y, the weight, the selection."""
+    columns = [Column("variable", v, X) for v in variables] + [Column("target", t, Y) for t in target]
+    columns += [Column("weight", weight, W)] if weight is not None else []
+    columns += [Column("selection", selection, SELECTION)] if selection else []
+    return TreeSource.from_files(path, tree, columns)
 
 
 def _positive_int(name: str, value, meaning: str) -> int:
@@ -242,8 +96,8 @@ class TreeChunks:
     def __init__(self, trees: list, labels: list, chunk_size: int, start: int, stop: int):
         self._trees, self._labels = trees, labels
         self.chunk_size, self.start, self.stop = chunk_size, start, stop
-        self.columns = list(trees[0].columns)
-        self.targets = list(trees[0].targets) if labels[0] is None else ["class (1 signal, 0 background)"]
+        self.columns = list(trees[0].names[X])
+        self.targets = list(trees[0].names[Y]) if labels[0] is None else ["class (1 signal, 0 background)"]
         self.weighted = trees[0].weighted
 
     @property
@@ -313,7 +167,7 @@ def _range(start, stop, entries: int, label: str) -> tuple:
 
 def _checked_arguments(variables, chunk_size, selection, weight) -> tuple:
     """(variables as a list, chunk_size as an int), or a clear error for any of the four."""
-    variables = _expressions("variables", variables, allow_none=False)
+    variables = expression_list("variables", variables, allow_none=False)
     if not variables:
         raise ValueError("variables is empty: give at least one branch name or expression")
     chunk_size = _positive_int("chunk_size", chunk_size, "events per chunk")
@@ -345,15 +199,19 @@ def tree_chunks(
     target : None (y is None), a branch or expression (y of shape (n,)), or a
         list of them (regression with several targets, y of shape (n, T)).
     weight : an expression for the event weight (w), or None (w is None).
-    selection : events with a non-zero value pass (TMVA's cut); "" keeps all.
+    selection : events with a non-zero value pass (``TTree::Draw``'s rule;
+        TMVA's DataLoader keeps values >= 0.5); "" keeps all. A selection
+        that is NaN or inf at an entry is a ValueError.
     chunk_size : events per chunk (passing the selection).
     start, stop : the entry range read; stop=None reads to the last entry.
 
     Every chunk is checked: a NaN or inf raises ``ValueError`` naming the
-    variable and the entry.
+    variable, target or weight, the tree, the file and the entry.
     """
     variables, chunk_size = _checked_arguments(variables, chunk_size, selection, weight)
-    source = _Tree(path, tree, variables, _expressions("target", target, allow_none=True), weight, selection)
+    source = _source(path, tree, variables, expression_list("target", target, allow_none=True), weight, selection)
+    if source.entries == 0:
+        raise ValueError(f"{source.label} has no entries")
     start, stop = _range(start, stop, source.entries, source.label)
     return TreeChunks([source], [None], chunk_size, start, stop)
 
@@ -378,12 +236,15 @@ def two_class_chunks(
     arguments are those of :func:`tree_chunks` and apply to both trees.
     """
     variables, chunk_size = _checked_arguments(variables, chunk_size, selection, weight)
-    signal = _Tree(path, signal_tree, variables, [], weight, selection)
-    background = _Tree(path if background_path is None else background_path, background_tree, variables, [], weight,
-                       selection)  # fmt: skip
-    if signal.columns != background.columns:
-        raise ValueError(f"the variables give different columns on the two trees: {signal.columns} on {signal.label}, "
-                         f"{background.columns} on {background.label}")  # fmt: skip
+    signal = _source(path, signal_tree, variables, [], weight, selection)
+    background = _source(path if background_path is None else background_path, background_tree, variables, [],
+                         weight, selection)  # fmt: skip
+    for source in (signal, background):
+        if source.entries == 0:
+            raise ValueError(f"{source.label} has no entries")
+    if signal.names[X] != background.names[X]:
+        raise ValueError(f"the variables give different columns on the two trees: {signal.names[X]} on "
+                         f"{signal.label}, {background.names[X]} on {background.label}")  # fmt: skip
     return TreeChunks([signal, background], [1.0, 0.0], chunk_size, 0, signal.entries + background.entries)
 
 
@@ -404,35 +265,15 @@ def input_moments(chunks) -> tuple:
 
     ``chunks``: a :class:`TreeChunks` or any iterable of (x, y[, w]). The
     standard deviation is the population one (``np.average((x - mean)**2,
-    weights=w)``, as :meth:`HashedNetwork.standardize_inputs`). Sums are taken
-    about the mean of the first events, so that a large offset costs no
-    precision.
+    weights=w)``, as :meth:`HashedNetwork.standardize_inputs`); negative
+    weights are allowed, weights summing to zero or less are a ValueError
+    (the package's one rule, ``_moments.Moments``).
     """
-    shift = s1 = s2 = None
-    s0, events = 0.0, 0
+    moments = Moments("the chunks")
     for i, chunk in enumerate(chunks):
         x, _, w = _unpack(chunk)
-        x = as_matrix(f"chunk {i} x", x, None if shift is None else shift.size)
-        check_finite(f"chunk {i} x", x)
-        if w is not None:
-            w = as_vector(f"chunk {i} weights", w, x.shape[0])
-            check_finite(f"chunk {i} weights", w)
-        if shift is None:
-            shift = x[:_MOMENT_BLOCK].astype(np.float64).mean(axis=0)
-            s1, s2 = np.zeros_like(shift), np.zeros_like(shift)
-        for a in range(0, x.shape[0], _MOMENT_BLOCK):
-            block = x[a : a + _MOMENT_BLOCK].astype(np.float64) - shift
-            weights = np.ones(block.shape[0]) if w is None else w[a : a + _MOMENT_BLOCK].astype(np.float64)
-            s0 += float(weights.sum())
-            s1 += weights @ block
-            s2 += weights @ (block * block)
-        events += x.shape[0]
-    if events == 0:
-        raise ValueError("the chunks hold no events: nothing to take a mean of")
-    if not s0 > 0:
-        raise ValueError(f"the event weights of the chunks sum to {s0}; a mean and spread need a positive sum")
-    offset = s1 / s0
-    return shift + offset, np.sqrt(np.maximum(s2 / s0 - offset * offset, 0.0))
+        moments.add(x, w, f"chunk {i} x", f"chunk {i} weights")
+    return moments.mean_std()
 
 
 # ---------------------------------------------------------------------- progress of fit_stream

@@ -7,6 +7,7 @@ the data set is first needed (at ``BookMethod``), as in TMVA.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ._log import Logger
@@ -84,6 +85,8 @@ class DataLoader:
         if str(treetype) not in ("", "None"):
             raise ValueError(f"tree type '{treetype}' is not supported in the compat workflow; add the trees without "
                              "one and let PrepareTrainingAndTestTree split them")
+        if not math.isfinite(float(weight)):
+            raise ValueError(f"AddTree for class '{className}': the tree weight is {weight}; it must be finite")
         if className not in self.class_names:
             self.class_names.append(str(className))
             Logger("DataSetInfo").header(f"[{self.name}] : Added class \"{className}\"")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._moments import check_weight_sum
 from . import _optstring
 from ._log import Logger
 from .trees import read_tree_columns
@@ -65,7 +66,8 @@ def prepare_schema(class_names) -> tuple:
 
 def _read_class(loader, class_name: str, cut: str):
     parts = []
-    columns = [v.expression for v in loader.variables + loader.targets + loader.spectators]
+    columns = [(what, v.expression) for what, infos in (("variable", loader.variables), ("target", loader.targets),
+                                                        ("spectator", loader.spectators)) for v in infos]
     for entry in loader.trees:
         if entry.class_name != class_name:
             continue
@@ -119,17 +121,16 @@ def _mix(pieces: list, mode: str, rng) -> np.ndarray:
     return rng.permutation(joined) if mode == "Random" else joined
 
 
-def _renormalise(sample: Sample, n_classes: int, mode: str, log: Logger, name: str) -> None:
+def _renormalise(sample: Sample, class_names: list, mode: str, log: Logger, name: str) -> None:
     if mode == "None":
         log.info(f"Dataset[{name}] : No weight renormalisation applied: use original global and event weights")
         return
     reference = np.count_nonzero(sample.class_id == 0)
-    for c in range(n_classes):
+    for c in range(len(class_names)):
         mask = sample.class_id == c
         total = sample.original_weight[mask].sum()
         target = np.count_nonzero(mask) if mode == "NumEvents" else reference
-        if total <= 0:
-            raise ValueError(f"the training events of class {c} have a total weight of {total}; cannot renormalise")
+        check_weight_sum(f"the training events of class '{class_names[c]}'", total, int(np.count_nonzero(mask)))
         sample.weight[mask] = sample.original_weight[mask] * (target / total)
 
 
@@ -162,7 +163,7 @@ def build_dataset(loader, log: Logger) -> DataSet:
     everything = _sample(values, weights, classes, n_var, n_tgt)
     train = everything.take(_mix(train_rows, mix_mode, rng))
     test = everything.take(_mix(test_rows, mix_mode, rng))
-    _renormalise(train, len(loader.class_names), options["NormMode"], log, loader.name)
+    _renormalise(train, loader.class_names, options["NormMode"], log, loader.name)
     _print_counts(loader, train, test, options["NormMode"], log)
     return DataSet(loader.name, list(loader.class_names), train, test)
 

@@ -77,7 +77,8 @@ class MethodHashedDNN:
         if self.task == "regression":
             columns += [("Target", t.label, t.expression) for t in self.loader.targets]
             values = np.concatenate([sample.x, sample.targets], axis=1)
-        self.transform = NormalizeTransform.fit(values, sample.class_id, n_classes, columns)
+        self.transform = NormalizeTransform.fit(values, sample.class_id, n_classes, columns, sample.weight,
+                                                self.loader.class_names)
         self.log.info(f"Dataset[{self.loader.name}] : Create Transformation \"N\" with events from all classes.")
 
     def _inputs(self, sample):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._moments import Moments
+
 __all__ = ["NormalizeTransform", "transform_kind"]
 
 _NORMALIZE_NAMES = {"n", "norm", "normalise", "normalize"}
@@ -40,14 +42,20 @@ class NormalizeTransform:
     ranges: list
 
     @classmethod
-    def fit(cls, values: np.ndarray, class_id: np.ndarray, n_classes: int, inputs: list) -> "NormalizeTransform":
+    def fit(cls, values: np.ndarray, class_id: np.ndarray, n_classes: int, inputs: list, weights=None,
+            class_names=None) -> "NormalizeTransform":
+        """TMVA's CalcNormalizationParams: the min and max of every column, per class and over all classes,
+        through the package's one accumulation (``_moments.Moments``: finite values, a positive sum of
+        weights per class; the weights do not change a range)."""
         values = np.asarray(values, np.float32)
+        names = class_names or [str(c) for c in range(n_classes)]
         ranges = []
         if n_classes > 1:
             for c in range(n_classes):
-                rows = values[class_id == c]
-                ranges.append((rows.min(axis=0), rows.max(axis=0)))
-        ranges.append((values.min(axis=0), values.max(axis=0)))
+                rows = class_id == c
+                ranges.append(_ranges(f"the training events of class '{names[c]}'", values[rows],
+                                      None if weights is None else weights[rows]))  # fmt: skip
+        ranges.append(_ranges("the training events", values, weights))
         return cls(list(inputs), ranges)
 
     def _offset_scale(self, columns: slice):
@@ -65,3 +73,10 @@ class NormalizeTransform:
         low, scale = self._offset_scale(columns)
         values = np.asarray(values, np.float32)
         return (low + (values + np.float32(1)) / (np.float32(2) * scale)).astype(np.float32)
+
+
+def _ranges(sample: str, values: np.ndarray, weights) -> tuple:
+    moments = Moments(sample)
+    if len(values):
+        moments.add(values, weights, f"the values of {sample}", f"the weights of {sample}")
+    return moments.ranges()
