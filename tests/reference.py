@@ -117,3 +117,83 @@ class ReferenceNetwork:
             grads.append(np.concatenate([gw, gb]))
             delta = delta @ layer["V"]
         return float((w * loss).sum() / norm), np.concatenate(grads[::-1])
+
+
+def funhash_seeds(weight_seed: int, n_hashes: int):
+    """The seed of each hash u of a FUNHASH layer (funhash.h): the layer's
+    weight seed for u = 0, XXH32(u as 8 little-endian bytes, weight_seed) after."""
+    return [weight_seed] + [xxhash.xxh32_intdigest(u.to_bytes(8, "little"), seed=weight_seed) for u in range(1, n_hashes)]
+
+
+def funhash_table(n_in: int, n_out: int, weight_seed: int, n_buckets: int, n_hashes: int):
+    """(bucket, sign), each of shape (U, n_out * n_in): hash u of every virtual
+    weight (row-major), from the xxhash package."""
+    tables = [hash_table(n_in * n_out, seed, n_buckets) for seed in funhash_seeds(weight_seed, n_hashes)]
+    return np.stack([t[0] for t in tables]), np.stack([t[1] for t in tables])
+
+
+def _mlp_parts(alpha, n_hashes: int, hidden: int):
+    """A (H x U), b (H), c (H), d of an MLP reconstruction's alpha."""
+    a = alpha[: hidden * n_hashes].reshape(hidden, n_hashes)
+    b = alpha[hidden * n_hashes : hidden * (n_hashes + 1)]
+    c = alpha[hidden * (n_hashes + 1) : hidden * (n_hashes + 2)]
+    return a, b, c, alpha[hidden * (n_hashes + 2)]
+
+
+def funhash_reconstruct(kind: str, alpha, z, hidden: int = 0, activation: str = "TANH"):
+    """V = g(z; alpha) for z of shape (U, N): kind IDENTITY, LINEAR or MLP."""
+    alpha, z = np.asarray(alpha, dtype=np.float64), np.asarray(z, dtype=np.float64)
+    if kind == "IDENTITY":
+        return z[0].copy()
+    if kind == "LINEAR":
+        return alpha @ z
+    a, b, c, d = _mlp_parts(alpha, z.shape[0], hidden)
+    return d + c @ ACTIVATIONS[activation][0](a @ z + b[:, None])
+
+
+def funhash_reconstruct_backward(kind: str, alpha, z, dv, hidden: int = 0, activation: str = "TANH"):
+    """(dz of shape (U, N), dalpha summed over the N elements) from dv = dL/dV (N,)."""
+    alpha, z, dv = (np.asarray(t, dtype=np.float64) for t in (alpha, z, dv))
+    if kind == "IDENTITY":
+        return dv[None, :].copy(), np.zeros(0)
+    if kind == "LINEAR":
+        return alpha[:, None] * dv[None, :], z @ dv
+    f, df = ACTIVATIONS[activation]
+    a, b, c, _ = _mlp_parts(alpha, z.shape[0], hidden)
+    p = a @ z + b[:, None]
+    s = f(p)
+    dp = c[:, None] * dv[None, :] * df(p, s)  # (H, N)
+    dalpha = np.concatenate([(dp @ z.T).ravel(), dp.sum(axis=1), s @ dv, [dv.sum()]])
+    return a.T @ dp, dalpha
+
+
+class FunHashReference:
+    """A FUNHASH layer's V and its gradients in float64 (materialised: tests only)."""
+
+    def __init__(self, n_in, n_out, n_buckets, weight_seed, n_hashes, kind, hidden=0, activation="TANH"):
+        self.n_in, self.n_out, self.n_buckets = n_in, n_out, n_buckets
+        self.n_hashes, self.kind, self.hidden, self.activation = n_hashes, kind, hidden, activation
+        self.bucket, self.sign = funhash_table(n_in, n_out, weight_seed, n_buckets, n_hashes)
+
+    def split(self, params):
+        params = np.asarray(params, dtype=np.float64)
+        return params[: self.n_buckets], params[self.n_buckets :]
+
+    def z(self, params):
+        w, _ = self.split(params)
+        return self.sign * w[self.bucket]
+
+    def virtual_matrix(self, params):
+        _, alpha = self.split(params)
+        v = funhash_reconstruct(self.kind, alpha, self.z(params), self.hidden, self.activation)
+        return v.reshape(self.n_out, self.n_in)
+
+    def gradient(self, params, dv):
+        """d/dparams of sum(dV * V) for dV (n_out x n_in): buckets, then alpha."""
+        _, alpha = self.split(params)
+        dz, dalpha = funhash_reconstruct_backward(self.kind, alpha, self.z(params), np.ravel(dv), self.hidden,
+                                                  self.activation)  # fmt: skip
+        gw = np.zeros(self.n_buckets)
+        for u in range(self.n_hashes):
+            gw += np.bincount(self.bucket[u], weights=self.sign[u] * dz[u], minlength=self.n_buckets)
+        return np.concatenate([gw, dalpha])
