@@ -20,7 +20,8 @@ from pathlib import Path
 __all__ = ["core", "declare_once", "library_path", "include_path"]
 
 _LIBRARY_NAME = "libhashednet.so"
-_HEADERS = ("hashednet/model.h", "hashednet/rng.h", "hashednet/options.h", "hashednet/serialize.h", "hashednet/hash.h")
+_HEADERS = ("hashednet/model.h", "hashednet/rng.h", "hashednet/options.h", "hashednet/network_spec.h",
+            "hashednet/serialize.h", "hashednet/hash.h")
 _lock = threading.Lock()
 _namespace = None
 _declared = set()  # what declare_once has declared

@@ -32,7 +32,6 @@ DEFAULT_LAYOUT = "TANH|64,TANH|64,LINEAR"
 _TASKS = {"classification": "Classification", "multiclass": "Multiclass", "regression": "Regression"}
 _WEIGHT_INITS = {"XAVIER": "XavierNormal", "XAVIERUNIFORM": "XavierUniform"}
 _HASH_MODES = {"ELEMENT": "Element", "BLOCK": "Block"}
-_OPTIMIZERS = {"ADAM": "Adam", "SGD": "Sgd"}
 
 
 def parse_compression(value) -> float:
@@ -59,24 +58,26 @@ class TrainingConfig:
     weight_decay: float = 0.0  # L2 coefficient on the real parameters
     dropout: Sequence[float] = ()  # drop probability of each layer's input
     seed: int = 42  # shuffling and dropout
-    num_threads: int = 0  # 0 = all cores
+    num_threads: int | None = None  # threads of this phase: None = the network's, 0 = all cores
 
-    def to_cpp(self):
+    def to_cpp(self, network_threads: int = 0):
+        """The C++ TrainingConfig; num_threads None becomes ``network_threads`` (the network's own)."""
         hn = core()
-        if str(self.optimizer).upper() not in _OPTIMIZERS:
-            raise ValueError(f"optimizer {self.optimizer!r} is not known; allowed: {', '.join(_OPTIMIZERS)}")
+        optimizers = [str(name) for name in hn.optimizer_names()]
+        if str(self.optimizer).upper() not in optimizers:
+            raise ValueError(f"optimizer {self.optimizer!r} is not known; allowed: {', '.join(optimizers)}")
         config = hn.TrainingConfig()
         config.learning_rate = float(self.learning_rate)
         config.momentum = float(self.momentum)
         config.batch_size = int(self.batch_size)
         config.max_epochs = int(self.max_epochs)
         config.convergence_steps = int(self.convergence_steps)
-        config.optimizer = getattr(hn.Optimizer, _OPTIMIZERS[str(self.optimizer).upper()])
+        config.optimizer = str(self.optimizer).upper()
         config.weight_decay = float(self.weight_decay)
         for p in self.dropout:
             config.dropout.push_back(float(p))
         config.seed = int(self.seed) & 0xFFFFFFFFFFFFFFFF
-        config.num_threads = int(self.num_threads)
+        config.num_threads = int(network_threads if self.num_threads is None else self.num_threads)
         return config
 
     @classmethod
@@ -88,7 +89,7 @@ class TrainingConfig:
             batch_size=int(config.batch_size),
             max_epochs=int(config.max_epochs),
             convergence_steps=int(config.convergence_steps),
-            optimizer=_option_name(_OPTIMIZERS, core().Optimizer, config.optimizer),
+            optimizer=str(config.optimizer),
             weight_decay=float(config.weight_decay),
             dropout=tuple(float(p) for p in config.dropout),
             seed=int(config.seed),
@@ -313,6 +314,7 @@ class HashedNetwork:
             "bias_seed": int(layout.bias_seed),
             "offset": int(layout.offset),
             "activation": str(core().activation_name(self._model.network().activation(layer))),
+            "scheme": str(self._model.network().fully_connected(layer).scheme().name()),
         }
 
     def _layout(self, layer: int):
@@ -428,7 +430,7 @@ class HashedNetwork:
         history = TrainingHistory()
         null = _nullptr()
         for phase in phases:
-            config = phase.to_cpp()
+            config = phase.to_cpp(self._model.num_threads())
             with translate_errors():
                 result = self._model.train(
                     x, y, null if w is None else w, x.shape[0],
@@ -449,7 +451,7 @@ class HashedNetwork:
         chunk's weighted mean training loss.
         """
         x, y, w = self._dataset(x, y, weights, "chunk")
-        config = (training or TrainingConfig()).to_cpp()
+        config = (training or TrainingConfig()).to_cpp(self._model.num_threads())
         if restart:
             self._model.reset_streaming()
         with translate_errors():
