@@ -13,17 +13,19 @@ case "$job" in
   *) echo "usage: bash scripts/run.sh main|test|benchmark [arguments]" >&2; exit 2 ;;
 esac
 
-# The root wheel exists for CPython 3.11 only.
+# ROOT's PyPI wheel (root==0.1a12) is built for CPython 3.11 and 3.12.
 python="${PYTHON:-}"
 if [ -z "$python" ]; then
-  for candidate in python3.11 python3; do
-    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  for candidate in python3.11 python3.12 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' 2>/dev/null; then
       python="$candidate"; break
     fi
   done
 fi
 if [ -z "$python" ]; then
-  echo "error: Python 3.11 is needed (ROOT's PyPI wheel root==0.1a12 is built for it); set PYTHON=/path/to/python3.11" >&2
+  echo "error: Python 3.11 or 3.12 is needed (ROOT's PyPI wheel root==0.1a12 is built for them);" \
+       "set PYTHON=/path/to/python3.12" >&2
   exit 1
 fi
 

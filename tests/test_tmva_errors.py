@@ -177,10 +177,17 @@ def test_weight_file_of_another_method(tmp_path):
         _reader().BookMVA("BDT", str(other))
 
 
-def test_reader_nan_gives_minus_999(weight_file):
-    reader = _reader()
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")], ids=["nan", "inf", "-inf"])
+def test_reader_non_finite_input_gives_minus_999_with_an_error_line(weight_file, bad, capsys):
+    """TMVA's Reader answers a NaN input with -999 and an ERROR line; inf gets the same answer."""
+    reader = TMVA.Reader("!Color")
+    reader.AddVariable("var1", array("f", [0.0]))
+    reader.AddVariable("var2", array("f", [0.0]))
     reader.BookMVA("HashedDNN", str(weight_file))
-    assert reader.EvaluateMVA([float("nan"), 0.0], "HashedDNN") == -999.0
+    capsys.readouterr()
+    assert reader.EvaluateMVA([0.5, bad], "HashedDNN") == -999.0
+    line = capsys.readouterr().out
+    assert "<ERROR>" in line and "1-th variable of the event ('var2')" in line and "-999" in line
     assert 0.0 <= reader.EvaluateMVA([0.5, 0.5], "HashedDNN") <= 1.0
 
 
@@ -232,3 +239,15 @@ def test_without_tmva_the_switch_gives_the_compat_workflow():
         assert chosen.Factory is TMVA.Factory and chosen.Reader is TMVA.Reader
     else:
         assert chosen is _real_tmva()
+
+
+@pytest.mark.parametrize("silent", [True, False], ids=["Silent", "not-Silent"])
+def test_silent_factory_prints_nothing_not_even_the_epoch_table(class_file, tmp_path, monkeypatch, capfd, silent):
+    monkeypatch.chdir(tmp_path)
+    factory = TMVA.Factory("job", None, "Silent" if silent else "!Silent:!Color")
+    factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", GOOD)
+    capfd.readouterr()
+    factory.TrainAllMethods()
+    out = capfd.readouterr().out  # the C++ trainer's table goes to the process's stdout
+    assert ("Epoch |" in out) is not silent
+    assert (out == "") is silent

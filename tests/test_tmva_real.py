@@ -23,25 +23,12 @@ import numpy as np
 import pytest
 
 from tmva_hashednet._core import library_path
+from tmva_hashednet.tmva import locate_tmva
 
 CXX = shutil.which("g++") or shutil.which("c++")
 
 
-def _locate_tmva():
-    """(libTMVA.so, include dir or None), or None when there is no TMVA."""
-    prefix = os.environ.get("TMVA_HASHEDNET_TMVA_PREFIX")
-    if prefix:
-        lib = Path(prefix) / "lib" / "libTMVA.so"
-        return (lib, Path(prefix) / "include") if lib.exists() else None
-    spec = importlib.util.find_spec("ROOT")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(spec.submodule_search_locations[0])
-    lib = root / "lib" / "libTMVA.so"
-    return (lib, None) if lib.exists() else None
-
-
-TMVA = _locate_tmva()
+TMVA = locate_tmva()  # the package's own switch: tests and users see the same TMVA
 METHOD_LIB = library_path().parent / "libTMVAHashedDNN.so"
 DATA = None
 if importlib.util.find_spec("ROOT") is not None:

@@ -72,6 +72,9 @@ def test_output_file_layout_key_by_key(request, run_name, variables):
     scatter = [k[0] for k in keys(dataset.Get("InputVariables_Id/CorrelationPlots"))]
     assert f"scat_{variables[1]}_vs_{variables[0]}_Signal_Id" in scatter
     assert f"prof_{variables[1]}_vs_{variables[0]}_Background_Id" in scatter
+    for kind in ("scat", "prof"):  # TransformationHandler::PlotVariables: x variable i, y variable j
+        plot = dataset.Get(f"InputVariables_Id/CorrelationPlots/{kind}_{variables[1]}_vs_{variables[0]}_Signal_Id")
+        assert (plot.GetXaxis().GetTitle(), plot.GetYaxis().GetTitle()) == (variables[0], variables[1])
     method = dataset.Get("Method_HashedDNN")
     assert method.GetTitle() == "Directory for all HashedDNN methods"
     assert [k[0] for k in keys(method)] == ["HashedDNN"]
@@ -226,6 +229,19 @@ def test_weight_file_layout(class_run):
     assert [r.get("ClassIndex") for r in ranges] == ["0", "1", "2"]
 
 
+def test_training_history_bins_are_centred_on_epochs(class_run):
+    """MethodDL records stage = epoch number (1-based): N epochs give bins centred on 1..N."""
+    folder, _ = class_run
+    handle = _open(folder / "TMVA.root")
+    for prop in ("trainingError", "valError"):
+        hist = handle.Get(f"dataset/Method_HashedDNN/HashedDNN/TrainingHistory_HashedDNN_{prop}")
+        n = hist.GetNbinsX()
+        assert n >= 2
+        centres = [hist.GetXaxis().GetBinCenter(b) for b in range(1, n + 1)]
+        np.testing.assert_allclose(centres, np.arange(1, n + 1), atol=1e-9)
+        assert all(hist.GetBinContent(b) > 0 for b in range(1, n + 1))
+
+
 def test_roc_curve_graph(class_run):
     import ROOT
 
@@ -262,6 +278,8 @@ def test_multiclass_end_to_end(tmp_path, monkeypatch):
     reader.BookMVA("HashedDNN", "dataset/weights/TMVAMulticlass_HashedDNN.weights.xml")
     probabilities = reader.EvaluateMulticlass([0.1, 0.2, 0.3, 0.4], "HashedDNN")
     assert len(probabilities) == 4 and sum(probabilities) == pytest.approx(1.0, abs=1e-5)
+    missing = reader.EvaluateMulticlass([0.1, float("inf"), 0.3, 0.4], "HashedDNN")  # one NaN per class
+    assert len(missing) == 4 and all(np.isnan(missing))
 
 
 @pytest.mark.slow
@@ -273,6 +291,12 @@ def test_regression_end_to_end(tmp_path, monkeypatch):
     assert dataset.Get("CorrelationMatrix") and dataset.Get("InputVariables_Id/fvalue__Regression_target_Id")
     method = dataset.Get("Method_HashedDNN/HashedDNN")
     assert method.Get("MVA_HashedDNNtest_reg_var0_rtgt0") and method.Get("MVA_HashedDNNtest_Quadr_Deviation_target_0_")
+    titles = {name: (method.Get(name).GetXaxis().GetTitle(), method.Get(name).GetYaxis().GetTitle())
+              for name in ("MVA_HashedDNNtest_reg_var1_rtgt0", "MVA_HashedDNNtrain_reg_tgt0_rtgt0",
+                           "MVA_HashedDNNtest_Quadr_Deviation_target_0_")}
+    assert titles == {"MVA_HashedDNNtest_reg_var1_rtgt0": ("Variable 2", "fvalue_{regression} - fvalue_{true}"),
+                      "MVA_HashedDNNtrain_reg_tgt0_rtgt0": ("fvalue", "fvalue_{regression} - fvalue_{true}"),
+                      "MVA_HashedDNNtest_Quadr_Deviation_target_0_": ("Quadratic Deviation", "Weighted Entries")}
     data = tree_columns(dataset.Get("TestTree"), ["var1", "var2", "fvalue", "HashedDNN.fvalue"])
     handle.Close()
     response = data["HashedDNN.fvalue"]
@@ -285,4 +309,6 @@ def test_regression_end_to_end(tmp_path, monkeypatch):
     reader.AddVariable("var2")
     reader.BookMVA("HashedDNN", "dataset/weights/TMVARegression_HashedDNN.weights.xml")
     value = reader.EvaluateRegression([float(data["var1"][0]), float(data["var2"][0])], "HashedDNN")[0]
+    missing = reader.EvaluateRegression([float("nan"), float(data["var2"][0])], "HashedDNN")
+    assert len(missing) == 1 and np.isnan(missing[0])
     assert value == pytest.approx(float(response[0]), rel=1e-5, abs=1e-5)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["Logger", "set_global_style"]
+__all__ = ["Logger", "is_silent", "set_global_style"]
 
 _STYLE = {"color": True, "silent": False}
 _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
@@ -17,6 +17,11 @@ _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
 
 def set_global_style(color: bool, silent: bool) -> None:
     _STYLE["color"], _STYLE["silent"] = bool(color), bool(silent)
+
+
+def is_silent() -> bool:
+    """The Factory's (or Reader's) Silent option: nothing is printed, the epoch table included."""
+    return _STYLE["silent"]
 
 
 def _source_column(source: str) -> str:
@@ -39,7 +44,7 @@ class Logger:
             body = f"{prefix}{_source_column(source)}: {line}"
             if _STYLE["color"] and kind == "HEADER":
                 body = f"{_BOLD}{body}{_RESET}"
-            elif _STYLE["color"] and kind == "WARNING":
+            elif _STYLE["color"] and kind in ("WARNING", "ERROR"):
                 body = f"{_RED}{body}{_RESET}"
             print(body, file=sys.stdout)
         sys.stdout.flush()
@@ -52,6 +57,10 @@ class Logger:
 
     def warning(self, text: str) -> None:
         self._emit("WARNING", "<WARNING>", text)
+
+    def error(self, text: str) -> None:
+        """TMVA's kERROR line: the run goes on (a failure that stops it is an exception)."""
+        self._emit("ERROR", "<ERROR>", text)
 
     def raw(self, text: str = "") -> None:
         """A line without the source column (tables, the citation)."""

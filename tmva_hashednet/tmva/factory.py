@@ -197,8 +197,10 @@ class Factory:
             output.write_multiclass_histograms(booked.directory, method.title, self._multiclass_inputs(booked, "test"),
                                                self._multiclass_inputs(booked, "train"), booked.loader.class_names)
         elif booked.directory is not None:
+            loader = booked.loader
             output.write_regression_histograms(booked.directory, method.title, self._regression_inputs(booked, "test"),
-                                               self._regression_inputs(booked, "train"))
+                                               self._regression_inputs(booked, "train"),
+                                               [v.title for v in loader.variables], [t.title for t in loader.targets])
         if booked.directory is not None:
             self._plot_method_variables(booked, dataset.test)
 

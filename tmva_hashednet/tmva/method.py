@@ -20,7 +20,7 @@ from .._errors import translate_errors
 from ..files import write_text_atomically
 from ..network import HashedNetwork
 from ..options import describe_options, option_items, parse_options, validation_event_count
-from ._log import Logger
+from ._log import Logger, is_silent
 from ._optstring import option_key
 from .transform import NormalizeTransform, transform_kind
 from .weights_xml import WeightFile, write_weight_file
@@ -119,7 +119,8 @@ class MethodHashedDNN:
         w = sample.weight.astype(np.float32)
         self.history = self.network.fit(
             x[:n_fit], y[:n_fit], w[:n_fit], validation_data=(x[n_fit:], y[n_fit:], w[n_fit:]),
-            training=self.options.training, standardize=not self.normalize, verbose=self.options.verbosity > 0)
+            training=self.options.training, standardize=not self.normalize,
+            verbose=self.options.verbosity > 0 and not is_silent())
         self.training_time = time.perf_counter() - start
         self.n_training_events = len(sample)
 

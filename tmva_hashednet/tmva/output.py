@@ -119,18 +119,24 @@ def write_variable_plots(directory, values, weights, class_id, class_names, info
         for c, class_name in enumerate(labels[i]):
             mask = class_id == c if analysis != "Regression" else np.ones(len(class_id), bool)
             hist = detach(ROOT.TH1F(f"{info.internal}__{class_name}{suffix}", info.title, nbins, xmin, xmax))
-            title = info.title + axis_suffix + (f"  [{info.unit}]" if info.unit else "")
-            hist.GetXaxis().SetTitle(title)
+            hist.GetXaxis().SetTitle(_axis_title(info, axis_suffix))
             hist.GetYaxis().SetTitle(f"dN_{{ }}/^{{ }}{(xmax - xmin) / nbins:.3g} {info.unit}")
             fill(hist, values[mask, i], weights[mask])
             write_object(directory, hist)
     if values.shape[1] <= MAX_VARIABLES_FOR_SCATTER:
         _write_scatter_plots(make_dir(directory, "CorrelationPlots"), values, weights, class_id, labels, infos,
-                             low, high, suffix, analysis)
+                             low, high, suffix, analysis, axis_suffix)
     return list(zip(infos, mean, rms, low, high))
 
 
-def _write_scatter_plots(directory, values, weights, class_id, labels, infos, low, high, suffix, analysis) -> None:
+def _axis_title(info, axis_suffix: str = "") -> str:
+    """gTools().GetXTitleWithUnit(GetVariableAxisTitle(info), unit): the title, then the unit in brackets."""
+    return info.title + axis_suffix + (f"  [{info.unit}]" if info.unit else "")
+
+
+def _write_scatter_plots(directory, values, weights, class_id, labels, infos, low, high, suffix, analysis,
+                         axis_suffix) -> None:
+    """TransformationHandler::PlotVariables' scatter and profile plots, x: variable i, y: variable j."""
     ROOT = root()
     for i in range(len(infos)):
         for j in range(i + 1, len(infos)):
@@ -143,6 +149,8 @@ def _write_scatter_plots(directory, values, weights, class_id, labels, infos, lo
                                            high[j]))
                 profile = detach(ROOT.TProfile(f"prof_{name}", f"profile {title}", N_BINS_1D, low[i], high[i]))
                 for hist in (scatter, profile):
+                    hist.GetXaxis().SetTitle(_axis_title(vi, axis_suffix))
+                    hist.GetYaxis().SetTitle(_axis_title(vj, axis_suffix))
                     fill(hist, values[mask, i], weights[mask], values[mask, j])
                     write_object(directory, hist)
 
@@ -158,12 +166,13 @@ def write_method_directory(dataset_dir, method_type: str, title: str, weight_fil
 
 
 def write_training_history(directory, title: str, history) -> None:
-    """TrainingHistory_<T>_trainingError / _valError, stage = epoch number."""
+    """TrainingHistory_<T>_trainingError / _valError, stage = epoch number
+    (1-based, as MethodDL records it: bin i is centred on epoch i)."""
     ROOT = root()
     epochs = history.epochs
     if not epochs:
         return
-    stages = np.array([r.epoch for r in epochs], np.float64) + 1
+    stages = np.array([r.epoch for r in epochs], np.float64)
     for prop, values in (("trainingError", [r.train_loss for r in epochs]),
                          ("valError", [r.validation_loss for r in epochs])):
         n = len(values)
@@ -289,15 +298,20 @@ def _deviation_range(values):
     return low - margin, high + margin
 
 
-def _regression_set(directory, prefix: str, x, targets, responses, weights) -> None:
+def _regression_set(directory, prefix: str, titles: tuple, x, targets, responses, weights) -> None:
+    """ResultsRegression::CreateDeviationHistograms, with its axis titles."""
     ROOT = root()
+    variable_titles, target_titles = titles
     for t in range(targets.shape[1]):
         deviation = responses[:, t] - targets[:, t]
-        for kind, columns in (("var", x), ("tgt", targets)):
+        target = target_titles[t]
+        for kind, columns, x_titles in (("var", x, variable_titles), ("tgt", targets, target_titles)):
             for i in range(columns.shape[1]):
                 name = f"{prefix}_reg_{kind}{i}_rtgt{t}"
                 hist = detach(ROOT.TH2F(name, name, 50, *_deviation_range(columns[:, i]), 50,
                                         *_deviation_range(deviation)))
+                hist.GetXaxis().SetTitle(x_titles[i])
+                hist.GetYaxis().SetTitle(f"{target}_{{regression}} - {target}_{{true}}")
                 fill(hist, columns[:, i], np.ones(len(deviation)), deviation)
                 write_object(directory, hist)
         squared = deviation.astype(np.float64) ** 2
@@ -306,13 +320,18 @@ def _regression_set(directory, prefix: str, x, targets, responses, weights) -> N
                            (f"{prefix}_Quadr_Dev_best90perc_target_{t}_", squared <= cut90)):
             upper = 1.1 * max(float(squared[keep].max()), 1e-30)
             hist = detach(ROOT.TH1F(name, name, 500, 0, upper))
+            hist.GetXaxis().SetTitle("Quadratic Deviation")
+            hist.GetYaxis().SetTitle("Weighted Entries")
             fill(hist, squared[keep], weights[keep])
             write_object(directory, hist)
 
 
-def write_regression_histograms(directory, title: str, test: tuple, train: tuple) -> None:
-    _regression_set(directory, f"MVA_{title}test", *test)
-    _regression_set(directory, f"MVA_{title}train", *train)
+def write_regression_histograms(directory, title: str, test: tuple, train: tuple, variable_titles,
+                                target_titles) -> None:
+    """The test and training sets' deviation histograms; the titles label their axes as TMVA does."""
+    titles = (list(variable_titles), list(target_titles))
+    _regression_set(directory, f"MVA_{title}test", titles, *test)
+    _regression_set(directory, f"MVA_{title}train", titles, *train)
 
 
 # ---------------------------------------------------------------------- trees

@@ -18,7 +18,7 @@ from .variables import make_variable
 __all__ = ["Reader"]
 
 _READER_OPTIONS = {"V": False, "Silent": False, "Color": True, "VerboseLevel": "Info", "Verbose": False}
-_MISSING = -999.0  # TMVA's answer to a NaN input
+_MISSING = -999.0  # TMVA's answer to a NaN input (Reader::EvaluateMVA), here to NaN and inf alike
 
 
 class _Bound:
@@ -90,23 +90,35 @@ class Reader:
             raise ValueError(f"method '{title}' was trained for {method.analysis_type}, not {analysis}")
         if values.size != len(method.content.variables):
             raise ValueError(f"method '{title}' needs {len(method.content.variables)} values, got {values.size}")
-        if np.isnan(values).any():
-            self.log.warning(f"NaN in the input of '{title}': returning {_MISSING}")
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            name = method.content.variables[bad[0]].expression
+            answer = f"return MVA value {_MISSING}" if analysis == "Classification" else "return NaN for every output"
+            self.log.error(f"{bad[0]}-th variable of the event ('{name}') is {values[bad[0]]} --> {answer}; "
+                           "please fix or remove this event")
             return None
         return method.evaluate(values[None, :])[0]
 
     def EvaluateMVA(self, *args) -> float:
-        """``EvaluateMVA(title)`` or ``EvaluateMVA(values, title)``: P(signal) of one event."""
+        """``EvaluateMVA(title)`` or ``EvaluateMVA(values, title)``: P(signal) of one event; -999 (with an
+        ERROR line, as TMVA's Reader) when an input is NaN or inf."""
         out = self._evaluate(args[:2], "Classification")
         return _MISSING if out is None else float(out)
 
     def EvaluateMulticlass(self, *args) -> list:
+        """One probability per class; NaN for every class (with an ERROR line) when an input is NaN or inf."""
+        title = args[1] if len(args) >= 2 else args[0] if args else ""
         out = self._evaluate(args[:2], "Multiclass")
-        return [float(v) for v in out] if out is not None else []
+        return [float(v) for v in out] if out is not None else [float("nan")] * self._n_outputs(title)
 
     def EvaluateRegression(self, *args) -> list:
+        """One value per target; NaN for every target (with an ERROR line) when an input is NaN or inf."""
+        title = args[1] if len(args) >= 2 else args[0] if args else ""
         out = self._evaluate(args[:2], "Regression")
-        return [float(v) for v in np.reshape(out, -1)] if out is not None else []
+        return [float(v) for v in np.reshape(out, -1)] if out is not None else [float("nan")] * self._n_outputs(title)
+
+    def _n_outputs(self, title) -> int:
+        return int(self._method(str(title)).network.n_outputs)
 
     def evaluate_batch(self, title: str, x) -> np.ndarray:
         """Responses of many events at once (not in TMVA): x is (n, n_variables)."""
