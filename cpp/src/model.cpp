@@ -93,11 +93,11 @@ TrainingHistory Model::train(const float *x, const float *y, const float *w, std
 {
    const DataView training{x, y, w, n, n_features, n_targets};
    const DataView validation{x_validation, y_validation, w_validation, n_validation, n_features, n_targets};
-   return train(training, validation, config, verbose ? &std::cout : nullptr);
+   return train_phase(training, validation, config, verbose ? &std::cout : nullptr);
 }
 
-TrainingHistory Model::train(const DataView &training, const DataView &validation, const TrainingConfig &config,
-                             std::ostream *log)
+TrainingHistory Model::train_phase(const DataView &training, const DataView &validation,
+                                   const TrainingConfig &config, std::ostream *log)
 {
    const PhaseThreads threads(*backend_, num_threads_, config.num_threads);
    return hashednet::train(network_, training, validation, config, log);

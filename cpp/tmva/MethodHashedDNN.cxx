@@ -352,8 +352,8 @@ bool TMVA::MethodHashedDNN::RunTrainingPhases(const TrainingEvents &events)
       Log() << kINFO << "Training phase " << phase + 1 << " of " << o.training.size() << Endl;
       hashednet::TrainingHistory history;
       try {
-         history = fImpl->model->train(events.fit(), events.validation(), config,
-                                       Log().GetMinType() <= kINFO ? &progress : nullptr);
+         history = fImpl->model->train_phase(events.fit(), events.validation(), config,
+                                             Log().GetMinType() <= kINFO ? &progress : nullptr);
       } catch (const hashednet::Error &e) {
          Log() << kFATAL << "HashedDNN training failed: " << e.what() << Endl;
          return false;

@@ -52,9 +52,11 @@ public:
                          const float *y_validation, const float *w_validation, std::int64_t n_validation,
                          std::int64_t n_features, std::int64_t n_targets, const TrainingConfig &config,
                          bool verbose = true);
-   /// The same on DataViews, with progress to `log` (null: silent). Call it once per phase.
-   TrainingHistory train(const DataView &training, const DataView &validation, const TrainingConfig &config,
-                         std::ostream *log);
+   /// The same on DataViews, with progress to `log` (null: silent); the TMVA
+   /// method calls it once per phase. (Not an overload of train: PyROOT turns
+   /// the C++ exception of an overload into a TypeError.)
+   TrainingHistory train_phase(const DataView &training, const DataView &validation, const TrainingConfig &config,
+                               std::ostream *log);
 
    /// Streaming training: one pass over a chunk of n events, continuing the
    /// optimizer state of earlier chunks (see hashednet::train_chunk); returns
