@@ -33,6 +33,13 @@ def isa(request, bench):
     return request.param
 
 
+@pytest.fixture(params=["reference", "cpu"])
+def backend(request):
+    """Each backend a network runs on: "reference" (every V materialised through
+    the weight scheme's host reference, loops in double) and "cpu" (fused)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def class_example():
     """TMVA's toy two-class data: (x, y), 6000 signal + 6000 background, 4 variables."""

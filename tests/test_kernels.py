@@ -195,7 +195,7 @@ def test_unknown_method_and_isa_are_clear_errors(bench):
     from tmva_hashednet._errors import translate_errors
 
     layer, params, x, dy = _layer_case(bench, "dense")
-    with pytest.raises(ValueError, match="allowed: fused, materialized"), translate_errors():
+    with pytest.raises(ValueError, match="allowed: fused, reference, materialized"), translate_errors():
         _run(bench, layer, params, x, dy, "gpu")
     with pytest.raises(ValueError, match="allowed: auto, scalar, avx2, avx512"), translate_errors():
         bench.set_kernel_isa("sse9")

@@ -245,6 +245,7 @@ def test_too_many_threads_stop_the_compatible_workflow(class_file, hn, tmp_path,
 # ---------------------------------------------------------------------------------------------- defaults
 def test_python_retypes_no_default():
     config_defaults = {f.name: f.default for f in dataclasses.fields(TrainingConfig)}
+    assert config_defaults.pop("num_threads") is None  # not a core default: "the network's own thread count"
     assert all(d is CORE_DEFAULT for d in config_defaults.values()), config_defaults
     signature = inspect.signature(HashedNetwork)
     options = [p for p in signature.parameters.values() if p.name not in ("n_inputs", "task", "n_outputs")]
@@ -258,11 +259,12 @@ def test_defaults_are_the_cores(hn):
     cpp = hn.TrainingConfig()
     config = TrainingConfig()
     assert (config.learning_rate, config.momentum, config.batch_size, config.max_epochs, config.convergence_steps,
-            config.weight_decay, config.dropout, config.seed, config.num_threads) == (
+            config.weight_decay, config.dropout, config.seed) == (
         cpp.learning_rate, cpp.momentum, cpp.batch_size, cpp.max_epochs, cpp.convergence_steps,
-        cpp.weight_decay, tuple(cpp.dropout), cpp.seed, cpp.num_threads)  # fmt: skip
-    assert config.optimizer == ("ADAM" if cpp.optimizer == hn.Optimizer.Adam else "SGD")
-    assert parse_options("").training == [config]
+        cpp.weight_decay, tuple(cpp.dropout), cpp.seed)  # fmt: skip
+    assert config.optimizer == str(cpp.optimizer)
+    assert config.num_threads is None  # the network's own; an option string's phase has NumThreads (default 0)
+    assert parse_options("").training == [dataclasses.replace(config, num_threads=cpp.num_threads)]
     import tmva_hashednet
 
     assert tmva_hashednet.DEFAULT_LAYOUT == str(hn.kDefaultLayout)

@@ -109,7 +109,7 @@ _PHASE_FIELDS = {
     "num_threads": ("NumThreads", int),
 }
 _phase_defaults_cache: dict = {}
-_converted: dict = {}  # (repr of a TrainingConfig, layer count) -> its C++ TrainingConfig
+_converted: dict = {}  # (repr of a TrainingConfig, layer count, model threads) -> its C++ TrainingConfig
 
 
 def _phase_fields(cpp_items) -> dict:
@@ -153,7 +153,7 @@ class TrainingConfig:
     weight_decay: float = CORE_DEFAULT  # L2 coefficient on the real parameters
     dropout: Sequence[float] = CORE_DEFAULT  # drop probability of each layer's input
     seed: int = CORE_DEFAULT  # shuffling and dropout
-    num_threads: int = CORE_DEFAULT  # 0 = all cores
+    num_threads: int | None = None  # threads of this phase: None = the network's own, 0 = all cores
 
     def __post_init__(self):
         for name in _PHASE_FIELDS:
@@ -166,6 +166,8 @@ class TrainingConfig:
         builder = core().MethodOptionsBuilder()
         for name, (key, _) in _PHASE_FIELDS.items():
             value = getattr(self, name)
+            if value is None and name == "num_threads":
+                continue  # the network's own thread count (python_api::training_phase)
             text = _dropout_text(value) if name == "dropout" else _option_text(name, value)
             if name == "dropout" and not text:
                 continue  # no drop probabilities: the option's default
@@ -179,9 +181,9 @@ class TrainingConfig:
     def to_cpp(self, model):
         """The C++ TrainingConfig to train ``model`` (a C++ Model): DropConfig
         is checked against its layers, NumThreads against this machine.
-        Conversions are remembered by field values and layer count
-        (partial_fit converts once per chunk)."""
-        key = (repr(self), int(model.network().n_layers()))
+        Conversions are remembered by field values, layer count and the
+        model's thread count (partial_fit converts once per chunk)."""
+        key = (repr(self), int(model.network().n_layers()), int(model.num_threads()))
         if key not in _converted:
             builder = self._builder()
             with translate_errors():
@@ -427,6 +429,7 @@ class HashedNetwork:
             "bias_seed": int(layout.bias_seed),
             "offset": int(layout.offset),
             "activation": str(core().activation_name(self._model.network().activation(layer))),
+            "scheme": str(self._model.network().fully_connected(layer).scheme().name()),
         }
 
     def _layout(self, layer: int):

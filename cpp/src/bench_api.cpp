@@ -9,6 +9,7 @@
 #include "hashednet/activation.h"
 #include "hashednet/backend.h"
 #include "hashednet/common.h"
+#include "hashednet/fully_connected.h"
 
 #include <algorithm>
 #include <chrono>
@@ -134,14 +135,16 @@ private:
 /// Runs passes of one method on one layer; built once, outside any timing.
 class Runner {
 public:
-   Runner(const HashedLayout &layer, const std::string &method, int num_threads) : layer_(layer)
+   Runner(const HashedLayout &layer, const std::string &method, int num_threads) : layer_(layer, Activation::Linear)
    {
       if (method == "fused")
-         backend_ = make_cpu_backend(num_threads);
+         backend_ = make_backend(Architecture::Cpu, num_threads);
+      else if (method == "reference")
+         backend_ = make_backend(Architecture::Reference, num_threads);
       else if (method == "materialized")
          materialized_ = std::make_unique<MaterializedLayer>(layer, num_threads);
       else
-         HASHEDNET_CHECK(false, "unknown method '" << method << "'; allowed: fused, materialized");
+         HASHEDNET_CHECK(false, "unknown method '" << method << "'; allowed: fused, reference, materialized");
    }
 
    void pass(const float *params, const float *x, const float *dy, std::int64_t batch, float *y, float *dx,
@@ -157,7 +160,7 @@ public:
    }
 
 private:
-   HashedLayout layer_;
+   FullyConnected layer_;
    std::unique_ptr<Backend> backend_;
    std::unique_ptr<MaterializedLayer> materialized_;
 };

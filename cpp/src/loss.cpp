@@ -66,4 +66,24 @@ double loss_and_gradient(Task task, const float *logits, const float *targets, c
    return total;
 }
 
+void apply_output_transform(Task task, float *logits, std::int64_t n, std::int64_t n_outputs)
+{
+   if (task == Task::Regression)
+      return;
+   if (task == Task::Classification) {
+      for (std::int64_t e = 0; e < n * n_outputs; ++e)
+         logits[e] = 1.0f / (1.0f + std::exp(-logits[e]));
+      return;
+   }
+   for (std::int64_t b = 0; b < n; ++b) {
+      float *row = logits + b * n_outputs;
+      const float top = *std::max_element(row, row + n_outputs);
+      float sum = 0.0f;
+      for (std::int64_t k = 0; k < n_outputs; ++k)
+         sum += (row[k] = std::exp(row[k] - top));
+      for (std::int64_t k = 0; k < n_outputs; ++k)
+         row[k] /= sum;
+   }
+}
+
 } // namespace hashednet

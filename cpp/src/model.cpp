@@ -12,33 +12,57 @@
 namespace hashednet {
 
 namespace {
+/// Runs one training phase on its own thread count and restores the model's afterwards.
+class PhaseThreads {
+public:
+   PhaseThreads(Backend &backend, int model_threads, int phase_threads)
+      : backend_(backend), model_threads_(model_threads), changed_(phase_threads != model_threads)
+   {
+      if (changed_)
+         backend_.set_num_threads(phase_threads);
+   }
+   ~PhaseThreads()
+   {
+      if (changed_)
+         backend_.set_num_threads(model_threads_);
+   }
+   PhaseThreads(const PhaseThreads &) = delete;
+   PhaseThreads &operator=(const PhaseThreads &) = delete;
+
+private:
+   Backend &backend_;
+   int model_threads_;
+   bool changed_;
+};
+
 /// The thread count of a user's request, refused above the hardware's (each thread preallocates its buffers).
 int checked(int num_threads)
 {
    check_thread_count(num_threads, "NumThreads");
    return num_threads;
 }
+
 } // namespace
 
-Model::Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads)
-   : network_(spec), backend_(make_cpu_backend(checked(num_threads)))
+Model::Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads, Architecture architecture)
+   : backend_(make_backend(architecture, checked(num_threads))), num_threads_(num_threads), network_(spec, *backend_)
 {
    network_.initialize_params(init, seed);
 }
 
-Model::Model(Network network, int num_threads)
-   : network_(std::move(network)), backend_(make_cpu_backend(checked(num_threads)))
+Model::Model(std::unique_ptr<Backend> backend, int num_threads, const std::string &text)
+   : backend_(std::move(backend)), num_threads_(num_threads), network_(deserialize(text, *backend_))
 {
 }
 
-Model Model::from_text(const std::string &text, int num_threads)
+Model Model::from_text(const std::string &text, int num_threads, Architecture architecture)
 {
-   return Model(deserialize(text), num_threads);
+   return Model(make_backend(architecture, checked(num_threads)), num_threads, text);
 }
 
-Model Model::from_file(const std::string &path, int num_threads)
+Model Model::from_file(const std::string &path, int num_threads, Architecture architecture)
 {
-   return Model(load_network(path), num_threads);
+   return from_text(read_network_file(path), num_threads, architecture);
 }
 
 std::string Model::to_text() const
@@ -53,7 +77,8 @@ void Model::save(const std::string &path) const
 
 void Model::set_num_threads(int num_threads)
 {
-   backend_ = make_cpu_backend(checked(num_threads));
+   backend_->set_num_threads(checked(num_threads));
+   num_threads_ = num_threads;
 }
 
 void Model::set_input_transform(const float *offset, const float *scale, std::int64_t n)
@@ -75,28 +100,36 @@ TrainingHistory Model::train(const float *x, const float *y, const float *w, std
 {
    const DataView training{x, y, w, n, n_features, n_targets};
    const DataView validation{x_validation, y_validation, w_validation, n_validation, n_features, n_targets};
-   return hashednet::train(network_, training, validation, config, *backend_, verbose ? &std::cout : nullptr);
+   return train_phase(training, validation, config, verbose ? &std::cout : nullptr);
+}
+
+TrainingHistory Model::train_phase(const DataView &training, const DataView &validation,
+                                   const TrainingConfig &config, std::ostream *log)
+{
+   const PhaseThreads threads(*backend_, num_threads_, checked(config.num_threads));
+   return hashednet::train(network_, training, validation, config, log);
 }
 
 double Model::train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
                           std::int64_t n_targets, const TrainingConfig &config)
 {
    const DataView chunk{x, y, w, n, n_features, n_targets};
-   return hashednet::train_chunk(network_, chunk, config, *backend_, streaming_);
+   const PhaseThreads threads(*backend_, num_threads_, config.num_threads);
+   return hashednet::train_chunk(network_, chunk, config, streaming_);
 }
 
 void Model::predict(const float *x, std::int64_t n, std::int64_t n_features, float *out)
 {
    check_features(n_features);
    HASHEDNET_CHECK(n >= 0, "number of events must be >= 0, got " << n);
-   network_.predict(x, n, out, *backend_, context_);
+   network_.predict(x, n, out, context_);
 }
 
 const std::vector<float> &Model::predict_one(const float *x, std::int64_t n_features)
 {
    check_features(n_features);
    one_event_.resize(network_.n_outputs());
-   network_.predict(x, 1, one_event_.data(), *backend_, context_);
+   network_.predict(x, 1, one_event_.data(), context_);
    return one_event_;
 }
 
@@ -105,7 +138,7 @@ double Model::loss(const float *x, const float *y, const float *w, std::int64_t 
 {
    const DataView data{x, y, w, n, n_features, n_targets};
    check_data(network_, data, "data");
-   return evaluate_loss(network_, data, *backend_);
+   return evaluate_loss(network_, data);
 }
 
 double Model::gradient(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
@@ -113,24 +146,25 @@ double Model::gradient(const float *x, const float *y, const float *w, std::int6
 {
    const DataView data{x, y, w, n, n_features, n_targets};
    check_data(network_, data, "data");
-   context_.normalized.resize(n * n_features);
-   network_.normalize(x, n, context_.normalized.data());
-   ForwardContext &ctx = network_.forward(context_.normalized.data(), n, *backend_, context_);
-   double weight_sum = 0.0;
+   std::vector<std::int64_t> index(static_cast<std::size_t>(n));
    for (std::int64_t e = 0; e < n; ++e)
-      weight_sum += w ? w[e] : 1.0;
-   const double norm = weight_norm(weight_sum, n);
-   d_logits_.resize(ctx.logits().size());
-   const double loss = loss_and_gradient(network_.spec().task, ctx.logits().data(), y, w, n, network_.n_outputs(),
-                                         norm, d_logits_.data());
-   network_.backward(ctx, d_logits_.data(), *backend_, grad);
+      index[e] = e;
+   network_.gather_batch(data, index.data(), n, batch_);
+   ForwardContext &ctx = network_.forward(batch_.x.data(), n, context_);
+   const double norm = weight_norm(batch_.weight_sum, n);
+   backend_->resize(d_logits_, ctx.logits().size());
+   const double loss = backend_->loss(network_.spec().task, ctx.logits().data(), batch_.y.data(), batch_.w.data(), n,
+                                      network_.n_outputs(), norm, d_logits_.data());
+   backend_->resize(grad_, network_.n_params());
+   network_.backward(ctx, d_logits_.data(), grad_.data());
+   backend_->copy_to_host(grad_, 0, network_.n_params(), grad);
    return loss / norm;
 }
 
 void Model::get_params(float *out, std::int64_t n) const
 {
    HASHEDNET_CHECK(n == network_.n_params(), "expected room for " << network_.n_params() << " parameters, got " << n);
-   std::copy(network_.params().begin(), network_.params().end(), out);
+   backend_->copy_to_host(network_.params(), 0, n, out);
 }
 
 std::string hash_definition()

@@ -1,4 +1,4 @@
-// network.cpp: layer layout, initialisation, forward/backward and inference.
+// network.cpp: the layers' layout, initialisation, forward/backward and inference.
 #include "hashednet/network.h"
 
 #include "hashednet/activation.h"
@@ -53,7 +53,7 @@ Task task_from_string(const std::string &name)
    return Task::Classification;
 }
 
-Network::Network(NetworkSpec spec) : spec_(std::move(spec))
+Network::Network(NetworkSpec spec, Backend &backend) : backend_(&backend), spec_(std::move(spec))
 {
    HASHEDNET_CHECK(spec_.n_inputs > 0, "number of input variables must be positive, got " << spec_.n_inputs);
    HASHEDNET_CHECK(spec_.n_outputs > 0, "number of outputs must be positive, got " << spec_.n_outputs);
@@ -67,9 +67,12 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec))
    HASHEDNET_CHECK(spec_.hash_mode != HashMode::Block || (spec_.hash_block >= 1 && spec_.hash_block <= 4096),
                    "HashBlock (virtual weights per hash in BLOCK mode) must be in [1, 4096], got "
                        << spec_.hash_block);
-   build_layouts();
+   build_layers();
    input_offset_.assign(spec_.n_inputs, 0.0f);
    input_scale_.assign(spec_.n_inputs, 1.0f);
+   offset_ = backend_->allocate(spec_.n_inputs);
+   scale_ = backend_->allocate(spec_.n_inputs);
+   backend_->copy_from_host(input_scale_.data(), spec_.n_inputs, scale_);
 }
 
 HashedLayout Network::make_layout(int l, std::int64_t n_in, std::int64_t offset) const
@@ -103,7 +106,7 @@ HashedLayout Network::make_layout(int l, std::int64_t n_in, std::int64_t offset)
    return out;
 }
 
-void Network::build_layouts()
+void Network::build_layers()
 {
    std::int64_t n_in = spec_.n_inputs;
    std::int64_t offset = 0;
@@ -117,41 +120,48 @@ void Network::build_layouts()
       HASHEDNET_CHECK(l + 1 < n || layer.width == spec_.n_outputs,
                       "the output layer has width " << layer.width << " but the task has " << spec_.n_outputs
                                                     << " outputs; leave its width out (e.g. 'LINEAR')");
-      layouts_.push_back(make_layout(l, n_in, offset));
-      offset += layouts_.back().n_params();
+      layers_.push_back(std::make_unique<FullyConnected>(make_layout(l, n_in, offset), layer.activation));
+      offset += layers_.back()->n_params();
       n_in = layer.width;
    }
-   params_.assign(static_cast<std::size_t>(offset), 0.0f);
+   params_ = backend_->allocate(offset);
+}
+
+const FullyConnected &Network::fully_connected(int l) const
+{
+   const Layer &layer = this->layer(l);
+   HASHEDNET_CHECK(layer.kind() == LayerKind::FullyConnected, "layer " << l << " is not a fully connected layer");
+   return static_cast<const FullyConnected &>(layer);
 }
 
 std::int64_t Network::n_virtual_params() const
 {
    std::int64_t n = 0;
-   for (const auto &layer : layouts_)
-      n += layer.n_virtual_weights() + layer.n_out;
+   for (const auto &layer : layers_)
+      n += layer->memory().virtual_weights;
    return n;
+}
+
+std::vector<float> Network::host_params() const
+{
+   std::vector<float> values(static_cast<std::size_t>(n_params()));
+   backend_->copy_to_host(params_, 0, n_params(), values.data());
+   return values;
 }
 
 void Network::set_params(const float *values, std::int64_t n)
 {
    HASHEDNET_CHECK(n == n_params(), "expected " << n_params() << " parameters, got " << n);
-   std::copy(values, values + n, params_.begin());
+   backend_->copy_from_host(values, n, params_);
 }
 
 void Network::initialize_params(WeightInit init, std::uint64_t seed)
 {
    Rng rng(seed);
-   for (const auto &layer : layouts_) {
-      const double fan_sum = static_cast<double>(layer.n_in + layer.n_out);
-      float *w = params_.data() + layer.offset;
-      for (std::int64_t k = 0; k < layer.n_buckets; ++k) {
-         if (init == WeightInit::XavierNormal)
-            w[k] = static_cast<float>(std::sqrt(2.0 / fan_sum) * rng.normal());
-         else
-            w[k] = static_cast<float>(std::sqrt(6.0 / fan_sum) * (2.0 * rng.uniform() - 1.0));
-      }
-      std::fill(w + layer.n_buckets, w + layer.n_params(), 0.0f);
-   }
+   std::vector<float> values(static_cast<std::size_t>(n_params()), 0.0f);
+   for (const auto &layer : layers_)
+      layer->initialize(values.data() + layer->offset(), init, rng);
+   set_params(values.data(), n_params());
 }
 
 void Network::set_input_transform(const float *offset, const float *scale, std::int64_t n)
@@ -164,161 +174,123 @@ void Network::set_input_transform(const float *offset, const float *scale, std::
                                                      << ", scale " << scale[j] << ")");
    input_offset_.assign(offset, offset + n);
    input_scale_.assign(scale, scale + n);
+   backend_->copy_from_host(offset, n, offset_);
+   backend_->copy_from_host(scale, n, scale_);
 }
 
-void Network::normalize(const float *x, std::int64_t batch, float *out) const
+void Network::transform_inputs(const float *x, std::int64_t batch, Buffer &out) const
 {
-   const std::int64_t d = spec_.n_inputs;
-   for (std::int64_t b = 0; b < batch; ++b)
-      for (std::int64_t j = 0; j < d; ++j)
-         out[b * d + j] = (x[b * d + j] - input_offset_[j]) * input_scale_[j];
+   backend_->transform_inputs(x, batch, spec_.n_inputs, offset_, scale_, out);
 }
 
-ForwardContext &Network::forward(const float *x, std::int64_t batch, Backend &backend, ForwardContext &ctx,
-                                 const DropoutPlan *dropout, std::uint64_t batch_counter) const
+void Network::gather_batch(const DataView &data, const std::int64_t *index, std::int64_t n,
+                           BatchBuffers &batch) const
 {
+   backend_->gather_batch(data, index, n, offset_, scale_, batch);
+}
+
+ForwardContext &Network::forward(const float *x, std::int64_t batch, ForwardContext &ctx, const DropoutPlan *dropout,
+                                 std::uint64_t batch_counter) const
+{
+   Backend &backend = *backend_;
    const int n = n_layers();
+   if (static_cast<int>(ctx.layers.size()) != n) {
+      ctx.layers.clear();
+      for (const auto &layer : layers_)
+         ctx.layers.push_back(layer->make_context());
+      ctx.dropped.resize(n);
+      ctx.keep.resize(n);
+   }
    ctx.batch = batch;
    ctx.x = x;
-   ctx.dropped.resize(n);
-   ctx.z.resize(n);
-   ctx.a.resize(n);
-   ctx.keep.resize(n);
    for (int l = 0; l < n; ++l) {
-      const HashedLayout &layer = layouts_[l];
-      const std::int64_t n_in = batch * layer.n_in;
+      const Layer &layer = *layers_[l];
+      const std::int64_t n_in = batch * layer.n_in();
       const double p = (dropout && l < static_cast<int>(dropout->probability.size())) ? dropout->probability[l] : 0.0;
-      const float *in = l == 0 ? x : ctx.a[l - 1].data();
+      const float *in = l == 0 ? x : ctx.layers[l - 1]->output.data();
       if (p > 0.0) {
          const std::uint64_t seed = dropout->seed ^ (0x9E3779B97F4A7C15ull * (batch_counter * 64 + l + 1));
-         ctx.keep[l].resize(n_in);
-         ctx.dropped[l].resize(n_in);
+         backend.resize(ctx.keep[l], n_in);
+         backend.resize(ctx.dropped[l], n_in);
          backend.dropout_forward(in, ctx.dropped[l].data(), ctx.keep[l].data(), n_in, p, seed);
          in = ctx.dropped[l].data();
       } else {
-         ctx.keep[l].clear(); // no dropout here in this batch (keeps the capacity)
+         backend.resize(ctx.keep[l], 0); // no dropout here in this batch (keeps the capacity)
       }
-      ctx.z[l].resize(batch * layer.n_out);
-      ctx.a[l].resize(batch * layer.n_out);
-      backend.linear_forward(layer, params_.data(), in, batch, ctx.z[l].data());
-      backend.activation_forward(activation(l), ctx.z[l].data(), ctx.a[l].data(), batch * layer.n_out);
+      layer.forward(backend, params_.data(), in, batch, *ctx.layers[l]);
    }
    return ctx;
 }
 
-ForwardContext Network::forward(const float *x, std::int64_t batch, Backend &backend) const
+void Network::backward(ForwardContext &ctx, const float *d_logits, float *grad) const
 {
-   ForwardContext ctx;
-   forward(x, batch, backend, ctx);
-   return ctx;
-}
-
-void Network::backward(ForwardContext &ctx, const float *d_logits, Backend &backend, float *grad) const
-{
+   Backend &backend = *backend_;
    const int n = n_layers();
-   std::vector<float> &delta = ctx.delta;
-   std::vector<float> &d_input = ctx.d_input;
-   delta.assign(d_logits, d_logits + ctx.batch * layouts_.back().n_out);
+   const std::int64_t n_logits = ctx.batch * layers_.back()->n_out();
+   backend.resize(ctx.delta, n_logits);
+   backend.copy(d_logits, n_logits, ctx.delta.data());
    for (int l = n - 1; l >= 0; --l) {
-      const HashedLayout &layer = layouts_[l];
-      backend.activation_backward(activation(l), ctx.z[l].data(), ctx.a[l].data(), delta.data(), delta.data(),
-                                  ctx.batch * layer.n_out);
-      d_input.resize(l > 0 ? ctx.batch * layer.n_in : 0);
-      backend.linear_backward(layer, params_.data(), ctx.input(l), delta.data(), ctx.batch,
-                              l > 0 ? d_input.data() : nullptr, grad);
+      const Layer &layer = *layers_[l];
+      backend.resize(ctx.d_input, l > 0 ? ctx.batch * layer.n_in() : 0);
+      layer.backward(backend, params_.data(), ctx.input(l), ctx.batch, *ctx.layers[l], ctx.delta.data(),
+                     l > 0 ? ctx.d_input.data() : nullptr, grad);
       if (l == 0)
          break;
       if (!ctx.keep[l].empty())
-         for (std::size_t e = 0; e < d_input.size(); ++e)
-            d_input[e] *= ctx.keep[l][e];
-      delta.swap(d_input);
+         backend.multiply(ctx.d_input.data(), ctx.keep[l].data(), ctx.d_input.size());
+      std::swap(ctx.delta, ctx.d_input);
    }
 }
 
-void apply_output_transform(Task task, float *logits, std::int64_t n, std::int64_t n_outputs)
-{
-   if (task == Task::Regression)
-      return;
-   if (task == Task::Classification) {
-      for (std::int64_t e = 0; e < n * n_outputs; ++e)
-         logits[e] = 1.0f / (1.0f + std::exp(-logits[e]));
-      return;
-   }
-   for (std::int64_t b = 0; b < n; ++b) {
-      float *row = logits + b * n_outputs;
-      const float top = *std::max_element(row, row + n_outputs);
-      float sum = 0.0f;
-      for (std::int64_t k = 0; k < n_outputs; ++k)
-         sum += (row[k] = std::exp(row[k] - top));
-      for (std::int64_t k = 0; k < n_outputs; ++k)
-         row[k] /= sum;
-   }
-}
-
-void Network::predict(const float *x, std::int64_t n, float *out, Backend &backend, ForwardContext &ctx) const
+void Network::predict(const float *x, std::int64_t n, float *out, ForwardContext &ctx) const
 {
    for (std::int64_t start = 0; start < n; start += kPredictChunk) {
       const std::int64_t batch = std::min(kPredictChunk, n - start);
-      ctx.normalized.resize(batch * spec_.n_inputs);
-      normalize(x + start * spec_.n_inputs, batch, ctx.normalized.data());
-      forward(ctx.normalized.data(), batch, backend, ctx);
-      float *dst = out + start * spec_.n_outputs;
-      std::copy(ctx.logits().begin(), ctx.logits().end(), dst);
-      apply_output_transform(spec_.task, dst, batch, spec_.n_outputs);
+      transform_inputs(x + start * spec_.n_inputs, batch, ctx.transformed);
+      forward(ctx.transformed.data(), batch, ctx);
+      Buffer &logits = ctx.logits();
+      backend_->output_transform(spec_.task, logits.data(), batch, spec_.n_outputs);
+      backend_->copy_to_host(logits, 0, batch * spec_.n_outputs, out + start * spec_.n_outputs);
    }
-}
-
-void Network::predict(const float *x, std::int64_t n, float *out, Backend &backend) const
-{
-   ForwardContext ctx;
-   predict(x, n, out, backend, ctx);
 }
 
 std::vector<float> Network::materialize_weights(int l) const
 {
-   const HashedLayout &layer = layouts_.at(l);
-   std::vector<float> v(layer.n_virtual_weights());
-   const float *w = params_.data() + layer.offset;
-   for (std::int64_t i = 0; i < layer.n_out; ++i)
-      for (std::int64_t j = 0; j < layer.n_in; ++j)
-         v[i * layer.n_in + j] = layer.virtual_weight(w, i, j);
+   const FullyConnected &layer = fully_connected(l);
+   const std::vector<float> params = host_params();
+   std::vector<float> v(layer.n_out() * layer.n_in());
+   for (std::int64_t i = 0; i < layer.n_out(); ++i)
+      for (std::int64_t j = 0; j < layer.n_in(); ++j)
+         v[i * layer.n_in() + j] = layer.virtual_weight(params.data(), i, j);
    return v;
 }
 
 std::vector<float> Network::materialize_bias(int l) const
 {
-   const HashedLayout &layer = layouts_.at(l);
-   std::vector<float> b(layer.n_out);
-   for (std::int64_t i = 0; i < layer.n_out; ++i)
-      b[i] = layer.virtual_bias(params_.data() + layer.bias_offset(), i);
+   const FullyConnected &layer = fully_connected(l);
+   const std::vector<float> params = host_params();
+   std::vector<float> b(layer.n_out());
+   for (std::int64_t i = 0; i < layer.n_out(); ++i)
+      b[i] = layer.virtual_bias(params.data(), i);
    return b;
 }
 
 std::vector<LayerMemory> Network::memory_report() const
 {
    std::vector<LayerMemory> rows;
-   for (const auto &layer : layouts_) {
-      LayerMemory m;
-      m.n_in = layer.n_in;
-      m.n_out = layer.n_out;
-      m.hashed = layer.hashed;
-      m.virtual_weights = layer.n_virtual_weights() + layer.n_out;
-      m.real_params = layer.n_params();
-      m.bytes = m.real_params * static_cast<std::int64_t>(sizeof(float));
-      m.compression = static_cast<double>(m.real_params) / static_cast<double>(m.virtual_weights);
-      rows.push_back(m);
-   }
+   for (const auto &layer : layers_)
+      rows.push_back(layer->memory());
    return rows;
 }
 
 std::vector<double> Network::input_importance() const
 {
-   const HashedLayout &layer = layouts_.front();
-   const float *w = params_.data() + layer.offset;
-   std::vector<double> importance(layer.n_in, 0.0);
-   for (std::int64_t i = 0; i < layer.n_out; ++i)
-      for (std::int64_t j = 0; j < layer.n_in; ++j) {
-         const double v = layer.virtual_weight(w, i, j);
+   const FullyConnected &layer = fully_connected(0);
+   const std::vector<float> params = host_params();
+   std::vector<double> importance(layer.n_in(), 0.0);
+   for (std::int64_t i = 0; i < layer.n_out(); ++i)
+      for (std::int64_t j = 0; j < layer.n_in(); ++j) {
+         const double v = layer.virtual_weight(params.data(), i, j);
          importance[j] += v * v;
       }
    return importance;

@@ -7,6 +7,7 @@
 #include "hashednet/options.h"
 
 #include "hashednet/common.h"
+#include "hashednet/optimizer.h"
 #include "options_internal.h"
 
 #include <algorithm>
@@ -35,7 +36,6 @@ const std::vector<std::string> kWeightInits{"XAVIER", "XAVIERUNIFORM"};
 const std::vector<std::string> kTmvaOnlyWeightInits{"GAUSS", "UNIFORM", "IDENTITY", "ZERO"};
 const std::vector<std::string> kArchitectures{"CPU", "GPU", "STANDARD"};
 const std::vector<std::string> kHashModes{"ELEMENT", "BLOCK"};
-const std::vector<std::string> kOptimizers{"SGD", "ADAM"};
 const std::vector<std::string> kTmvaOnlyOptimizers{"ADAGRAD", "RMSPROP", "ADADELTA"};
 const std::vector<std::string> kRegularizations{"NONE", "L2"};
 const std::vector<std::string> kTmvaOnlyRegularizations{"L1"};
@@ -117,10 +117,9 @@ const std::vector<PhaseKey> &phase_keys()
       HASHEDNET_INTEGER_KEY("MaxEpochs", max_epochs, 1, INT_MAX, "most epochs of this phase, >= 1"),
       {"Optimizer", "SGD or ADAM",
        [](Phase &p, const std::string &v, const std::string &w) {
-          const std::string name = grammar::choose_supported(v, kOptimizers, kTmvaOnlyOptimizers, w);
-          p.config.optimizer = name == "SGD" ? Optimizer::Sgd : Optimizer::Adam;
+          p.config.optimizer = grammar::choose_supported(v, optimizer_names(), kTmvaOnlyOptimizers, w);
        },
-       [](const TrainingConfig &c) { return std::string(c.optimizer == Optimizer::Sgd ? "SGD" : "ADAM"); }},
+       [](const TrainingConfig &c) { return c.optimizer; }},
       HASHEDNET_REAL_KEY("WeightDecay", weight_decay, kNonNegative, "L2 coefficient, >= 0"),
       {"Regularization", "NONE or L2; default L2 (WeightDecay applies); NONE sets WeightDecay to 0",
        [](Phase &p, const std::string &v, const std::string &w) {
@@ -438,7 +437,6 @@ void resolve(MethodOptions &options, ParseState &state, std::int64_t n_inputs)
                                      << options.layout_string << "' has " << layers.size()
                                      << " layers; give at most one per layer (the first drops network inputs)");
       config.seed = options.random_seed;
-      config.weight_init = options.weight_init;
       config.verbosity = verbosity_of(options);
       if (!state.phases[i].sets_num_threads)
          config.num_threads = options.num_threads;
@@ -469,7 +467,6 @@ std::string phase_difference(const TrainingConfig &a, const TrainingConfig &b, c
    HASHEDNET_COMPARE(max_epochs)
    HASHEDNET_COMPARE(convergence_steps)
    HASHEDNET_COMPARE(dropout)
-   HASHEDNET_COMPARE(weight_init)
    HASHEDNET_COMPARE(seed)
    HASHEDNET_COMPARE(num_threads)
    HASHEDNET_COMPARE(verbosity)
@@ -632,7 +629,7 @@ std::string to_option_string(const MethodOptions &options)
    const std::string difference = options_difference(options, parse_method_options(text));
    HASHEDNET_CHECK(difference.empty(),
                    "to_option_string: field '" << difference << "' cannot be expressed in an option string "
-                                               << "(every phase takes seed, weight_init and verbosity from the "
+                                               << "(every phase takes seed and verbosity from the "
                                                   "top-level options, and layers must be what layout_string "
                                                   "gives); the string would read: "
                                                << text);

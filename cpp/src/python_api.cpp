@@ -2,6 +2,7 @@
 #include "hashednet/python_api.h"
 
 #include "hashednet/common.h"
+#include "hashednet/network_spec.h"
 #include "options_internal.h"
 
 namespace hashednet {
@@ -20,9 +21,8 @@ Task task_of(const std::string &name)
    return Task::Classification;
 }
 
-/// What NetworkSpec the options give for this data (the core's network_spec,
-/// once it exists, replaces this).
-NetworkSpec spec_of(const MethodOptions &o, std::int64_t n_inputs, Task task, std::int64_t n_outputs)
+/// The shape arguments of make_model, checked with messages in Python's words.
+void check_shape(std::int64_t n_inputs, Task task, std::int64_t n_outputs)
 {
    HASHEDNET_CHECK(n_inputs > 0, "n_inputs must be a positive integer, got " << n_inputs);
    HASHEDNET_CHECK(task != Task::Multiclass || n_outputs >= 2,
@@ -31,18 +31,6 @@ NetworkSpec spec_of(const MethodOptions &o, std::int64_t n_inputs, Task task, st
                    "classification has one output (P(signal)), got n_outputs=" << n_outputs
                                                                                << "; use task='multiclass'");
    HASHEDNET_CHECK(n_outputs >= 1, "n_outputs must be >= 1 (the number of targets), got " << n_outputs);
-   NetworkSpec spec;
-   spec.n_inputs = n_inputs;
-   spec.n_outputs = n_outputs;
-   spec.task = task;
-   spec.layers = o.layers.empty() ? parse_layout(o.layout_string, n_inputs) : o.layers;
-   spec.compression = o.compression;
-   spec.hashed_bias = o.hashed_bias;
-   spec.hash_output_layer = o.hash_output_layer;
-   spec.hash_seed = o.hash_seed;
-   spec.hash_mode = o.hash_mode == "BLOCK" ? HashMode::Block : HashMode::Element;
-   spec.hash_block = o.hash_block;
-   return spec;
 }
 } // namespace
 
@@ -109,7 +97,8 @@ double compression_value(const std::string &text)
 Model make_model(const MethodOptions &options, std::int64_t n_inputs, const std::string &task,
                  std::int64_t n_outputs)
 {
-   const NetworkSpec spec = spec_of(options, n_inputs, task_of(task), n_outputs);
+   check_shape(n_inputs, task_of(task), n_outputs);
+   const NetworkSpec spec = network_spec(options, n_inputs, task_of(task), n_outputs);
    check_thread_count(options.num_threads, "num_threads");
    return Model(spec, options.weight_init, options.random_seed, options.num_threads);
 }
@@ -118,6 +107,7 @@ TrainingConfig training_phase(const MethodOptionsBuilder &builder, std::size_t p
 {
    MethodOptionsBuilder with_layout = builder;
    with_layout.set("Layout", format_layout(model.network().spec().layers));
+   with_layout.set("NumThreads", std::to_string(model.num_threads())); // a phase without NumThreads: the model's
    const MethodOptions options = with_layout.build(model.network().n_inputs());
    HASHEDNET_CHECK(phase < options.training.size(), "phase " << phase << " does not exist");
    const TrainingConfig &config = options.training[phase];

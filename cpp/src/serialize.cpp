@@ -259,12 +259,12 @@ std::string serialize(const Network &network)
    }
    write_floats(out, "input_offset", network.input_offset());
    write_floats(out, "input_scale", network.input_scale());
-   write_floats(out, "params", network.params());
+   write_floats(out, "params", network.host_params());
    const std::string body = out.str();
    return body + "checksum " + checksum_hex(body) + "\nend\n";
 }
 
-Network deserialize(const std::string &text)
+Network deserialize(const std::string &text, Backend &backend)
 {
    HASHEDNET_CHECK(text.compare(0, sizeof(kMagic) - 1, kMagic) == 0,
                    "not a hashednet network: the text does not start with '" << kMagic << "'");
@@ -272,7 +272,7 @@ Network deserialize(const std::string &text)
    reader.expect("HASHEDNET");
    NetworkSpec spec = read_spec(reader);
    const std::vector<StoredLayer> stored = read_layers(reader, spec);
-   Network network(spec);
+   Network network(spec, backend);
    for (int l = 0; l < network.n_layers(); ++l) {
       const HashedLayout &layer = network.layout(l);
       HASHEDNET_CHECK(layer.hashed == stored[l].hashed && layer.n_buckets == stored[l].buckets &&
@@ -311,13 +311,18 @@ void save_network(const Network &network, const std::string &path)
    write_file_atomically(path, serialize(network));
 }
 
-Network load_network(const std::string &path)
+std::string read_network_file(const std::string &path)
 {
    std::ifstream in(path, std::ios::binary);
    HASHEDNET_CHECK(in.good(), "cannot open network file '" << path << "'");
    std::ostringstream content;
    content << in.rdbuf();
-   return deserialize(content.str());
+   return content.str();
+}
+
+Network load_network(const std::string &path, Backend &backend)
+{
+   return deserialize(read_network_file(path), backend);
 }
 
 } // namespace hashednet

@@ -38,41 +38,19 @@ void check_label(const Network &network, float y, std::int64_t event, const char
                            << network.n_outputs() - 1);
 }
 
-/// One mini-batch gathered from shuffled events: normalised inputs, targets, weights.
-struct Batch {
-   std::vector<float> raw, x, y, w;
-   std::int64_t size = 0;
-   double weight_sum = 0.0;
-
-   void gather(const Network &network, const DataView &data, const std::int64_t *index, std::int64_t n)
-   {
-      const std::int64_t d = data.n_features, t = data.n_targets;
-      size = n;
-      raw.resize(n * d);
-      y.resize(n * t);
-      w.resize(n);
-      weight_sum = 0.0;
-      for (std::int64_t b = 0; b < n; ++b) {
-         const std::int64_t e = index[b];
-         std::copy(data.x + e * d, data.x + (e + 1) * d, raw.begin() + b * d);
-         std::copy(data.y + e * t, data.y + (e + 1) * t, y.begin() + b * t);
-         w[b] = data.w ? data.w[e] : 1.0f;
-         weight_sum += w[b];
-      }
-      x.resize(n * d);
-      network.normalize(raw.data(), n, x.data());
-   }
-
-   double norm() const { return weight_norm(weight_sum, size); }
-};
-
 /// The buffers of a training phase, kept across batches and epochs so that
 /// the batch loop allocates nothing in steady state.
 struct Workspace {
-   Batch batch;
+   BatchBuffers batch;
    ForwardContext context;
-   std::vector<float> d_logits;
+   Buffer d_logits;
    std::vector<std::int64_t> index;
+};
+
+/// The optimizer of a phase and the gradient it steps from.
+struct Step {
+   Optimizer &optimizer;
+   Buffer &grad;
 };
 
 void print_header(std::ostream &log, const Network &network, const TrainingConfig &config, const Backend &backend)
@@ -93,26 +71,26 @@ void print_epoch(std::ostream &log, const EpochRecord &r, double time_left, int 
        << std::flush;
 }
 
-double run_epoch(Network &network, const DataView &data, const TrainingConfig &config, Backend &backend,
-                 OptimizerState &optimizer, int epoch, std::uint64_t &batch_counter, Workspace &work)
+double run_epoch(Network &network, const DataView &data, const TrainingConfig &config, Step step, int epoch,
+                 std::uint64_t &batch_counter, Workspace &work)
 {
+   Backend &backend = network.backend();
    const std::vector<std::int64_t> order = shuffled_indices(data.n, config.seed ^ (0xA24BAED4963EE407ull * (epoch + 1)));
    DropoutPlan dropout{config.dropout, config.seed ^ 0xD1B54A32D192ED03ull};
    const bool use_dropout = std::any_of(config.dropout.begin(), config.dropout.end(), [](double p) { return p > 0; });
-   Batch &batch = work.batch;
-   std::vector<float> &d_logits = work.d_logits;
+   BatchBuffers &batch = work.batch;
    double loss_sum = 0.0, weight_sum = 0.0;
    for (std::int64_t start = 0; start < data.n; start += config.batch_size) {
       const std::int64_t n = std::min<std::int64_t>(config.batch_size, data.n - start);
-      batch.gather(network, data, order.data() + start, n);
-      ForwardContext &ctx = network.forward(batch.x.data(), n, backend, work.context,
-                                            use_dropout ? &dropout : nullptr, batch_counter++);
-      d_logits.resize(ctx.logits().size());
-      loss_sum += loss_and_gradient(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(), n,
-                                    network.n_outputs(), batch.norm(), d_logits.data());
+      network.gather_batch(data, order.data() + start, n, batch);
+      ForwardContext &ctx = network.forward(batch.x.data(), n, work.context, use_dropout ? &dropout : nullptr,
+                                            batch_counter++);
+      backend.resize(work.d_logits, ctx.logits().size());
+      loss_sum += backend.loss(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(), n,
+                               network.n_outputs(), weight_norm(batch.weight_sum, n), work.d_logits.data());
       weight_sum += batch.weight_sum;
-      network.backward(ctx, d_logits.data(), backend, optimizer.grad.data());
-      optimizer.step(network, config, backend);
+      network.backward(ctx, work.d_logits.data(), step.grad.data());
+      step.optimizer.step(config, network.params(), step.grad);
    }
    HASHEDNET_CHECK(std::isfinite(loss_sum), "training diverged in epoch " << epoch << " (loss is " << loss_sum
                                                                          << "); lower LearningRate (now "
@@ -121,19 +99,20 @@ double run_epoch(Network &network, const DataView &data, const TrainingConfig &c
 }
 
 /// Weighted mean loss of the network on `data` (no dropout), in `work`'s buffers.
-double evaluate_loss(const Network &network, const DataView &data, Backend &backend, Workspace &work)
+double evaluate_loss(const Network &network, const DataView &data, Workspace &work)
 {
    constexpr std::int64_t kChunk = 4096;
+   Backend &backend = network.backend();
    double loss = 0.0, weight = 0.0;
    for (std::int64_t start = 0; start < data.n; start += kChunk) {
       const std::int64_t n = std::min(kChunk, data.n - start);
       work.index.resize(n);
       for (std::int64_t b = 0; b < n; ++b)
          work.index[b] = start + b;
-      work.batch.gather(network, data, work.index.data(), n);
-      const ForwardContext &ctx = network.forward(work.batch.x.data(), n, backend, work.context);
-      loss += loss_and_gradient(network.spec().task, ctx.logits().data(), work.batch.y.data(), work.batch.w.data(),
-                                n, network.n_outputs(), 1.0, nullptr);
+      network.gather_batch(data, work.index.data(), n, work.batch);
+      const ForwardContext &ctx = network.forward(work.batch.x.data(), n, work.context);
+      loss += backend.loss(network.spec().task, ctx.logits().data(), work.batch.y.data(), work.batch.w.data(), n,
+                           network.n_outputs(), 1.0, nullptr);
       weight += work.batch.weight_sum;
    }
    return loss / weight_norm(weight, data.n);
@@ -151,18 +130,9 @@ void check_config(const TrainingConfig &config)
    HASHEDNET_CHECK(config.weight_decay >= 0.0, "WeightDecay must be >= 0, got " << config.weight_decay);
    for (double p : config.dropout)
       HASHEDNET_CHECK(p >= 0.0 && p < 1.0, "DropConfig probabilities must be in [0, 1), got " << p);
+   HASHEDNET_CHECK(config.num_threads >= 0, "NumThreads must be >= 0 (0 = all cores), got " << config.num_threads);
 }
 } // namespace
-
-void OptimizerState::step(Network &network, const TrainingConfig &config, Backend &backend)
-{
-   float *p = network.params().data();
-   const std::int64_t n = network.n_params();
-   if (config.optimizer == hashednet::Optimizer::Adam)
-      backend.adam_step(p, grad.data(), m.data(), v.data(), n, config.learning_rate, config.weight_decay, adam);
-   else
-      backend.sgd_step(p, grad.data(), m.data(), n, config.learning_rate, config.momentum, config.weight_decay);
-}
 
 void check_data(const Network &network, const DataView &data, const char *what)
 {
@@ -190,27 +160,32 @@ void check_data(const Network &network, const DataView &data, const char *what)
    }
 }
 
-double evaluate_loss(const Network &network, const DataView &data, Backend &backend)
+double evaluate_loss(const Network &network, const DataView &data)
 {
    Workspace work;
-   return evaluate_loss(network, data, backend, work);
+   return evaluate_loss(network, data, work);
 }
 
 TrainingHistory train(Network &network, const DataView &training, const DataView &validation,
-                      const TrainingConfig &config, Backend &backend, std::ostream *log)
+                      const TrainingConfig &config, std::ostream *log)
 {
    check_config(config);
    check_data(network, training, "training data");
    const bool has_validation = validation.n > 0;
    if (has_validation)
       check_data(network, validation, "validation data");
+   if (config.verbosity < 1)
+      log = nullptr;
+   Backend &backend = network.backend();
    if (log)
       print_header(*log, network, config, backend);
 
-   OptimizerState optimizer(network.n_params());
+   const std::unique_ptr<Optimizer> optimizer = make_optimizer(config, backend, network.n_params());
+   Buffer grad = backend.allocate(network.n_params());
    Workspace work;
    TrainingHistory history;
-   std::vector<float> best_params = network.params();
+   Buffer best_params = backend.allocate(network.n_params());
+   backend.copy(network.params().data(), network.n_params(), best_params.data());
    history.best_validation_loss = std::numeric_limits<double>::infinity();
    int without_improvement = 0;
    std::uint64_t batch_counter = 0;
@@ -219,15 +194,14 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
       const auto epoch_start = Clock::now();
       EpochRecord record;
       record.epoch = epoch;
-      record.train_loss = run_epoch(network, training, config, backend, optimizer, epoch, batch_counter, work);
-      record.validation_loss =
-         has_validation ? evaluate_loss(network, validation, backend, work) : record.train_loss;
+      record.train_loss = run_epoch(network, training, config, {*optimizer, grad}, epoch, batch_counter, work);
+      record.validation_loss = has_validation ? evaluate_loss(network, validation, work) : record.train_loss;
       record.seconds = seconds_since(epoch_start);
       history.epochs.push_back(record);
       if (record.validation_loss < history.best_validation_loss) {
          history.best_validation_loss = record.validation_loss;
          history.best_epoch = epoch;
-         best_params = network.params();
+         backend.copy(network.params().data(), network.n_params(), best_params.data());
          without_improvement = 0;
       } else {
          ++without_improvement;
@@ -239,7 +213,7 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
          break;
       }
    }
-   network.params() = best_params;
+   backend.copy(best_params.data(), network.n_params(), network.params().data());
    if (log)
       *log << "HashedDNN: " << (history.stopped_early ? "converged" : "reached MaxEpochs") << " after "
            << history.epochs.size() << " epochs in " << std::setprecision(4) << seconds_since(start)
@@ -249,16 +223,19 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
    return history;
 }
 
-double train_chunk(Network &network, const DataView &chunk, const TrainingConfig &config, Backend &backend,
-                   StreamingState &state)
+double train_chunk(Network &network, const DataView &chunk, const TrainingConfig &config, StreamingState &state)
 {
    check_config(config);
    check_data(network, chunk, "training chunk");
-   if (static_cast<std::int64_t>(state.optimizer.grad.size()) != network.n_params())
-      state.optimizer = OptimizerState(network.n_params());
+   Backend &backend = network.backend();
+   if (!state.optimizer || state.optimizer->name() != config.optimizer || state.grad.size() != network.n_params()) {
+      state.optimizer = make_optimizer(config, backend, network.n_params());
+      state.grad = backend.allocate(network.n_params());
+   }
    state.n_chunks += 1;
    Workspace work;
-   return run_epoch(network, chunk, config, backend, state.optimizer, state.n_chunks, state.batch_counter, work);
+   return run_epoch(network, chunk, config, {*state.optimizer, state.grad}, state.n_chunks, state.batch_counter,
+                    work);
 }
 
 } // namespace hashednet

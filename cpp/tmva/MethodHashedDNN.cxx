@@ -29,6 +29,7 @@
 #include "MethodHashedDNN.h"
 
 #include "hashednet/model.h"
+#include "hashednet/network_spec.h"
 #include "hashednet/options.h"
 #include "hashednet/serialize.h"
 #include "hashednet/standalone_class.h"
@@ -320,20 +321,13 @@ bool TMVA::MethodHashedDNN::BuildNetwork(const TrainingEvents &events)
 {
    const bool regression = DoRegression(), multiclass = DoMulticlass();
    const hashednet::MethodOptions &o = fImpl->options;
-   hashednet::NetworkSpec spec;
-   spec.n_inputs = events.n_variables;
-   spec.task = regression ? hashednet::Task::Regression
-                          : (multiclass ? hashednet::Task::Multiclass : hashednet::Task::Classification);
-   spec.n_outputs = regression ? events.n_targets : (multiclass ? DataInfo().GetNClasses() : 1);
-   spec.compression = o.compression;
-   spec.hashed_bias = o.hashed_bias;
-   spec.hash_output_layer = o.hash_output_layer;
-   spec.hash_seed = o.hash_seed;
-   spec.hash_mode = o.hash_mode == "BLOCK" ? hashednet::HashMode::Block : hashednet::HashMode::Element;
-   spec.hash_block = o.hash_block;
+   const hashednet::Task task = regression ? hashednet::Task::Regression
+                                           : (multiclass ? hashednet::Task::Multiclass : hashednet::Task::Classification);
+   const Long64_t n_outputs = regression ? events.n_targets : (multiclass ? DataInfo().GetNClasses() : 1);
    try {
-      spec.layers = o.layers.empty() ? hashednet::parse_layout(o.layout_string, events.n_variables) : o.layers;
-      fImpl->model = std::make_unique<hashednet::Model>(spec, o.weight_init, o.random_seed, o.num_threads);
+      const hashednet::NetworkSpec spec = hashednet::network_spec(o, events.n_variables, task, n_outputs);
+      fImpl->model = std::make_unique<hashednet::Model>(spec, o.weight_init, o.random_seed, o.num_threads,
+                                                        hashednet::architecture_from_string(o.architecture));
       if (GetTransformationHandler().GetTransformationList().GetSize() == 0) {
          std::vector<float> offset, scale;
          standardization(events.fit(), offset, scale);
@@ -358,10 +352,8 @@ bool TMVA::MethodHashedDNN::RunTrainingPhases(const TrainingEvents &events)
       Log() << kINFO << "Training phase " << phase + 1 << " of " << o.training.size() << Endl;
       hashednet::TrainingHistory history;
       try {
-         hashednet::check_thread_count(config.num_threads, "NumThreads");
-         auto backend = hashednet::make_cpu_backend(config.num_threads);
-         history = hashednet::train(fImpl->model->network(), events.fit(), events.validation(), config, *backend,
-                                    Log().GetMinType() <= kINFO ? &progress : nullptr);
+         history = fImpl->model->train_phase(events.fit(), events.validation(), config,
+                                             Log().GetMinType() <= kINFO ? &progress : nullptr);
       } catch (const hashednet::Error &e) {
          Log() << kFATAL << "HashedDNN training failed: " << e.what() << Endl;
          return false;

@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from .._core import core
+from .._errors import translate_errors
 from ..files import write_text_atomically
 from ..network import HashedNetwork
 from ..options import describe_options, option_items, parse_options, validation_event_count
@@ -91,14 +93,15 @@ class MethodHashedDNN:
         return x, y
 
     def _network(self) -> HashedNetwork:
+        """The network of the options for this data, through the core's network_spec (as the C++ method)."""
         n_outputs = {"classification": 1, "multiclass": len(self.loader.class_names),
                      "regression": len(self.loader.targets)}[self.task]
-        o = self.options
-        return HashedNetwork(len(self.loader.variables), o.layout, task=self.task, n_outputs=n_outputs,
-                             compression=o.compression, hash_output_layer=o.hash_output_layer,
-                             hashed_bias=o.hashed_bias, hash_seed=o.hash_seed, hash_mode=o.hash_mode,
-                             hash_block=o.hash_block, weight_init=o.weight_init,
-                             seed=o.random_seed, num_threads=o.num_threads)
+        n_inputs = len(self.loader.variables)
+        hn = core()
+        with translate_errors():
+            options = hn.parse_method_options(self.option_text, n_inputs)
+            model = hn.python_api.make_model(options, n_inputs, self.task, n_outputs)
+        return HashedNetwork._wrap(model)
 
     def train(self, sample) -> None:
         """Trains on the training sample; the last ValidationSize events validate (MethodDL)."""

@@ -1,40 +1,113 @@
-// backend.h: the coarse operations a network needs, and nothing else.
+// backend.h: the memory and the coarse operations a network needs, and nothing else.
 //
-// The network and the trainer only call these; a backend (CPU now, CUDA
-// later) implements them and is free to fuse inside each one. All matrices
-// are row-major and contiguous: a batch of B events of n features is B x n.
-// Pointers to parameters and gradients point at the start of the flat
-// buffers; a layer finds its slice through HashedLayout::offset.
+// What it is: the one seam between the network/trainer and a device. A
+// backend allocates Buffers in its memory, copies to and from the host, and
+// runs coarse operations on pointers into its memory; it is free to fuse
+// inside each one. Every matrix is row-major and contiguous: a batch of B
+// events of n features is B x n. Pointers to parameters and gradients point
+// at the start of the flat buffers; a layer finds its slice through its
+// offset. Host data (the caller's event arrays) enter only through
+// transform_inputs and gather_batch.
+//
+// Backends (make_backend): CPU (fused hashed GEMM, threads), Reference (for
+// tests: every V materialised through the weight scheme's host reference,
+// plain loops, one thread). A GPU backend (issue 10) implements the same
+// interface.
+//
+// What it is not: a layer, a loss definition (loss.h), an optimizer (optimizer.h).
 #ifndef HASHEDNET_BACKEND_H
 #define HASHEDNET_BACKEND_H
 
+#include "hashednet/buffer.h"
 #include "hashednet/config.h"
-#include "hashednet/hashed_layout.h"
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace hashednet {
 
-struct AdamState {
-   double beta1 = 0.9;
-   double beta2 = 0.999;
-   double epsilon = 1e-7;
-   std::int64_t step = 0; ///< number of updates done so far
+class FullyConnected;
+
+/// Where a network runs. Reference is for tests (see above); Gpu exists in
+/// builds with CUDA only (issue 10).
+enum class Architecture { Cpu, Reference, Gpu };
+
+/// The Architecture of an Architecture option value: CPU and STANDARD (MethodDNN's old name) -> Cpu,
+/// GPU -> Gpu, REFERENCE -> Reference; anything else is an Error naming the allowed values.
+Architecture architecture_from_string(const std::string &name);
+std::string architecture_name(Architecture architecture);
+
+/// Borrowed, row-major event data in host memory. y holds one value per
+/// event (class label 0/1, or class index) or n_targets values (regression);
+/// w may be null (all 1).
+struct DataView {
+   const float *x = nullptr;
+   const float *y = nullptr;
+   const float *w = nullptr;
+   std::int64_t n = 0;
+   std::int64_t n_features = 0;
+   std::int64_t n_targets = 1;
+};
+
+/// One mini-batch in backend memory: transformed inputs, targets, weights.
+struct BatchBuffers {
+   Buffer x, y, w;
+   std::int64_t size = 0;
+   double weight_sum = 0.0; ///< sum of the batch's weights, in event order, in double
 };
 
 class Backend {
 public:
    virtual ~Backend() = default;
    virtual const char *name() const = 0;
+   virtual Architecture architecture() const = 0;
+   /// Threads the backend's kernels use (>= 1).
+   virtual int num_threads() const = 0;
+   /// 0 means all hardware threads.
+   virtual void set_num_threads(int num_threads) = 0;
+
+   // ---------------------------------------------------------------- memory
+   /// n floats, all zero.
+   virtual Buffer allocate(std::int64_t n) = 0;
+   /// buffer.size() = n; reallocates (the values are then lost) only when n > capacity().
+   void resize(Buffer &buffer, std::int64_t n);
+   /// dst[0, n) = src[offset, offset + n)
+   virtual void copy_to_host(const Buffer &src, std::int64_t offset, std::int64_t n, float *dst) const = 0;
+   /// dst[offset, offset + n) = src[0, n)
+   virtual void copy_from_host(const float *src, std::int64_t n, Buffer &dst, std::int64_t offset = 0) = 0;
+   /// dst[0, n) = src[0, n), both in this backend's memory.
+   virtual void copy(const float *src, std::int64_t n, float *dst) = 0;
+
+   // ---------------------------------------------------------------- data
+   /// out (resized to batch x n) = (x - offset) * scale for `batch` host events x (batch x n).
+   virtual void transform_inputs(const float *x, std::int64_t batch, std::int64_t n, const Buffer &offset,
+                                 const Buffer &scale, Buffer &out) = 0;
+   /// Events index[0, n) of host `data` into `batch`: inputs transformed as
+   /// by transform_inputs, targets, weights (1 where data.w is null), and
+   /// their weight_sum.
+   virtual void gather_batch(const DataView &data, const std::int64_t *index, std::int64_t n, const Buffer &offset,
+                             const Buffer &scale, BatchBuffers &batch) = 0;
+
+   // ---------------------------------------------------------------- loss and output
+   /// loss.h's loss_and_gradient on backend pointers (weights may be null: all 1).
+   virtual double loss(Task task, const float *logits, const float *targets, const float *weights,
+                       std::int64_t batch, std::int64_t n_outputs, double norm, float *d_logits) = 0;
+   /// The task's response from logits, in place (n x n_outputs): sigmoid, softmax or identity.
+   virtual void output_transform(Task task, float *logits, std::int64_t n, std::int64_t n_outputs) = 0;
+
+   // ---------------------------------------------------------------- layers
+   // The kernels of each layer kind (fully_connected.h: linear_*), with V
+   // from the layer's weight scheme (weight_scheme.h); a backend chooses its
+   // kernels per scheme.
 
    /// y (B x n_out) = x (B x n_in) V^T + b
-   virtual void linear_forward(const HashedLayout &layer, const float *params, const float *x, std::int64_t batch,
+   virtual void linear_forward(const FullyConnected &layer, const float *params, const float *x, std::int64_t batch,
                                float *y) = 0;
 
    /// From dy (B x n_out): dx (B x n_in) = dy V when dx is not null, and the
-   /// layer's slice of `grad` is overwritten with dL/dw (buckets and bias).
-   virtual void linear_backward(const HashedLayout &layer, const float *params, const float *x, const float *dy,
+   /// layer's slice of `grad` is overwritten with dL/dparams (scheme and bias).
+   virtual void linear_backward(const FullyConnected &layer, const float *params, const float *x, const float *dy,
                                 std::int64_t batch, float *dx, float *grad) = 0;
 
    /// a = f(z) elementwise over n values.
@@ -51,19 +124,13 @@ public:
    virtual void dropout_forward(const float *x, float *y, float *keep, std::int64_t n, double p,
                                 std::uint64_t seed) = 0;
 
-   /// params -= lr * (velocity = momentum * velocity + grad + wd * params)
-   virtual void sgd_step(float *params, const float *grad, float *velocity, std::int64_t n, double learning_rate,
-                         double momentum, double weight_decay) = 0;
-
-   /// Adam (Kingma & Ba) with L2 weight decay added to the gradient; advances state.step.
-   virtual void adam_step(float *params, const float *grad, float *m, float *v, std::int64_t n,
-                          double learning_rate, double weight_decay, AdamState &state) = 0;
+   /// x *= factor elementwise over n values (dropout's backward pass).
+   virtual void multiply(float *x, const float *factor, std::int64_t n) = 0;
 };
 
-/// The CPU backend: tiles of V generated from the hash into a cache-sized
-/// buffer and multiplied with an optimised sgemm, threads over tiles.
-/// num_threads 0 means all hardware threads.
-std::unique_ptr<Backend> make_cpu_backend(int num_threads = 0);
+/// The backend of `architecture` with num_threads threads (0 = all hardware
+/// threads). Architecture::Gpu is an Error in a build without CUDA.
+std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads = 0);
 
 } // namespace hashednet
 

@@ -9,7 +9,9 @@
 //   "materialized"  the original HashedNets way: build the whole V (D floats),
 //                   then one multi-threaded sgemm; backward builds dV (D
 //                   floats) with sgemm and scatters it into the buckets.
-//                   The reference the fused kernels are measured against.
+//                   The baseline the fused kernels are timed against.
+//   "reference"     the reference backend (plain loops in double through the
+//                   weight scheme's host reference): what tests compare with.
 //
 // It also exposes the tile generators and the array activations by
 // instruction set ("scalar", "avx2", "avx512", "auto") so tests can check

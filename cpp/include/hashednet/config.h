@@ -22,9 +22,9 @@ enum class Task {
    Regression      ///< one output per target, squared error; response = identity
 };
 
-enum class Optimizer { Sgd, Adam };
-
+/// How a new network's parameters are drawn (network initialisation, not training).
 enum class WeightInit { XavierNormal, XavierUniform };
+constexpr WeightInit kDefaultWeightInit = WeightInit::XavierNormal; ///< TMVA's XAVIER
 
 /// Whether each virtual weight hashes to its own bucket (the paper) or each
 /// short contiguous block of a row hashes to the start of a run of buckets
@@ -56,7 +56,7 @@ struct NetworkSpec {
 };
 
 struct TrainingConfig {
-   Optimizer optimizer = Optimizer::Adam;
+   std::string optimizer = "ADAM"; ///< a name of optimizer_names() (optimizer.h): SGD or ADAM
    double learning_rate = 1e-3;
    double momentum = 0.9;        ///< SGD momentum (Adam uses beta1 = 0.9, beta2 = 0.999)
    double weight_decay = 0.0;    ///< L2 coefficient, added to the loss as wd/2 * sum(w^2)
@@ -64,10 +64,9 @@ struct TrainingConfig {
    int max_epochs = 200;
    int convergence_steps = 10;   ///< stop after this many epochs without a better validation loss
    std::vector<double> dropout;  ///< drop probability of each layer's input; missing = 0
-   WeightInit weight_init = WeightInit::XavierNormal;
-   std::uint64_t seed = 42;      ///< initialisation, shuffling, dropout
-   int num_threads = 0;          ///< 0 = all hardware threads
-   int verbosity = 1;            ///< 0 silent, 1 one line per epoch
+   std::uint64_t seed = 42;      ///< shuffling, dropout
+   int num_threads = 0;          ///< threads of this phase (Model::train runs it on them); 0 = all hardware threads
+   int verbosity = 1;            ///< 0 silent, 1 one line per epoch (when there is a log to write to)
 };
 
 } // namespace hashednet

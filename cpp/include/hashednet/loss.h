@@ -6,6 +6,8 @@
 //
 // The batch loss is sum_b w_b l_b / weight_norm(...); d_logits is its gradient.
 // Targets are n x 1 (class label or index) or n x n_targets (regression).
+// These are the host implementations: the host backends call them, and a
+// device backend must reproduce them (Backend::loss, Backend::output_transform).
 #ifndef HASHEDNET_LOSS_H
 #define HASHEDNET_LOSS_H
 
@@ -26,6 +28,10 @@ inline double weight_norm(double weight_sum, std::int64_t n_events)
 /// writes w_b / norm * dl_b/dz.
 double loss_and_gradient(Task task, const float *logits, const float *targets, const float *weights,
                          std::int64_t batch, std::int64_t n_outputs, double norm, float *d_logits);
+
+/// The task's response from logits, in place (n x n_outputs): sigmoid
+/// (Classification), softmax (Multiclass) or identity (Regression).
+void apply_output_transform(Task task, float *logits, std::int64_t n, std::int64_t n_outputs);
 
 } // namespace hashednet
 

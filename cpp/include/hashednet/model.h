@@ -1,8 +1,11 @@
 // model.h: the one object the Python package and the TMVA method hold — a
 // Network with the backend that runs it.
 //
-// Every entry point takes plain pointers and sizes (numpy float32 arrays pass
-// through PyROOT without copies), checks them once, and calls the core.
+// Every entry point takes plain host pointers and sizes (numpy float32
+// arrays pass through PyROOT without copies), checks them once, and calls
+// the core. The Model makes its backend (make_backend) and is the only
+// place that does; everything it owns lives in that backend's memory, and
+// host arrays go in and out by explicit copies.
 #ifndef HASHEDNET_MODEL_H
 #define HASHEDNET_MODEL_H
 
@@ -12,6 +15,7 @@
 #include "hashednet/trainer.h"
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,25 +24,39 @@ namespace hashednet {
 
 class Model {
 public:
-   /// A new network with freshly initialised parameters.
-   Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads = 0);
+   /// A new network with freshly initialised parameters on the backend of
+   /// `architecture` with num_threads threads (0 = all cores).
+   Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads = 0,
+         Architecture architecture = Architecture::Cpu);
    /// A network read back from serialize() text.
-   static Model from_text(const std::string &text, int num_threads = 0);
-   static Model from_file(const std::string &path, int num_threads = 0);
+   static Model from_text(const std::string &text, int num_threads = 0, Architecture architecture = Architecture::Cpu);
+   static Model from_file(const std::string &path, int num_threads = 0, Architecture architecture = Architecture::Cpu);
 
    Network &network() { return network_; }
    const Network &network() const { return network_; }
    std::string to_text() const;
    void save(const std::string &path) const;
 
+   /// The threads the model was made with or set to (0 = all cores), and its backend.
+   int num_threads() const { return num_threads_; }
    void set_num_threads(int num_threads);
+   Architecture architecture() const { return backend_->architecture(); }
+   const char *backend_name() const { return backend_->name(); }
    void set_input_transform(const float *offset, const float *scale, std::int64_t n);
 
-   /// One training phase; validation n_validation == 0 early-stops on the training loss.
+   /// One training phase; validation n_validation == 0 early-stops on the
+   /// training loss. Progress goes to std::cout when `verbose`. The phase runs
+   /// on config.num_threads threads (0 = all cores); the model's own count
+   /// (num_threads()) is restored afterwards.
    TrainingHistory train(const float *x, const float *y, const float *w, std::int64_t n, const float *x_validation,
                          const float *y_validation, const float *w_validation, std::int64_t n_validation,
                          std::int64_t n_features, std::int64_t n_targets, const TrainingConfig &config,
                          bool verbose = true);
+   /// The same on DataViews, with progress to `log` (null: silent); the TMVA
+   /// method calls it once per phase. (Not an overload of train: PyROOT turns
+   /// the C++ exception of an overload into a TypeError.)
+   TrainingHistory train_phase(const DataView &training, const DataView &validation, const TrainingConfig &config,
+                               std::ostream *log);
 
    /// Streaming training: one pass over a chunk of n events, continuing the
    /// optimizer state of earlier chunks (see hashednet::train_chunk); returns
@@ -67,14 +85,16 @@ public:
    void set_params(const float *values, std::int64_t n) { network_.set_params(values, n); }
 
 private:
-   Model(Network network, int num_threads);
+   Model(std::unique_ptr<Backend> backend, int num_threads, const std::string &text);
    void check_features(std::int64_t n_features) const;
 
+   std::unique_ptr<Backend> backend_; ///< first: the network's buffers live in it
+   int num_threads_ = 0;
    Network network_;
-   std::unique_ptr<Backend> backend_;
    std::vector<float> one_event_;
    ForwardContext context_;        ///< reused by predict, predict_one and gradient: no allocation per call
-   std::vector<float> d_logits_;   ///< gradient's dL/dlogits, reused
+   BatchBuffers batch_;            ///< gradient's batch, reused
+   Buffer d_logits_, grad_;        ///< gradient's dL/dlogits and dL/dparams, reused
    StreamingState streaming_;
 };
 

@@ -1,10 +1,13 @@
-// network.h: a stack of hashed (or dense) fully connected layers.
+// network.h: a stack of layers over one flat parameter buffer.
 //
-// A Network is its spec, one HashedLayout per layer and ONE flat parameter
-// buffer (every layer's buckets and biases are slices of it), plus an affine
-// input normalisation x' = (x - offset) * scale. It keeps no per-batch state:
-// forward() fills and returns a ForwardContext that backward() consumes; the
-// caller owns the context and reuses it across batches.
+// A Network is its spec, one Layer component per layer (layer.h; today all
+// fully connected, fully_connected.h), ONE flat parameter buffer in its
+// backend's memory (every layer's parameters are a slice of it), and an
+// affine input transform x' = (x - offset) * scale. It keeps no per-batch
+// state: forward() fills and returns a ForwardContext that backward()
+// consumes; the caller owns the context and reuses it across batches.
+// Host code reads and writes the parameters only through host_params() and
+// set_params().
 //
 // It is not a trainer (trainer.h), a loss (loss.h) or a file format
 // (serialize.h).
@@ -12,38 +15,43 @@
 #define HASHEDNET_NETWORK_H
 
 #include "hashednet/backend.h"
+#include "hashednet/buffer.h"
 #include "hashednet/config.h"
+#include "hashednet/fully_connected.h"
 #include "hashednet/hashed_layout.h"
+#include "hashednet/layer.h"
+#include "hashednet/loss.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace hashednet {
 
 /// Everything one forward pass leaves for the backward pass, and the buffers
-/// both passes work in. forward() fills it and returns it; backward()
-/// consumes it. A caller that keeps one context and passes it to every batch
-/// allocates nothing in steady state: the buffers only grow. Layer 0's input
-/// is borrowed, not copied (unless dropout scales it), so x must outlive the
-/// backward pass of its batch.
+/// both passes work in, all in the backend's memory. forward() fills it and
+/// returns it; backward() consumes it. A caller that keeps one context and
+/// passes it to every batch allocates nothing in steady state: the buffers
+/// only grow. Layer 0's input is borrowed, not copied (unless dropout scales
+/// it), so x must outlive the backward pass of its batch.
 struct ForwardContext {
    std::int64_t batch = 0;
-   const float *x = nullptr;                ///< the normalised input of layer 0 (borrowed)
-   std::vector<std::vector<float>> dropped; ///< input of layer l after dropout (only when layer l has dropout)
-   std::vector<std::vector<float>> z;       ///< pre-activation of each layer
-   std::vector<std::vector<float>> a;       ///< output of each layer; a.back() are the logits
-   std::vector<std::vector<float>> keep;    ///< dropout scale of each layer's input (empty = none)
-   std::vector<float> delta, d_input;       ///< backward scratch: dL/dz of a layer, dL/dinput
-   std::vector<float> normalized;           ///< room for a caller's normalised input (predict)
+   const float *x = nullptr;                           ///< the transformed input of layer 0 (borrowed)
+   std::vector<std::unique_ptr<LayerContext>> layers;  ///< made by each layer once
+   std::vector<Buffer> dropped;                        ///< input of layer l after dropout (only when layer l has dropout)
+   std::vector<Buffer> keep;                           ///< dropout scale of each layer's input (empty = none)
+   Buffer delta, d_input;                              ///< backward scratch: dL/doutput of a layer, dL/dinput
+   Buffer transformed;                                 ///< room for a caller's transformed input (predict)
 
-   const std::vector<float> &logits() const { return a.back(); }
-   /// The input layer l multiplied (batch x n_in of layer l).
+   const Buffer &logits() const { return layers.back()->output; }
+   Buffer &logits() { return layers.back()->output; }
+   /// The input of layer l (batch x n_in of layer l).
    const float *input(int l) const
    {
       if (!keep[l].empty())
          return dropped[l].data();
-      return l == 0 ? x : a[l - 1].data();
+      return l == 0 ? x : layers[l - 1]->output.data();
    }
 };
 
@@ -53,61 +61,59 @@ struct DropoutPlan {
    std::uint64_t seed = 0;          ///< combined with the batch counter
 };
 
-struct LayerMemory {
-   std::int64_t n_in = 0, n_out = 0;
-   bool hashed = false;
-   std::int64_t virtual_weights = 0; ///< n_in * n_out + n_out
-   std::int64_t real_params = 0;     ///< buckets + bias parameters
-   std::int64_t bytes = 0;           ///< real_params * sizeof(float)
-   double compression = 1.0;         ///< real_params / virtual_weights
-};
-
 class Network {
 public:
    /// Validates the spec (clear hashednet::Error on any impossible value) and
-   /// lays out the parameters, all zero; call initialize_params() next.
-   explicit Network(NetworkSpec spec);
+   /// lays out the parameters in `backend`'s memory, all zero; call
+   /// initialize_params() next. The backend must outlive the network.
+   Network(NetworkSpec spec, Backend &backend);
 
+   Backend &backend() const { return *backend_; }
    const NetworkSpec &spec() const { return spec_; }
    std::int64_t n_inputs() const { return spec_.n_inputs; }
    std::int64_t n_outputs() const { return spec_.n_outputs; }
-   int n_layers() const { return static_cast<int>(layouts_.size()); }
-   const HashedLayout &layout(int l) const { return layouts_.at(l); }
+   int n_layers() const { return static_cast<int>(layers_.size()); }
+   const Layer &layer(int l) const { return *layers_.at(l); }
+   /// Layer l as a fully connected layer (an Error for another kind).
+   const FullyConnected &fully_connected(int l) const;
+   const HashedLayout &layout(int l) const { return fully_connected(l).layout(); }
    Activation activation(int l) const { return spec_.layers.at(l).activation; }
-   std::int64_t n_params() const { return static_cast<std::int64_t>(params_.size()); }
+   std::int64_t n_params() const { return params_.size(); }
    std::int64_t n_virtual_params() const;
 
-   std::vector<float> &params() { return params_; }
-   const std::vector<float> &params() const { return params_; }
+   /// The flat parameter buffer, in the backend's memory.
+   Buffer &params() { return params_; }
+   const Buffer &params() const { return params_; }
+   /// A host copy of the parameters, and their replacement from host values.
+   std::vector<float> host_params() const;
    void set_params(const float *values, std::int64_t n);
 
-   /// Xavier/Glorot over each layer's (virtual) fan-in and fan-out; biases zero.
+   /// Each layer's initialize() in order, on one random stream from `seed`.
    void initialize_params(WeightInit init, std::uint64_t seed);
 
    const std::vector<float> &input_offset() const { return input_offset_; }
    const std::vector<float> &input_scale() const { return input_scale_; }
    void set_input_transform(const float *offset, const float *scale, std::int64_t n);
 
-   /// x' = (x - offset) * scale for `batch` events, into `out`.
-   void normalize(const float *x, std::int64_t batch, float *out) const;
+   /// out (backend memory) = (x - offset) * scale for `batch` host events x.
+   void transform_inputs(const float *x, std::int64_t batch, Buffer &out) const;
+   /// Events index[0, n) of host data, transformed, into `batch` (backend memory).
+   void gather_batch(const DataView &data, const std::int64_t *index, std::int64_t n, BatchBuffers &batch) const;
 
-   /// Logits of a batch of already normalised inputs, into `context` (whose
-   /// buffers are reused; see ForwardContext), which is returned. `dropout`
-   /// null in inference.
-   ForwardContext &forward(const float *x_normalized, std::int64_t batch, Backend &backend, ForwardContext &context,
+   /// Logits of a batch of already transformed inputs x (backend memory),
+   /// into `context` (whose buffers are reused; see ForwardContext), which is
+   /// returned. `dropout` null in inference.
+   ForwardContext &forward(const float *x, std::int64_t batch, ForwardContext &context,
                            const DropoutPlan *dropout = nullptr, std::uint64_t batch_counter = 0) const;
-   /// The same with a fresh context (allocates; for one-off calls).
-   ForwardContext forward(const float *x_normalized, std::int64_t batch, Backend &backend) const;
 
-   /// Writes dL/dparams into grad (size n_params()) from dL/dlogits. Uses the
-   /// context's scratch buffers, so the context is not const.
-   void backward(ForwardContext &context, const float *d_logits, Backend &backend, float *grad) const;
+   /// Writes dL/dparams into grad (backend memory, n_params()) from dL/dlogits
+   /// (backend memory). Uses the context's scratch buffers, so the context is not const.
+   void backward(ForwardContext &context, const float *d_logits, float *grad) const;
 
-   /// The response of n raw events into out (n x n_outputs): sigmoid, softmax
-   /// or identity of the logits according to the task. With a kept `context`
-   /// nothing is allocated in steady state.
-   void predict(const float *x, std::int64_t n, float *out, Backend &backend, ForwardContext &context) const;
-   void predict(const float *x, std::int64_t n, float *out, Backend &backend) const;
+   /// The response of n raw host events into host `out` (n x n_outputs):
+   /// sigmoid, softmax or identity of the logits according to the task. With
+   /// a kept `context` nothing is allocated in steady state.
+   void predict(const float *x, std::int64_t n, float *out, ForwardContext &context) const;
 
    /// The dense matrix V of layer l (n_out x n_in), for tests and references only.
    std::vector<float> materialize_weights(int l) const;
@@ -120,18 +126,16 @@ public:
    std::vector<double> input_importance() const;
 
 private:
-   void build_layouts();
+   void build_layers();
    HashedLayout make_layout(int l, std::int64_t n_in, std::int64_t offset) const;
 
+   Backend *backend_;
    NetworkSpec spec_;
-   std::vector<HashedLayout> layouts_;
-   std::vector<float> params_;
-   std::vector<float> input_offset_;
-   std::vector<float> input_scale_;
+   std::vector<std::unique_ptr<Layer>> layers_;
+   Buffer params_;
+   std::vector<float> input_offset_, input_scale_; ///< host copies (I/O, standalone class)
+   Buffer offset_, scale_;                         ///< the same in backend memory (kernels)
 };
-
-/// Applies the task's output transform to logits in place (n x n_outputs).
-void apply_output_transform(Task task, float *logits, std::int64_t n, std::int64_t n_outputs);
 
 std::string activation_name(Activation f);
 std::string task_name(Task task);

@@ -47,7 +47,7 @@ struct MethodOptions {
 
    // MethodDL-like options.
    std::string error_strategy = "CROSSENTROPY"; ///< ErrorStrategy: CROSSENTROPY|SUMOFSQUARES|MUTUALEXCLUSIVE
-   WeightInit weight_init = TrainingConfig{}.weight_init; ///< WeightInitialization: XAVIER|XAVIERUNIFORM
+   WeightInit weight_init = kDefaultWeightInit;           ///< WeightInitialization: XAVIER|XAVIERUNIFORM
    std::string layout_string = kDefaultLayout;  ///< Layout as written; the source of truth for `layers`
    std::vector<LayerSpec> layers = parse_layout(kDefaultLayout); ///< Layout resolved; empty only if it uses N, unknown
    std::vector<TrainingConfig> training{TrainingConfig{}}; ///< TrainingStrategy: one entry per phase
@@ -98,8 +98,8 @@ private:
 /// variables if known (>= 0) or -1; it is needed only to resolve layer widths
 /// written with N (e.g. "TANH|N*2"). With n_inputs unknown such a layout is
 /// checked for syntax and `layers` is left empty: call parse_layout later.
-/// Every phase of `training` gets random_seed, weight_init and (unless the
-/// phase sets NumThreads) num_threads from the top-level options.
+/// Every phase of `training` gets random_seed and (unless the phase sets
+/// NumThreads) num_threads from the top-level options.
 MethodOptions parse_method_options(const std::string &options, std::int64_t n_inputs = -1);
 
 /// A Layout value that parses back to `layers` (MethodDNN style, e.g.

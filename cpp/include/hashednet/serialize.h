@@ -32,11 +32,14 @@
 namespace hashednet {
 
 std::string serialize(const Network &network);
-Network deserialize(const std::string &text);
+/// The network of serialize() text, its parameters in `backend`'s memory.
+Network deserialize(const std::string &text, Backend &backend);
 
 /// Writes to `path` atomically (a temporary file in the same folder, then rename).
 void save_network(const Network &network, const std::string &path);
-Network load_network(const std::string &path);
+Network load_network(const std::string &path, Backend &backend);
+/// The text of a network file (an Error naming the path when it cannot be read).
+std::string read_network_file(const std::string &path);
 
 /// Writes `content` to `path` atomically; used for every output file.
 void write_file_atomically(const std::string &path, const std::string &content);

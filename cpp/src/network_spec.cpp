@@ -1,0 +1,22 @@
+// network_spec.cpp: see network_spec.h.
+#include "hashednet/network_spec.h"
+
+namespace hashednet {
+
+NetworkSpec network_spec(const MethodOptions &options, std::int64_t n_inputs, Task task, std::int64_t n_outputs)
+{
+   NetworkSpec spec;
+   spec.n_inputs = n_inputs;
+   spec.task = task;
+   spec.n_outputs = n_outputs;
+   spec.compression = options.compression;
+   spec.hashed_bias = options.hashed_bias;
+   spec.hash_output_layer = options.hash_output_layer;
+   spec.hash_seed = options.hash_seed;
+   spec.hash_mode = options.hash_mode == "BLOCK" ? HashMode::Block : HashMode::Element;
+   spec.hash_block = options.hash_block;
+   spec.layers = options.layers.empty() ? parse_layout(options.layout_string, n_inputs) : options.layers;
+   return spec;
+}
+
+} // namespace hashednet

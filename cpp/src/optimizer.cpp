@@ -1,0 +1,30 @@
+// optimizer.cpp: the optimizer names and the factory (see optimizer.h).
+#include "hashednet/optimizer.h"
+
+#include "host_optimizers.h"
+
+#include <algorithm>
+
+namespace hashednet {
+
+const std::vector<std::string> &optimizer_names()
+{
+   static const std::vector<std::string> names{"SGD", "ADAM"};
+   return names;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const TrainingConfig &config, Backend &backend, std::int64_t n_params)
+{
+   const std::vector<std::string> &names = optimizer_names();
+   HASHEDNET_CHECK(std::find(names.begin(), names.end(), config.optimizer) != names.end(),
+                   "unknown optimizer '" << config.optimizer << "'; allowed: SGD, ADAM");
+   switch (backend.architecture()) {
+   case Architecture::Cpu:
+   case Architecture::Reference: return make_host_optimizer(config.optimizer, backend, n_params);
+   case Architecture::Gpu: break;
+   }
+   HASHEDNET_CHECK(false, "no optimizers for the " << architecture_name(backend.architecture()) << " backend");
+   return nullptr;
+}
+
+} // namespace hashednet

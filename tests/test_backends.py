@@ -1,0 +1,210 @@
+"""Every layer kind and weight scheme on every backend (the ``backend``
+fixture: reference, cpu): forward, dx and dparams against the float64 numpy
+reference (tests/reference.py, V built with the xxhash package) and finite
+differences of the compiled loss, and the two backends against each other.
+
+Tolerances: float32 results against float64 references to rtol 1e-4 (a sum
+of up to a few hundred float32 products); reference against cpu to rtol 2e-5
+(both round once per multiply-add or better)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import ReferenceNetwork, block_table, hash_table
+
+from tmva_hashednet import HashedNetwork
+from tmva_hashednet._core import core
+
+# Weight schemes of the fully connected layer (the one layer kind): id -> (compression, hash_mode, hash_block).
+SCHEMES = {
+    "dense": (1.0, "ELEMENT", 16),
+    "element": (1 / 4, "ELEMENT", 16),
+    "block4-wraps": (1 / 3, "BLOCK", 4),
+    "block16-ragged": (1 / 8, "BLOCK", 16),
+}
+# Networks: id -> (n_inputs, layout, task, n_outputs, hashed_bias, hash_output_layer, batch)
+NETWORKS = {
+    "classification": (37, "TANH|29,RELU|11,LINEAR", "classification", 1, False, False, 9),
+    "multiclass-hashed-bias": (21, "SIGMOID|19,LINEAR", "multiclass", 3, True, True, 7),
+    "regression": (18, "SOFTSIGN|23,GAUSS|9,LINEAR", "regression", 2, False, True, 5),
+}
+# For finite differences: smooth activations only (a ReLU kink inside the step breaks the difference quotient).
+SMOOTH = {"smooth": (37, "TANH|29,SIGMOID|11,LINEAR", "classification", 1, True, True, 9)}
+
+
+def _architecture(backend):
+    hn = core()
+    return {"reference": hn.Architecture.Reference, "cpu": hn.Architecture.Cpu}[backend]
+
+
+def _on_backend(net, backend, threads=1):
+    """The same network (bit for bit) on another backend."""
+    return HashedNetwork._wrap(core().Model.from_text(net.to_text(), threads, _architecture(backend)))
+
+
+def _network(scheme, case, seed=5):
+    compression, mode, block = SCHEMES[scheme]
+    n_inputs, layout, task, n_outputs, hashed_bias, hash_output, batch = {**NETWORKS, **SMOOTH}[case]
+    net = HashedNetwork(n_inputs, layout, task=task, n_outputs=n_outputs, compression=compression,
+                        hashed_bias=hashed_bias, hash_output_layer=hash_output, hash_mode=mode, hash_block=block,
+                        seed=seed, num_threads=1)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    net.params = net.params + rng.normal(0, 0.1, net.n_params).astype(np.float32)  # non-zero biases
+    net.set_input_transform(rng.normal(0, 0.3, n_inputs), rng.uniform(0.5, 2.0, n_inputs))
+    x = rng.normal(size=(batch, n_inputs)).astype(np.float32)
+    if task == "classification":
+        y = rng.integers(0, 2, batch).astype(np.float32)
+    elif task == "multiclass":
+        y = rng.integers(0, n_outputs, batch).astype(np.float32)
+    else:
+        y = rng.normal(size=(batch, n_outputs)).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, batch).astype(np.float32)
+    return net, x, y, w
+
+
+def _transformed(net, x):
+    """The network's input transform in float32, as the core applies it."""
+    offset = np.array([float(v) for v in net._model.network().input_offset()], dtype=np.float32)
+    scale = np.array([float(v) for v in net._model.network().input_scale()], dtype=np.float32)
+    return (x - offset) * scale
+
+
+@pytest.mark.parametrize("case", NETWORKS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_network_forward_and_gradient_equal_float64_reference(backend, scheme, case):
+    net, x, y, w = _network(scheme, case)
+    net = _on_backend(net, backend)
+    reference = ReferenceNetwork(net)
+    xt = _transformed(net, x)
+    np.testing.assert_allclose(net.predict(x), reference.predict(xt), rtol=1e-4, atol=1e-6)
+    loss, grad = net.gradient(x, y, w)
+    ref_loss, ref_grad = reference.loss_and_gradient(xt, y, w)
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-5 * np.abs(ref_grad).max())
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_gradient_equals_finite_differences_of_the_compiled_loss(backend, scheme):
+    """Central differences of the backend's own loss (float32, so a coarse step) on 30 parameters."""
+    net, x, y, w = _network(scheme, "smooth")
+    net = _on_backend(net, backend)
+    _, grad = net.gradient(x, y, w)
+    params = net.params
+    eps = 1e-2
+    for k in np.random.default_rng(1).choice(net.n_params, size=30, replace=False):
+        up, down = params.copy(), params.copy()
+        up[k] += eps
+        down[k] -= eps
+        net.params = up
+        l_up = net.loss(x, y, w)
+        net.params = down
+        l_down = net.loss(x, y, w)
+        assert grad[k] == pytest.approx((l_up - l_down) / (2 * eps), rel=2e-2, abs=2e-4), f"parameter {k}"
+    net.params = params
+
+
+@pytest.mark.parametrize("case", NETWORKS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_reference_and_cpu_backends_agree(scheme, case):
+    net, x, y, w = _network(scheme, case)
+    reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)
+    np.testing.assert_allclose(cpu.predict(x), reference.predict(x), rtol=2e-5, atol=1e-6)
+    (loss_r, grad_r), (loss_c, grad_c) = reference.gradient(x, y, w), cpu.gradient(x, y, w)
+    assert loss_c == pytest.approx(loss_r, rel=2e-6)
+    np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
+
+
+# One layer alone (bench.layer_pass): y = x V^T + b, dx = dy V, dparams; id -> (n_in, n_out, compression, block, batch)
+LAYERS = {
+    "dense": (70, 50, 1.0, 0, 6),
+    "element": (70, 50, 1 / 8, 0, 6),
+    "block4-wraps": (70, 50, 1 / 3, 4, 6),
+    "block16-ragged": (70, 50, 1 / 8, 16, 6),
+    "element-parallel": (600, 300, 1 / 8, 0, 16),  # 2.9M multiply-adds: above the CPU's parallel threshold
+    "block16-parallel": (600, 300, 1 / 8, 16, 16),
+}
+
+
+def _layer_reference(layer, block, params, x, dy):
+    """(y, dx, dparams) in float64, V from the xxhash package."""
+    n_in, n_out, k = int(layer.n_in), int(layer.n_out), int(layer.n_buckets)
+    if not layer.hashed:
+        bucket, sign = np.arange(n_in * n_out), np.ones(n_in * n_out)
+    elif block:
+        bucket, sign = block_table(n_in, n_out, int(layer.weight_seed), k, block)
+    else:
+        bucket, sign = hash_table(n_in * n_out, int(layer.weight_seed), k)
+    w, b = params[:k].astype(np.float64), params[k:].astype(np.float64)
+    v = (sign * w[bucket]).reshape(n_out, n_in)
+    x, dy = x.astype(np.float64), dy.astype(np.float64)
+    grad_w = np.bincount(bucket, weights=sign * (dy.T @ x).ravel(), minlength=k)
+    return x @ v.T + b, dy @ v, np.concatenate([grad_w, dy.sum(axis=0)])
+
+
+def _layer_pass(bench, case, method, threads=2):
+    n_in, n_out, compression, block, batch = LAYERS[case]
+    layer = bench.make_layout(n_in, n_out, max(1, round(compression * n_in * n_out)), 4321, block)
+    rng = np.random.default_rng(7)
+    params = rng.normal(size=int(layer.n_buckets) + n_out).astype(np.float32)
+    x = rng.normal(size=(batch, n_in)).astype(np.float32)
+    dy = rng.normal(size=(batch, n_out)).astype(np.float32)
+    y = np.zeros((batch, n_out), dtype=np.float32)
+    dx = np.zeros((batch, n_in), dtype=np.float32)
+    grad = np.full(params.size, np.nan, dtype=np.float32)
+    bench.layer_pass(layer, params, x, dy, batch, y, dx, grad, method, threads)
+    return (y, dx, grad), _layer_reference(layer, block, params, x, dy)
+
+
+@pytest.mark.parametrize("case", LAYERS)
+def test_layer_forward_dx_and_dparams_equal_float64_reference(bench, backend, case):
+    got, expected = _layer_pass(bench, case, {"reference": "reference", "cpu": "fused"}[backend])
+    for name, a, b in zip(("y", "dx", "dparams"), got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b).max()), err_msg=name)
+
+
+@pytest.mark.parametrize("case", LAYERS)
+def test_layer_reference_and_cpu_backends_agree(bench, case):
+    (cpu, _), (reference, _) = _layer_pass(bench, case, "fused"), _layer_pass(bench, case, "reference")
+    for name, a, b in zip(("y", "dx", "dparams"), cpu, reference):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6 * max(1.0, np.abs(b).max()), err_msg=name)
+
+
+def test_reference_backend_trains_like_the_cpu_backend():
+    """Optimizer, loss, dropout mask and batch gather are shared or defined alike: one short training
+    with dropout on each backend ends at nearly the same parameters."""
+    from tmva_hashednet import TrainingConfig
+
+    net, _, _, _ = _network("element", "classification")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 37)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.float32)
+    config = TrainingConfig(max_epochs=2, batch_size=32, dropout=[0.2, 0.1], seed=4)
+    trained = {}
+    for backend in ("reference", "cpu"):
+        copy = _on_backend(net, backend)
+        copy.fit(x, y, validation_fraction=0.0, training=config, standardize=False, verbose=False)
+        trained[backend] = copy.params
+    np.testing.assert_allclose(trained["cpu"], trained["reference"], rtol=1e-3, atol=1e-5)
+    assert not np.array_equal(trained["cpu"], net.params)
+
+
+def test_gpu_architecture_is_a_clear_error(hn):
+    from tmva_hashednet._errors import translate_errors
+
+    net, _, _, _ = _network("dense", "classification")
+    with pytest.raises(ValueError, match="this build has no CUDA backend"), translate_errors():
+        hn.Model.from_text(net.to_text(), 1, hn.Architecture.Gpu)
+    with pytest.raises(ValueError, match="allowed: CPU, STANDARD"), translate_errors():
+        hn.architecture_from_string("TPU")
+
+
+def test_optimizer_names_come_from_the_core(hn):
+    from tmva_hashednet import TrainingConfig
+
+    assert [str(n) for n in hn.optimizer_names()] == ["SGD", "ADAM"]
+    with pytest.raises(ValueError, match="supported values: SGD, ADAM"):
+        TrainingConfig(optimizer="RMSPROP")
+    with pytest.raises(ValueError, match="Allowed values: SGD, ADAM"):
+        TrainingConfig(optimizer="NESTEROV")
+    TrainingConfig(optimizer="sgd")  # option values are case-insensitive, as in the option string
