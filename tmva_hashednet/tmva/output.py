@@ -249,7 +249,8 @@ def _probability_hists(mva: str, values, weights, is_signal, pdfs: tuple) -> lis
             for c, mask in (("S", is_signal), ("B", ~is_signal))]
 
 
-def write_classification_histograms(directory, title: str, test: tuple, train: tuple, pdfs: tuple | None = None) -> dict:
+def write_classification_histograms(directory, title: str, test: tuple, train: tuple,
+                                    pdfs: tuple | None = None) -> dict:
     """MVA_T_* histograms of §1.5 in TMVA's Store() order; returns the curves for the tables.
     ``pdfs`` (CreateMVAPdfs): (signal PDF, background PDF, test-sample probabilities)."""
     (values, weights, is_signal), (t_values, t_weights, t_signal) = test, train
