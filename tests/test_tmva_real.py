@@ -360,6 +360,48 @@ def test_compat_reader_reads_real_weight_file(class_example_run):
     np.testing.assert_allclose(np.array(result["got"]), np.array(result["stored"]), rtol=1e-6, atol=1e-6)
 
 
+# GetProba / GetRarity of the MVA PDFs (CreateMVAPdfs), against TestTree's prob_HashedDNN.
+PROBA_READER_JOB = """
+job = json.loads(sys.argv[1])
+f = ROOT.TFile.Open(job["output"])
+tree = f.Get("dataset/TestTree")
+reader = TMVA.Reader("!Color:Silent")
+buffers = {v: array.array("f", [0.0]) for v in job["variables"]}
+for v in job["variables"]:
+    reader.AddVariable(v, buffers[v])
+reader.BookMVA("HashedDNN", job["weights"])
+got, stored = [], []
+for i in range(job["n"]):
+    tree.GetEntry(i)
+    for v in job["variables"]:
+        buffers[v][0] = tree.GetLeaf(v).GetValue()
+    got.append([reader.GetProba("HashedDNN"), reader.GetRarity("HashedDNN")])
+    stored.append(tree.GetLeaf("prob_HashedDNN").GetValue())
+print("RESULT " + json.dumps({"got": got, "stored": stored}))
+"""
+PDF_JOB = dict(CLASS_EXAMPLE, options=CLASS_EXAMPLE["options"] + ":CreateMVAPdfs")
+
+
+def _check_probabilities(result: dict) -> None:
+    got, stored = np.array(result["got"]), np.array(result["stored"])
+    np.testing.assert_allclose(got[:, 0], stored, rtol=1e-5, atol=1e-6)
+    assert np.all((got[:, 1] >= 0) & (got[:, 1] <= 1.01))
+
+
+def test_real_reader_reads_compat_mva_pdfs(tmp_path):
+    _run_plain(COMPAT_JOB, dict(PDF_JOB, data=str(DATA)), tmp_path)
+    arg = {"output": str(tmp_path / "TMVA.root"), "variables": PDF_JOB["variables"], "n": 400,
+           "weights": str(tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml")}  # fmt: skip
+    _check_probabilities(_run(PROBA_READER_JOB, arg, tmp_path)[0])
+
+
+def test_compat_reader_reads_real_mva_pdfs(tmp_path):
+    _train(PDF_JOB, tmp_path)
+    arg = {"output": str(tmp_path / "TMVA.root"), "variables": PDF_JOB["variables"], "n": 400,
+           "weights": str(tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml")}  # fmt: skip
+    _check_probabilities(_run_plain(COMPAT_READER_JOB.replace(READER_JOB, PROBA_READER_JOB), arg, tmp_path))
+
+
 def test_help_text_lists_every_option(tmp_path):
     job = dict(CLASS_EXAMPLE, silent=False, options="H:!V:" + CLASS_EXAMPLE["options"].split(":", 2)[2])
     job["options"] = job["options"].replace("MaxEpochs=30", "MaxEpochs=1")

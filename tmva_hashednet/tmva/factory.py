@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from . import _optstring, output, performance
+from . import _optstring, output, pdf, performance
 from ._log import Logger, set_global_style
 from ._rootio import make_dir, root
 from .method import MethodHashedDNN
@@ -36,6 +36,8 @@ class _Booked:
         self.directory = None
         self.results = {}  # "train"/"test" -> responses
         self.evaluation = {}
+        self.probabilities = {}  # CreateMVAPdfs: "train"/"test" -> prob_<title> values
+        self.test_pdfs = None  # CreateMVAPdfs: the (signal, background) PDFs read back from the weight file
 
 
 class Factory:
@@ -150,6 +152,8 @@ class Factory:
         start = time.perf_counter()
         method.log.header(f"[{booked.loader.name}] : Evaluation of {method.title} on training sample "
                           f"({len(dataset.train)} events)")
+        if method.options.create_mva_pdfs:
+            self._create_mva_pdfs(booked, dataset.train)
         method.write_weight_file()
         method.write_standalone_class()
         booked.results["train"] = MethodResponse.from_file(method.weight_file).evaluate(dataset.train.x)
@@ -157,6 +161,22 @@ class Factory:
                       f"{time.perf_counter() - start:.3g} sec")
         if booked.directory is not None:
             output.write_training_history(booked.directory, method.title, method.history)
+
+    def _create_mva_pdfs(self, booked: _Booked, sample) -> None:
+        """MethodBase::CreateMVAPdfs and AddClassifierOutputProb(kTraining), before the weight file is written."""
+        method, signal, name = booked.method, self._is_signal(booked, sample), booked.loader.name
+        responses = MethodResponse(method.weight_file_content()).evaluate(sample.x)
+        weights = np.where(method.options.ignore_neg_weights & (sample.weight < 0), 0.0, sample.weight)
+        pdf_s, pdf_b, tr_s, tr_b = pdf.create_mva_pdfs(method.type_name, method.title, responses, weights, signal)
+        method.mva_pdfs = (pdf_s, pdf_b)
+        if booked.directory is not None:
+            output.write_pdf_training_histograms(booked.directory, (tr_s, tr_b), responses, weights, signal)
+        separation = pdf.histogram_separation(tr_s.as_histogram(tr_s.name), tr_b.as_histogram(tr_b.name))
+        # TMVA prints 0 for the PDFs: its GetSeparation(PDF*, PDF*) needs splines that only testing makes
+        method.log.info(f"Dataset[{name}] : <CreateMVAPdfs> Separation from histogram (PDF): {separation:1.3f} "
+                        f"({0.0:1.3f})")
+        method.log.info(f"Dataset[{name}] : Evaluation of {method.title} on training sample")
+        booked.probabilities["train"] = pdf.proba(pdf_s, pdf_b, responses).astype(np.float32)
 
     # ------------------------------------------------------------------ testing
     def TestAllMethods(self) -> None:
@@ -170,7 +190,12 @@ class Factory:
             self.log.info()
             method.log.header(f"[{booked.loader.name}] : Evaluation of {method.title} on testing sample "
                               f"({len(dataset.test)} events)")
-            booked.results["test"] = MethodResponse.from_file(method.weight_file).evaluate(dataset.test.x)
+            response = MethodResponse.from_file(method.weight_file)
+            booked.results["test"] = response.evaluate(dataset.test.x)
+            if response.content.mva_pdfs is not None:  # AddClassifierOutputProb(kTesting), with the PDFs of the file
+                method.log.info(f"Dataset[{booked.loader.name}] : Evaluation of {method.title} on testing sample")
+                booked.test_pdfs = response.content.mva_pdfs
+                booked.probabilities["test"] = pdf.proba(*booked.test_pdfs, booked.results["test"]).astype(np.float32)
 
     def _require_trained(self, booked: _Booked) -> None:
         if "train" not in booked.results:
@@ -213,8 +238,11 @@ class Factory:
         booked.method.log.header(f"[{booked.loader.name}] : Loop over test events and fill histograms with "
                                  "classifier response...")
         booked.method.log.info()
+        pdfs = None if booked.test_pdfs is None else (*booked.test_pdfs, booked.probabilities["test"])
+        if pdfs is not None:
+            booked.method.log.info("Also filling probability and rarity histograms (on request)...")
         if booked.directory is not None:
-            return output.write_classification_histograms(booked.directory, booked.method.title, test, train)
+            return output.write_classification_histograms(booked.directory, booked.method.title, test, train, pdfs)
         stats = performance.response_stats(*test)
         curves = {}
         for name, (values, weights, signal) in (("test_curve", test), ("train_curve", train)):
@@ -251,6 +279,9 @@ class Factory:
             methods = [b for (d, _), b in self.booked.items() if d == name]
             loader = methods[0].loader
             results = {which: {b.method.title: b.results[which] for b in methods} for which in ("train", "test")}
+            for b in methods:  # CreateMVAPdfs: the prob_<title> branches
+                for which, values in b.probabilities.items():
+                    results[which][f"prob_{b.method.title}"] = values
             directory = self._dataset_dir(loader)
             output.write_event_trees(directory, loader.dataset(), loader, methods[0].method.analysis_type, results)
             for tree, sample in (("TestTree", loader.dataset().test), ("TrainTree", loader.dataset().train)):

@@ -51,6 +51,10 @@ class MethodHashedDNN:
         for warning in self.options.warnings:
             self.log.warning(warning)
         self.normalize = transform_kind(self.options.var_transform) == "normalize"
+        if self.options.create_mva_pdfs and analysis_type != "Classification":
+            raise ValueError(f"CreateMVAPdfs: method '{self.title}' is booked for {analysis_type}, but TMVA builds the "
+                             "MVA PDFs of a two-class classifier only (MethodBase::TrainMethod); remove CreateMVAPdfs")
+        self.mva_pdfs = None  # (signal, background) MvaPdf once the Factory built them (CreateMVAPdfs)
         self.history = None
         self.training_time = 0.0
         self.transform = None
@@ -139,7 +143,7 @@ class MethodHashedDNN:
             network_text=self.network.to_text(), spectators=self.loader.spectators,
             targets=self.loader.targets if analysis == "Regression" else [],
             transform=self.transform if self.normalize else None, options=self._option_list(),
-            training_events=self.n_training_events, training_time=self.training_time)
+            training_events=self.n_training_events, training_time=self.training_time, mva_pdfs=self.mva_pdfs)
 
     def write_weight_file(self) -> str:
         self.log.info(f"Creating xml weight file: {self.weight_file}")

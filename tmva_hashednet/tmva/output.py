@@ -2,7 +2,8 @@
 
 ``<D>/CorrelationMatrix*``, ``<D>/InputVariables_Id`` (+ CorrelationPlots),
 ``<D>/Method_HashedDNN/<T>/`` (TrainingPath, WeightFileName, training
-history, response and efficiency histograms, test-variable plots) and
+history, response and efficiency histograms, test-variable plots; with
+CreateMVAPdfs the PDF histograms and the probability and rarity histograms) and
 ``<D>/TestTree``, ``<D>/TrainTree``. The numbers come from
 :mod:`.performance`; this module only makes ROOT objects and writes them.
 """
@@ -17,7 +18,7 @@ from . import performance
 from ._rootio import detach, fill, make_dir, root, set_contents, write_event_tree, write_object
 
 __all__ = ["write_data_information", "write_method_directory", "write_training_history", "write_variable_plots",
-           "write_classification_histograms", "write_event_trees", "weighted_stats"]
+           "write_classification_histograms", "write_pdf_training_histograms", "write_event_trees", "weighted_stats"]
 
 N_BINS_MVA = 40
 N_BINS_1D = 40
@@ -219,14 +220,50 @@ def _efficiency_set(prefix: str, values, weights, is_signal, stats, high_max: fl
     return eff_s, eff_b, performance.eff_b_vs_s(eff_s, eff_b, stats.xmin, stats.xmax, stats.positive)
 
 
-def write_classification_histograms(directory, title: str, test: tuple, train: tuple) -> dict:
-    """MVA_T_* histograms of §1.5 in TMVA's Store() order; returns the curves for the tables."""
+def write_pdf_training_histograms(directory, training_hists, values, weights, is_signal) -> None:
+    """<Type>_tr_S and _tr_B (MethodBase::CreateMVAPdfs): training responses, unit area, into the method's folder."""
+    for hist, mask in zip(training_hists, (is_signal, ~is_signal)):
+        write_object(directory, _response_hist(hist.name, len(hist.cells) - 2, hist.xmin, hist.xmax, values[mask],
+                                               weights[mask]))
+
+
+def _pdf_hists(pdf) -> list:
+    """The original, smoothed and PDF histograms of a PDF read from the weight file (WriteEvaluationHistosToFile)."""
+    ROOT = root()
+    h = pdf.original
+    hists = [detach(ROOT.TH1F(name, name, h.nbins, h.xmin, h.xmax)) for name in (h.name, pdf.smoothed_name)]
+    for hist in hists:
+        set_contents(hist, h.contents)
+    curve = detach(ROOT.TH1F(pdf.hist_name, pdf.smoothed_name + "_hist from_spline2", len(pdf.raw), h.xmin, h.xmax))
+    set_contents(curve, pdf.raw)
+    curve.Scale(pdf.scale)
+    return hists + [curve]
+
+
+def _probability_hists(mva: str, values, weights, is_signal, pdfs: tuple) -> list:
+    """MVA_T_Proba_S/_B and MVA_T_Rarity_S/_B (TestClassification): the rarity is the background one."""
+    pdf_s, pdf_b, probabilities = pdfs
+    rarity = pdf_b.rarity(values)
+    return [_response_hist(f"{mva}_{kind}_{c}", N_BINS_MVA, 0.0, 1.0, column[mask], weights[mask])
+            for kind, column in (("Proba", probabilities), ("Rarity", rarity))
+            for c, mask in (("S", is_signal), ("B", ~is_signal))]
+
+
+def write_classification_histograms(directory, title: str, test: tuple, train: tuple,
+                                    pdfs: tuple | None = None) -> dict:
+    """MVA_T_* histograms of §1.5 in TMVA's Store() order; returns the curves for the tables.
+    ``pdfs`` (CreateMVAPdfs): (signal PDF, background PDF, test-sample probabilities)."""
     (values, weights, is_signal), (t_values, t_weights, t_signal) = test, train
     stats = performance.response_stats(values, weights, is_signal)
     mva, high_max, n_high = f"MVA_{title}", stats.xmax + 0.00001, performance.N_HIGH
-    objects = [
+    objects = [hist for pdf in (pdfs or ())[:2] for hist in _pdf_hists(pdf)]
+    objects += [
         _response_hist(f"{mva}_S", N_BINS_MVA, stats.xmin, high_max, values[is_signal], weights[is_signal]),
         _response_hist(f"{mva}_B", N_BINS_MVA, stats.xmin, high_max, values[~is_signal], weights[~is_signal]),
+    ]
+    if pdfs is not None:
+        objects += _probability_hists(mva, values, weights, is_signal, pdfs)
+    objects += [
         _response_hist(f"{mva}_S_high", n_high, stats.xmin, high_max, values[is_signal], weights[is_signal]),
         _response_hist(f"{mva}_B_high", n_high, stats.xmin, high_max, values[~is_signal], weights[~is_signal]),
     ]

@@ -4,13 +4,15 @@ PyROOT style as in TMVA's tutorials: variables are bound to one-element
 buffers (``array('f', [0.])`` or numpy), ``EvaluateMVA(title)`` reads their
 current values. ``EvaluateMVA(values, title)`` takes the values directly, and
 :meth:`Reader.evaluate_batch` (an extra, not in TMVA) evaluates many events.
+``GetProba`` and ``GetRarity`` use the MVA PDFs of a weight file trained with
+``CreateMVAPdfs``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _optstring
+from . import _optstring, pdf
 from ._log import Logger, set_global_style
 from .response import MethodResponse
 from .variables import make_variable
@@ -19,6 +21,7 @@ __all__ = ["Reader"]
 
 _READER_OPTIONS = {"V": False, "Silent": False, "Color": True, "VerboseLevel": "Info", "Verbose": False}
 _MISSING = -999.0  # TMVA's answer to a NaN input (Reader::EvaluateMVA), here to NaN and inf alike
+_FROM_INPUTS = -9999999  # Reader::GetProba/GetRarity: "evaluate the bound variables"
 
 
 class _Bound:
@@ -104,6 +107,40 @@ class Reader:
         ERROR line, as TMVA's Reader) when an input is NaN or inf."""
         out = self._evaluate(args[:2], "Classification")
         return _MISSING if out is None else float(out)
+
+    def _mva_pdfs(self, title: str, caller: str, warning: str) -> tuple | None:
+        method = self._method(title)
+        if method.analysis_type != "Classification":
+            raise ValueError(f"{caller}: method '{title}' was trained for {method.analysis_type}, not Classification")
+        if method.content.mva_pdfs is None:
+            self.log.warning(warning)
+        return method.content.mva_pdfs
+
+    def _value(self, title: str, mva_value: float) -> float | None:
+        if mva_value != _FROM_INPUTS:
+            return float(mva_value)
+        out = self._evaluate((title,), "Classification")
+        return None if out is None else float(out)
+
+    def GetProba(self, title: str, ap_sig: float = 0.5, mvaVal: float = _FROM_INPUTS) -> float:
+        """TMVA's Reader::GetProba: the signal probability p_s ap / (p_s ap + p_b (1 - ap)) from the MVA PDFs
+        (CreateMVAPdfs) at mvaVal, by default the response of the bound variables; -1 (with a WARNING) without
+        PDFs, -999 when an input is NaN or inf."""
+        pdfs = self._mva_pdfs(title, "GetProba", "<GetProba> MVA PDFs for Signal and Background don't exist")
+        if pdfs is None:
+            return -1.0
+        value = self._value(title, mvaVal)
+        return _MISSING if value is None else float(pdf.proba(*pdfs, value, ap_sig))
+
+    def GetRarity(self, title: str, mvaVal: float = _FROM_INPUTS) -> float:
+        """TMVA's Reader::GetRarity: the integral of the background MVA PDF up to mvaVal (by default the response
+        of the bound variables); 0 (with a WARNING) without PDFs, -999 when an input is NaN or inf."""
+        pdfs = self._mva_pdfs(title, "GetRarity", "<GetRarity> Required MVA PDF for Signal or Background does not "
+                                                  "exist: select option \"CreateMVAPdfs\"")
+        if pdfs is None:
+            return 0.0
+        value = self._value(title, mvaVal)
+        return _MISSING if value is None else float(pdfs[1].rarity(value))
 
     def EvaluateMulticlass(self, *args) -> list:
         """One probability per class; NaN for every class (with an ERROR line) when an input is NaN or inf."""

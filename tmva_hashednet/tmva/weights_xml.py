@@ -2,9 +2,10 @@
 
 Writes and reads TMVA's ``MethodSetup`` XML (docs/tmva_file_layout.md §3):
 GeneralInfo, Options, Variables, Spectators, Classes, Targets,
-Transformations (Normalize only), MVAPdfs and a ``Weights`` node whose text
-is the core's network text (docs/weight_file.md). The file is written
-atomically. Reading reports a damaged file as ``ValueError``.
+Transformations (Normalize only), MVAPdfs (TMVA's ``<PDF>`` nodes of the
+signal and background MVA PDFs, with ``CreateMVAPdfs``) and a ``Weights`` node
+whose text is the core's network text (docs/weight_file.md). The file is
+written atomically. Reading reports a damaged file as ``ValueError``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from ..files import write_text_atomically
+from .pdf import FINE_FACTOR, KDE_GAUSS, KDE_NO_BORDER, KDE_NONADAPTIVE, SPLINE2, Histogram, MvaPdf
 from .transform import NormalizeTransform
 from .variables import VariableInfo
 
@@ -42,6 +44,7 @@ class WeightFile:
     options: list = field(default_factory=list)  # (name, modified, value)
     training_events: int = 0
     training_time: float = 0.0
+    mva_pdfs: tuple | None = None  # (signal, background) MvaPdf, with CreateMVAPdfs
 
 
 # ---------------------------------------------------------------------- writing
@@ -119,6 +122,18 @@ def _transformations(parent: _Node, transform: NormalizeTransform | None) -> Non
             ranges.add("Range", [("Index", i), ("Min", _double(a)), ("Max", _double(b))])
 
 
+def _mva_pdfs(node: _Node, pdfs) -> None:
+    """PDF::AddXMLTo for the signal, then the background PDF (MethodBase::WriteStateToXML)."""
+    for pdf in pdfs or ():
+        h = pdf.original
+        child = node.add("PDF", [("Name", pdf.name), ("MinNSmooth", 0), ("MaxNSmooth", 0), ("InterpolMethod", SPLINE2),
+                                 ("KDE_type", KDE_GAUSS), ("KDE_iter", KDE_NONADAPTIVE), ("KDE_border", KDE_NO_BORDER),
+                                 ("KDE_finefactor", _double(FINE_FACTOR))])
+        contents = "".join(f"{v:5.8e} " for v in h.contents)  # Tools::StringFromDouble, each followed by a blank
+        child.add("Histogram", [("Name", h.name), ("NBins", h.nbins), ("XMin", _double(h.xmin)),
+                                ("XMax", _double(h.xmax)), ("HasEquidistantBins", 1)], raw=contents + "\n")
+
+
 def render_weight_file(content: WeightFile) -> str:
     root = _Node("MethodSetup", [("Method", f"{content.method_type}::{content.title}")])
     _general_info(root, content)
@@ -133,7 +148,7 @@ def render_weight_file(content: WeightFile) -> str:
     if content.analysis_type == "Regression":
         _collection(root, "Targets", "NTrgt", "Target", "TargetIndex", content.targets)
     _transformations(root, content.transform)
-    root.add("MVAPdfs")
+    _mva_pdfs(root.add("MVAPdfs"), content.mva_pdfs)
     text = content.network_text if content.network_text.endswith("\n") else content.network_text + "\n"
     root.add("Weights", [("Format", WEIGHTS_FORMAT), ("HashDefinition", HASH_DEFINITION)], raw=text)
     return '<?xml version="1.0"?>\n' + root.render()
@@ -181,6 +196,51 @@ def _read_transform(node, path: str) -> NormalizeTransform | None:
     return NormalizeTransform(inputs, ranges)
 
 
+def _pdf_attribute(node, name: str, path: str) -> str:
+    value = node.get(name)
+    if value is None:
+        raise ValueError(f"weight file {path!r}: <{node.tag}> in <MVAPdfs> has no attribute {name}; it is damaged")
+    return value
+
+
+def _read_pdf(node, path: str) -> MvaPdf:
+    """PDF::ReadXML of the default MVA PDF (Spline2, no smoothing); other PDF settings are refused."""
+    method, low, high = (int(_pdf_attribute(node, a, path)) for a in ("InterpolMethod", "MinNSmooth", "MaxNSmooth"))
+    if method != SPLINE2 or (high > 0 and low >= 0):
+        raise ValueError(f"weight file {path!r}: MVA PDF '{node.get('Name')}' uses InterpolMethod={method}, "
+                         f"MinNSmooth={low}, MaxNSmooth={high}; the compat workflow reads TMVA's default MVA PDF only "
+                         f"(InterpolMethod={SPLINE2} = Spline2, no smoothing)")
+    hist = node.find("Histogram")
+    if hist is None or _pdf_attribute(hist, "HasEquidistantBins", path) != "1":
+        raise ValueError(f"weight file {path!r}: MVA PDF '{node.get('Name')}' needs a <Histogram> of equidistant "
+                         "bins (HasEquidistantBins=\"1\")")
+    nbins = int(_pdf_attribute(hist, "NBins", path))
+    try:
+        values = np.array((hist.text or "").split(), np.float64).astype(np.float32)  # TH1F::SetBinContent
+    except ValueError:
+        raise ValueError(f"weight file {path!r}: the <Histogram> of MVA PDF '{node.get('Name')}' holds a value that "
+                         "is not a number; it is damaged") from None
+    xmin, xmax = float(_pdf_attribute(hist, "XMin", path)), float(_pdf_attribute(hist, "XMax", path))
+    if nbins < 1 or values.size != nbins or not (np.isfinite(values).all() and xmin < xmax):
+        raise ValueError(f"weight file {path!r}: the <Histogram> of MVA PDF '{node.get('Name')}' is damaged (NBins="
+                         f"{nbins}, {values.size} values, XMin={xmin}, XMax={xmax})")
+    original = Histogram(_pdf_attribute(hist, "Name", path), values.astype(np.float64), xmin, xmax)
+    return MvaPdf.build(_pdf_attribute(node, "Name", path), original)
+
+
+def _read_mva_pdfs(node, path: str) -> tuple | None:
+    """MethodBase::ReadStateFromXML: no child, or the signal PDF then the background PDF."""
+    if node is None:
+        return None
+    children = list(node)
+    if not children:
+        return None
+    if len(children) != 2 or any(c.tag != "PDF" for c in children):
+        raise ValueError(f"weight file {path!r}: <MVAPdfs> must hold no node or two <PDF> nodes (signal, then "
+                         f"background), not {[c.tag for c in children]}")
+    return _read_pdf(children[0], path), _read_pdf(children[1], path)
+
+
 def _general(node) -> dict:
     return {i.get("name"): i.get("value") for i in node.findall("Info")}
 
@@ -223,4 +283,5 @@ def read_weight_file(path) -> WeightFile:
         options=options,
         training_events=int(general.get("Training events", 0)),
         training_time=float(general.get("TrainingTime", 0)),
+        mva_pdfs=_read_mva_pdfs(root.find("MVAPdfs"), path),
     )
