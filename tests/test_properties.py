@@ -8,30 +8,23 @@ the bucket and sign the ``xxhash`` reference gives, in ELEMENT mode and in
 BLOCK mode (runs wrap modulo K); network text round trips are bit-identical;
 the canonical option string parses back to the same options.
 What it is not: a fuzzer of malformed input (tests/test_fuzz.py), nor a test
-of training quality. CI runs few examples per property (profile "ci"); set
-HYPOTHESIS_PROFILE=long for a thorough run.
+of training quality. CI runs few examples per property (the "ci" profile of
+conftest.py); set HYPOTHESIS_PROFILE=long for a thorough run.
 """
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import xxhash
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from reference import block_table
 
 from tmva_hashednet import HashedNetwork
 from tmva_hashednet.options import parse_options
-
-settings.register_profile("ci", max_examples=50, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
-settings.register_profile("long", max_examples=2000, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 U32 = st.integers(0, 2**32 - 1)
 U64 = st.integers(0, 2**64 - 1)
