@@ -4,13 +4,15 @@
 #   main        train HashedDNN on ROOT's bundled HIGGS data (output in ./output)
 #   test        the whole test suite (C++ and Python)
 #   benchmark   the quality and speed benchmarks (minutes; see benchmarks/README.md)
+#   fuzz        sanitizer build + fuzzing of the option parser and weight-file readers
+#               ([seconds per target], default 600; tests/fuzz/driver.py --help)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 job="${1:-}"
 case "$job" in
-  main | test | benchmark) shift ;;
-  *) echo "usage: bash scripts/run.sh main|test|benchmark [arguments]" >&2; exit 2 ;;
+  main | test | benchmark | fuzz) shift ;;
+  *) echo "usage: bash scripts/run.sh main|test|benchmark|fuzz [arguments]" >&2; exit 2 ;;
 esac
 
 # The root wheel exists for CPython 3.11 only.
@@ -38,4 +40,5 @@ case "$job" in
   main) exec .venv/bin/python macros/higgs_classification.py "$@" ;;
   test) exec .venv/bin/pytest "$@" ;;
   benchmark) exec .venv/bin/python benchmarks/run.py "$@" ;;
+  fuzz) exec .venv/bin/python tests/fuzz/driver.py "$@" ;;
 esac
