@@ -1,7 +1,8 @@
 """Hardening step of CI: the sanitizer build, the regression inputs and a short fuzzing run.
 
 What it is: the core and its C++ tests built with clang, ASan and UBSan
-(tests/fuzz/driver.py, into a temporary folder), ctest under them, every
+(tests/fuzz/driver.py, into a temporary folder), ctest under them, the
+Python tests of the core's paths with that core (driver.PYTHON_CORE_TESTS), every
 input that once crashed a reader replayed, each libFuzzer target run for
 FUZZ_SECONDS from its committed corpus, and the atheris target of the XML
 weight-file reader likewise. Separately, and without any of those tools, the
@@ -31,7 +32,7 @@ import driver  # noqa: E402
 from tmva_hashednet.tmva.response import MethodResponse  # noqa: E402
 from tmva_hashednet.tmva.weights_xml import read_weight_file  # noqa: E402
 
-FUZZ_SECONDS = 20  # per libFuzzer target; the atheris target gets the same
+FUZZ_SECONDS = 15  # per libFuzzer target; the atheris target gets the same
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -58,6 +59,12 @@ def test_cpp_tests_pass_under_asan_and_ubsan(sanitized_build):
     result = driver.run_ctest(sanitized_build)
     assert result.returncode == 0, report(result)
     assert "100% tests passed" in result.stdout
+
+
+def test_python_core_paths_pass_under_asan_and_ubsan(sanitized_build, tmp_path):
+    result = driver.run_python_core_tests(sanitized_build, tmp_path / "prefix")
+    assert result.returncode == 0, report(result)
+    assert " passed" in result.stdout and "Sanitizer" not in result.stderr, report(result)
 
 
 @pytest.mark.parametrize("target", driver.CPP_TARGETS)

@@ -2,9 +2,9 @@
 
 What it is: the one place that knows how: configure and build with clang,
 ``HASHEDNET_SANITIZE=address,undefined`` and ``HASHEDNET_FUZZ=ON`` into a
-folder of its own, run the C++ tests (ctest) under the sanitizers, replay the
-regression inputs, and run each fuzz target over its committed seed corpus
-for a while. tests/test_fuzz.py calls it for CI's short run; ``bash
+folder of its own, run the C++ tests (ctest) and the Python tests of the
+core's paths under the sanitizers, replay the regression inputs, and run each
+fuzz target over its committed seed corpus for a while. tests/test_fuzz.py calls it for CI's short run; ``bash
 scripts/run.sh fuzz [seconds]`` calls it (``main``) for a long one.
 What it is not: a fuzzer. The C++ targets are libFuzzer programs
 (tests/fuzz/fuzz_*.cpp); the Python one (weight files) is fuzz_weights_xml.py.
@@ -27,6 +27,10 @@ ROOT_DIR = FUZZ_DIR.parents[1]
 CPP_TARGETS = ("fuzz_options", "fuzz_network_text")
 PYTHON_TARGETS = ("fuzz_weights_xml",)
 CLANG = "clang++"
+# Python tests of the core's paths (layers, kernels, training, text, errors) that also run under ASan + UBSan,
+# in a Python whose core is the sanitized build (LD_PRELOAD of clang's ASan runtime).
+PYTHON_CORE_TESTS = ("test_layers.py", "test_kernels.py", "test_activations.py", "test_block_mode.py", "test_hash.py",
+                     "test_serialize.py", "test_training.py", "test_streaming.py", "test_errors.py")  # fmt: skip
 # The first report ends the program; leaks are findings too (LSan).
 SANITIZER_ENV = {
     "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:allocator_may_return_null=0:strict_string_checks=1",
@@ -66,6 +70,18 @@ def build(build_dir: Path, python: str = sys.executable) -> Path:
 
 def run_ctest(build_dir: Path) -> subprocess.CompletedProcess:
     return run(["ctest", "--test-dir", build_dir, "--output-on-failure"], capture_output=True)
+
+
+def run_python_core_tests(build_dir: Path, prefix: Path, python: str = sys.executable) -> subprocess.CompletedProcess:
+    """PYTHON_CORE_TESTS with the sanitized core (installed into `prefix`) under ASan + UBSan.
+    Leak checking is off: CPython and cling keep their allocations until exit by design."""
+    run(["cmake", "--install", build_dir, "--prefix", prefix], check=True, capture_output=True)
+    runtime = subprocess.run([CLANG, "-print-file-name=libclang_rt.asan-x86_64.so"], capture_output=True, text=True)
+    env = {"LD_PRELOAD": runtime.stdout.strip(), "TMVA_HASHEDNET_PREFIX": str(prefix),
+           "ASAN_OPTIONS": SANITIZER_ENV["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")}  # fmt: skip
+    tests = [ROOT_DIR / "tests" / name for name in PYTHON_CORE_TESTS]
+    return run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], cwd=ROOT_DIR, env=env,
+               capture_output=True)  # fmt: skip
 
 
 def replay(build_dir: Path, target: str, inputs: list) -> subprocess.CompletedProcess:
@@ -125,6 +141,8 @@ def main(argv=None) -> int:
         return 1
     build(args.build)
     failed = [] if run_ctest(args.build).returncode == 0 else ["ctest"]
+    if run_python_core_tests(args.build, args.build / "prefix").returncode != 0:
+        failed.append("Python core tests under ASan")
     for target in CPP_TARGETS:
         if regressions(target) and replay(args.build, target, regressions(target)).returncode != 0:
             failed.append(f"{target} regressions")
