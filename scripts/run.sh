@@ -4,13 +4,15 @@
 #   main        train HashedDNN on ROOT's bundled HIGGS data (output in ./output)
 #   test        the whole test suite (C++ and Python)
 #   benchmark   the quality and speed benchmarks (minutes; see benchmarks/README.md)
+#   fuzz        sanitizer build + fuzzing of the option parser and weight-file readers
+#               ([seconds per target], default 600; tests/fuzz/driver.py --help)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 job="${1:-}"
 case "$job" in
-  main | test | benchmark) shift ;;
-  *) echo "usage: bash scripts/run.sh main|test|benchmark [arguments]" >&2; exit 2 ;;
+  main | test | benchmark | fuzz) shift ;;
+  *) echo "usage: bash scripts/run.sh main|test|benchmark|fuzz [arguments]" >&2; exit 2 ;;
 esac
 
 # ROOT's PyPI wheel (root==0.1a12) is built for CPython 3.11 and 3.12.
@@ -29,6 +31,20 @@ if [ -z "$python" ]; then
   exit 1
 fi
 
+# The hardening step of the tests (tests/test_fuzz.py: sanitizer build, libFuzzer)
+# needs clang and its runtime, which only Debian serves; installed when missing
+# and we may (root with apt-get), else that step is skipped with the reason.
+if [ "$job" = test ] || [ "$job" = fuzz ]; then
+  if ! command -v clang++ >/dev/null || [ ! -f "$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "==> installing clang and its sanitizer/libFuzzer runtime (Debian: clang libclang-rt-14-dev)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
+    else
+      echo "==> clang with libclang-rt-14-dev not found (not root, or no apt-get): the hardening step will be skipped"
+    fi
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $python"
   "$python" -m venv .venv
@@ -40,4 +56,5 @@ case "$job" in
   main) exec .venv/bin/python macros/higgs_classification.py "$@" ;;
   test) exec .venv/bin/pytest "$@" ;;
   benchmark) exec .venv/bin/python benchmarks/run.py "$@" ;;
+  fuzz) exec .venv/bin/python tests/fuzz/driver.py "$@" ;;
 esac

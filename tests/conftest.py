@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tmva_hashednet import datasets
+
+# Property tests (hypothesis): few examples in CI, no deadline (the machine is
+# shared, and the first call loads the core), no example database in the tree.
+for _name, _examples in (("ci", 50), ("long", 2000)):
+    settings.register_profile(_name, max_examples=_examples, deadline=None, database=None,
+                              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -45,11 +45,13 @@ inline void copy_run(const std::uint32_t *__restrict w_bits, std::uint32_t n_buc
 
 /// Prefetches the first and the last cache line of a run's buckets: all of
 /// them for runs of up to 16 floats (at most two lines), the ends otherwise.
-inline void prefetch_run(const float *values, const BlockRun &run, int for_write)
+/// (ForWrite is a template argument: clang wants a constant there.)
+template <int ForWrite>
+inline void prefetch_run(const float *values, const BlockRun &run)
 {
 #if defined(__GNUC__)
-   __builtin_prefetch(&values[run.bucket], for_write, 3);
-   __builtin_prefetch(&values[run.bucket] + (run.len > 0 ? run.len - 1 : 0), for_write, 3);
+   __builtin_prefetch(&values[run.bucket], ForWrite, 3);
+   __builtin_prefetch(&values[run.bucket] + (run.len > 0 ? run.len - 1 : 0), ForWrite, 3);
 #endif
 }
 } // namespace
@@ -91,7 +93,7 @@ void copy_runs(const float *w, std::uint32_t n_buckets, const BlockRun *runs, st
    auto *v_bits = reinterpret_cast<std::uint32_t *>(v);
    for (std::size_t i = 0; i < n_runs; ++i) {
       if (i + kRunPrefetch < n_runs)
-         prefetch_run(w, runs[i + kRunPrefetch], 0);
+         prefetch_run<0>(w, runs[i + kRunPrefetch]);
       copy_run(w_bits, n_buckets, runs[i], v_bits + runs[i].at);
    }
 }
@@ -100,7 +102,7 @@ void scatter_runs(const BlockRun *runs, std::size_t n_runs, std::uint32_t n_buck
 {
    for (std::size_t i = 0; i < n_runs; ++i) {
       if (i + kRunPrefetch < n_runs)
-         prefetch_run(grad, runs[i + kRunPrefetch], 1);
+         prefetch_run<1>(grad, runs[i + kRunPrefetch]);
       const BlockRun run = runs[i];
       const float *__restrict d = dv + run.at;
       float *__restrict g = grad + run.bucket;

@@ -82,6 +82,9 @@ HashedLayout Network::make_layout(int l, std::int64_t n_in, std::int64_t offset)
    HashedLayout out;
    out.n_in = n_in;
    out.n_out = layer.width;
+   HASHEDNET_CHECK(out.n_out <= std::numeric_limits<std::int64_t>::max() / out.n_in,
+                   "layer " << l << ": " << out.n_in << " x " << out.n_out
+                            << " virtual weights exceed the limit of 2^63; use narrower layers");
    const std::int64_t n_virtual = out.n_in * out.n_out;
    double compression = layer.compression;
    if (compression < 0.0)

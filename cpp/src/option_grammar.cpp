@@ -318,6 +318,8 @@ namespace {
 /// Recursive-descent evaluator of a width expression; `n` is NaN when unknown.
 ///   sum := product (('+'|'-') product)*    product := factor (('*'|'/') factor)*
 ///   factor := '-' factor | '(' sum ')' | 'N' | 'n' | digits
+/// Nesting ('(' and unary '-') stops at kMaxDepth levels: the recursion must
+/// not overflow the stack on hostile text.
 class WidthExpression {
 public:
    WidthExpression(const std::string &text, double n) : text_(text), n_(n) {}
@@ -329,6 +331,8 @@ public:
    }
    bool uses_n() const { return uses_n_; }
    bool divides_by_zero() const { return divides_by_zero_; }
+   bool too_deep() const { return too_deep_; }
+   static constexpr int kMaxDepth = 64;
 
 private:
    char peek()
@@ -364,15 +368,26 @@ private:
       const char c = peek();
       if (c == '-' || c == '(' || c == 'N' || c == 'n')
          ++pos_;
-      if (c == '-')
-         return -factor();
+      if ((c == '-' || c == '(') && depth_ == kMaxDepth) {
+         too_deep_ = true;
+         ok_ = false;
+         return 0;
+      }
+      if (c == '-') {
+         ++depth_;
+         const double value = -factor();
+         --depth_;
+         return value;
+      }
       if (c == 'N' || c == 'n') {
          uses_n_ = true;
          return n_;
       }
       if (c != '(')
          return digits();
+      ++depth_;
       const double value = sum();
+      --depth_;
       ok_ = ok_ && peek() == ')';
       ++pos_;
       return value;
@@ -394,6 +409,8 @@ private:
    bool ok_ = true;
    bool uses_n_ = false;
    bool divides_by_zero_ = false;
+   bool too_deep_ = false;
+   int depth_ = 0;
 };
 } // namespace
 
@@ -404,6 +421,8 @@ std::optional<std::int64_t> eval_width(const std::string &text, std::int64_t n_i
    double value = 0;
    const bool ok = expression.evaluate(value);
    HASHEDNET_CHECK(!expression.divides_by_zero(), what << ": width '" << text << "' divides by zero");
+   HASHEDNET_CHECK(!expression.too_deep(), what << ": width '" << text.substr(0, 80) << "...' nests '(' or '-' more than "
+                                                << WidthExpression::kMaxDepth << " levels deep");
    HASHEDNET_CHECK(ok, what << ": malformed width '" << text
                             << "'; expected a positive integer or an expression in N (the number of input "
                                "variables) such as N, N+5, N*2 or (N+100)*2");

@@ -161,6 +161,39 @@ std::vector<StoredLayer> read_layers(LineReader &reader, NetworkSpec &spec)
    }
    return stored;
 }
+/// Checks, before the network is built, that the header asks for no more
+/// memory than the data lines hold: the input transform has n_inputs values,
+/// every stored bucket count is at most the number of parameters and they add
+/// up to it, and a dense weight matrix or bias has the size its width gives.
+/// Without this a damaged header (inputs 3000000000) allocates unbounded memory.
+void check_sizes_before_building(const NetworkSpec &spec, const std::vector<StoredLayer> &stored,
+                                 std::size_t n_offset, std::size_t n_scale, std::size_t n_params)
+{
+   HASHEDNET_CHECK(spec.n_inputs >= 0 && static_cast<std::size_t>(spec.n_inputs) == n_offset &&
+                      n_offset == n_scale,
+                   "network text: input transform has the wrong size (inputs " << spec.n_inputs << ", input_offset "
+                                                                               << n_offset << ", input_scale " << n_scale
+                                                                               << ")");
+   const auto limit = static_cast<std::int64_t>(n_params);
+   std::int64_t total = 0, n_in = spec.n_inputs;
+   for (std::size_t l = 0; l < stored.size(); ++l) {
+      const StoredLayer &s = stored[l];
+      const std::int64_t width = spec.layers[l].width;
+      const bool dense_bias = !s.hashed || !spec.hashed_bias;
+      HASHEDNET_CHECK(s.buckets >= 1 && s.buckets <= limit && s.bias_buckets >= 1 && s.bias_buckets <= limit &&
+                         width >= 1 && (!dense_bias || s.bias_buckets == width) &&
+                         (s.hashed || (width <= s.buckets && n_in <= s.buckets / width && n_in * width == s.buckets)),
+                      "network text: layer " << l << " (width " << width << ", " << s.buckets << " buckets, "
+                                             << s.bias_buckets << " bias buckets) does not fit the " << n_params
+                                             << " stored parameters");
+      total += s.buckets + s.bias_buckets;
+      HASHEDNET_CHECK(total <= limit, "network text: the layers need more than the " << n_params
+                                                                                      << " stored parameters");
+      n_in = width;
+   }
+   HASHEDNET_CHECK(total == limit, "network text: the layers need " << total << " parameters but " << n_params
+                                                                    << " are stored");
+}
 } // namespace
 
 std::uint32_t xxh32_bytes(const void *data, std::size_t length, std::uint32_t seed)
@@ -213,7 +246,10 @@ std::string base64_encode(const std::vector<float> &values)
 
 std::vector<float> base64_decode(const std::string &text, std::int64_t expected_count, const char *what)
 {
-   HASHEDNET_CHECK(expected_count >= 0 && text.size() == static_cast<std::size_t>((expected_count * 4 + 2) / 3 * 4),
+   // (every float takes more than one character: a count above text.size() is damage, and checking it
+   // first keeps the size arithmetic below from overflowing)
+   HASHEDNET_CHECK(expected_count >= 0 && expected_count <= static_cast<std::int64_t>(text.size()) &&
+                      text.size() == static_cast<std::size_t>((expected_count * 4 + 2) / 3 * 4),
                    "network text: '" << what << "' should hold " << expected_count << " floats but its data has "
                                      << text.size() << " characters (truncated or damaged)");
    std::string bytes;
@@ -272,6 +308,10 @@ Network deserialize(const std::string &text, Backend &backend)
    reader.expect("HASHEDNET");
    NetworkSpec spec = read_spec(reader);
    const std::vector<StoredLayer> stored = read_layers(reader, spec);
+   const std::vector<float> offset = read_floats(reader, "input_offset");
+   const std::vector<float> scale = read_floats(reader, "input_scale");
+   const std::vector<float> params = read_floats(reader, "params");
+   check_sizes_before_building(spec, stored, offset.size(), scale.size(), params.size());
    Network network(spec, backend);
    for (int l = 0; l < network.n_layers(); ++l) {
       const HashedLayout &layer = network.layout(l);
@@ -279,13 +319,7 @@ Network deserialize(const std::string &text, Backend &backend)
                          layer.n_bias_buckets == stored[l].bias_buckets,
                       "network text: layer " << l << " does not rebuild to its stored bucket counts");
    }
-   const std::vector<float> offset = read_floats(reader, "input_offset");
-   const std::vector<float> scale = read_floats(reader, "input_scale");
-   HASHEDNET_CHECK(static_cast<std::int64_t>(offset.size()) == spec.n_inputs &&
-                      static_cast<std::int64_t>(scale.size()) == spec.n_inputs,
-                   "network text: input transform has the wrong size");
    network.set_input_transform(offset.data(), scale.data(), spec.n_inputs);
-   const std::vector<float> params = read_floats(reader, "params");
    network.set_params(params.data(), static_cast<std::int64_t>(params.size()));
    return network;
 }

@@ -26,6 +26,7 @@ from .variables import VariableInfo
 __all__ = ["WeightFile", "write_weight_file", "read_weight_file", "WEIGHTS_FORMAT", "HASH_DEFINITION"]
 
 WEIGHTS_FORMAT = "hashednet-1"
+_ANALYSIS_TYPES = ("Classification", "Multiclass", "Regression")
 HASH_DEFINITION = "xxh32-v1"
 TMVA_RELEASE = "4.2.1 [262657]"
 
@@ -166,13 +167,23 @@ def _child(node, tag: str, path: str):
     return found
 
 
-def _read_infos(node, child: str) -> list:
+def _number(node, name: str, path: str, default=None, kind=float):
+    """Attribute `name` of `node` as a number; ValueError naming the node if it is missing or not a number."""
+    value = node.get(name, default)
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"weight file {path!r}: <{node.tag} {name}=...> should be a number, got {value!r}; "
+                         "the file is damaged") from None
+
+
+def _read_infos(node, child: str, path: str) -> list:
     infos = []
     for item in node.findall(child):
         a = item.attrib
         infos.append(VariableInfo(a.get("Expression", ""), a.get("Label", ""), a.get("Title", ""),
-                                  a.get("Unit", ""), a.get("Type", "F"), float(a.get("Min", 0)),
-                                  float(a.get("Max", 0))))
+                                  a.get("Unit", ""), a.get("Type", "F"), _number(item, "Min", path, 0),
+                                  _number(item, "Max", path, 0)))
     return infos
 
 
@@ -186,13 +197,20 @@ def _read_transform(node, path: str) -> NormalizeTransform | None:
                          "supported in the compat workflow")
     normalize = transforms[0]
     inputs = [(i.get("Type"), i.get("Label"), i.get("Expression"))
-              for i in normalize.find("Selection").find("Input").findall("Input")]
+              for i in _child(_child(normalize, "Selection", path), "Input", path).findall("Input")]
     ranges = []
     for cls in normalize.findall("Class"):
-        rows = cls.find("Ranges").findall("Range")
-        low = np.array([float(r.get("Min")) for r in rows], np.float32)
-        high = np.array([float(r.get("Max")) for r in rows], np.float32)
-        ranges.append((low, high))
+        rows = _child(cls, "Ranges", path).findall("Range")
+        if len(rows) != len(inputs):
+            raise ValueError(f"weight file {path!r}: the Normalize transform has {len(inputs)} inputs but "
+                             f"{len(rows)} ranges in one <Class>; the file is damaged")
+        low, high = (np.array([_number(r, name, path) for r in rows]) for name in ("Min", "Max"))
+        if not np.all(np.abs(np.concatenate([low, high])) <= np.finfo(np.float32).max):
+            raise ValueError(f"weight file {path!r}: a Normalize range is not a finite float32 (Min {low.tolist()}, "
+                             f"Max {high.tolist()}); the file is damaged")
+        ranges.append((low.astype(np.float32), high.astype(np.float32)))
+    if not ranges:
+        raise ValueError(f"weight file {path!r}: the Normalize transform has no <Class> ranges; the file is damaged")
     return NormalizeTransform(inputs, ranges)
 
 
@@ -245,6 +263,14 @@ def _general(node) -> dict:
     return {i.get("name"): i.get("value") for i in node.findall("Info")}
 
 
+def _info_number(node, name: str, path: str, kind):
+    """The value of <Info name=`name`> of GeneralInfo as a number (0 when there is none)."""
+    for info in node.findall("Info"):
+        if info.get("name") == name:
+            return _number(info, "value", path, kind=kind)
+    return kind(0)
+
+
 def _network_text(node, path: str) -> str:
     if node.get("Format") != WEIGHTS_FORMAT:
         raise ValueError(f"weight file {path!r}: <Weights Format=\"{node.get('Format')}\"> is not supported; "
@@ -264,24 +290,35 @@ def read_weight_file(path) -> WeightFile:
     if root.tag != "MethodSetup" or "::" not in root.get("Method", ""):
         raise ValueError(f"weight file {path!r} is not a TMVA weight file (no <MethodSetup Method=\"Type::Title\">)")
     method_type, title = root.get("Method").split("::", 1)
-    method_type = method_type.split()[-1]
+    method_type = (method_type.split() or [""])[-1]
     if method_type != "HashedDNN":
         raise ValueError(f"weight file {path!r} is for a TMVA method of type '{method_type}'; without TMVA only "
                          "HashedDNN weight files can be read")
-    general = _general(_child(root, "GeneralInfo", path))
+    general_node = _child(root, "GeneralInfo", path)
+    general = _general(general_node)
+    analysis_type = str(general.get("AnalysisType", "Classification")).capitalize()  # an Info without value: "None"
+    if analysis_type not in _ANALYSIS_TYPES:
+        raise ValueError(f"weight file {path!r}: AnalysisType {analysis_type!r} is not one of "
+                         f"{', '.join(_ANALYSIS_TYPES)}; the file is damaged")
     options = [(o.get("name"), o.get("modified") == "Yes", o.text or "") for o in _child(root, "Options", path)]
     targets = root.find("Targets")
+    variables = _read_infos(_child(root, "Variables", path), "Variable", path)
+    transform = _read_transform(_child(root, "Transformations", path), path)
+    if transform is not None and len(transform.inputs) < len(variables):
+        raise ValueError(f"weight file {path!r}: the Normalize transform has {len(transform.inputs)} inputs for "
+                         f"{len(variables)} variables; the file is damaged")
     return WeightFile(
         method_type=method_type, title=title,
-        analysis_type=general.get("AnalysisType", "Classification").capitalize(),
-        variables=_read_infos(_child(root, "Variables", path), "Variable"),
+        analysis_type=analysis_type,
+        variables=variables,
         classes=[c.get("Name") for c in _child(root, "Classes", path).findall("Class")],
         network_text=_network_text(_child(root, "Weights", path), path),
-        spectators=_read_infos(root.find("Spectators"), "Spectator") if root.find("Spectators") is not None else [],
-        targets=_read_infos(targets, "Target") if targets is not None else [],
-        transform=_read_transform(_child(root, "Transformations", path), path),
+        spectators=(_read_infos(root.find("Spectators"), "Spectator", path)
+                    if root.find("Spectators") is not None else []),
+        targets=_read_infos(targets, "Target", path) if targets is not None else [],
+        transform=transform,
         options=options,
-        training_events=int(general.get("Training events", 0)),
-        training_time=float(general.get("TrainingTime", 0)),
+        training_events=_info_number(general_node, "Training events", path, int),
+        training_time=_info_number(general_node, "TrainingTime", path, float),
         mva_pdfs=_read_mva_pdfs(root.find("MVAPdfs"), path),
     )
