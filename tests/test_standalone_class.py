@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,6 +123,26 @@ def test_bits_do_not_depend_on_the_compiler_flags(generator, compile_id, tmp_pat
         x = events(net, 200)
         got = _compile_and_run(_class_source(generator, net), net, x, tmp_path, compiler, flags)
         _assert_bit_for_bit(got, predict_one(net, x))
+
+
+def _cpu_has_fma():
+    try:
+        return " fma " in Path("/proc/cpuinfo").read_text().replace("\n", " ")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(GXX is None or not _cpu_has_fma(), reason="needs g++ and a CPU with FMA")
+def test_without_the_pragmas_fma_contraction_changes_the_bits(generator, tmp_path):
+    """The flags test above can fail: with the generated pragmas taken out, g++ -O2 -mfma contracts
+    a * b + c into fused multiply-adds and some responses change."""
+    net = make_network("multiclass-hashed-bias-and-output")
+    x = events(net, 200)
+    source = "\n".join(line for line in _class_source(generator, net).splitlines()
+                       if not line.startswith(("#pragma GCC optimize", "#pragma GCC push_options",
+                                               "#pragma GCC pop_options")))  # fmt: skip
+    got = _compile_and_run(source, net, x, tmp_path, GXX, ["-O2", "-mfma"])
+    assert not np.array_equal(got, predict_one(net, x).astype(np.float64))
 
 
 @pytest.mark.skipif(GXX is None, reason="no g++")
