@@ -117,8 +117,8 @@ inline std::int64_t scratch_floats(const Net &net, std::int64_t n_events)
 {
    std::int64_t tile = 0;
    for (int l = 0; l < net.n_layers; ++l) {
-      const std::int64_t n_in = net.layers[l].layout.n_in;
-      const std::int64_t floats = tile_rows(n_in) * n_in;
+      const HashedLayout &L = net.layers[l].layout;
+      const std::int64_t floats = (tile_rows(L.n_in) < L.n_out ? tile_rows(L.n_in) : L.n_out) * L.n_in;
       tile = floats > tile ? floats : tile;
    }
    return 2 * n_events * max_width(net) + tile;
