@@ -1,29 +1,27 @@
-"""The MakeClass generator: the standalone C++ class, compiled with g++ alone, gives Model.predict's outputs.
+"""The MakeClass generator: the standalone C++ class, compiled with g++ (or clang++) alone, gives
+Model::predict_one's responses bit for bit.
 
-Needs no TMVA: the class comes from hashednet::standalone_class_source through PyROOT,
-is compiled as a plain C++17 program (no ROOT headers or libraries) and run on random
-inputs written to a text file; its outputs are compared with Model::predict.
+Needs no TMVA: the class comes from hashednet::standalone_class_source through PyROOT, is
+compiled as a plain C++17 program (no ROOT headers or libraries) and run on random inputs
+written to a text file; it prints each response as a hexadecimal float, compared with ==.
+Both sides run event_forward.h, embedded in the class from the core's own headers at build
+time; the pragmas around it keep the bits under -O3 -march=native and -Ofast (GCC).
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
+from event_cases import CASES, events, make_network, predict_one
 
-CXX = shutil.which("g++") or shutil.which("c++")
+from tmva_hashednet._core import include_path
 
-# (task, n_outputs, layout, compression, hashed_bias, hash_output_layer[, hash_block: BLOCK mode])
-CASES = {
-    "classification-hashed": ("Classification", 1, "TANH|32,RELU|16,LINEAR", 1 / 8, False, False),
-    "classification-dense": ("Classification", 1, "SIGMOID|8,LINEAR", 1.0, False, False),
-    "multiclass-hashed-bias": ("Multiclass", 4, "SOFTSIGN|24,GAUSS|12,LINEAR", 1 / 4, True, True),
-    "regression-2-targets": ("Regression", 2, "SYMMRELU|20,TANH|10,LINEAR", 1 / 3, True, False),
-    "block-mode-ragged": ("Classification", 1, "TANH|40,TANH|33,LINEAR", 1 / 8, False, True, 16),
-    "block-mode-wraps": ("Multiclass", 3, "RELU|30,LINEAR", 0.01, True, False, 7),
-}
+GXX = shutil.which("g++")
+CLANG = shutil.which("clang++")
 
 DRIVER = r"""
 #include "generated.h"
@@ -32,7 +30,7 @@ DRIVER = r"""
 #include <string>
 #include <vector>
 
-int main(int argc, char **argv)
+int main(int, char **argv)
 {
    std::vector<std::string> names;
    for (int j = 0; j < %(n_inputs)d; ++j) names.push_back("x" + std::to_string(j));
@@ -46,39 +44,55 @@ int main(int argc, char **argv)
       for (auto &v : x) in >> v;
       if (!in) break;
       const std::vector<double> out = mva.GetResponse(x);
-      for (double v : out) std::printf("%%.9g ", v);
+      if (mva.GetMvaValue(x) != out[0]) return 4;
+      for (double v : out) std::printf("%%a ", v);
       std::printf("\n");
    }
    return 0;
 }
 """
 
+# compiler and flags: GCC's defaults, then what would contract a * b + c into an FMA or reorder the sums
+# without the generated pragmas (each was seen to change bits with the pragmas taken out)
+COMPILES = {
+    "g++-O2": (GXX, ["-O2"]),
+    "g++-O3-march-native": (GXX, ["-O3", "-march=native"]),
+    "g++-Ofast-march-native": (GXX, ["-Ofast", "-march=native"]),
+    "g++-O0": (GXX, ["-O0"]),
+    "clang++-O3-march-native": (CLANG, ["-O3", "-march=native"]),
+}
 
-def _network(hn, task, n_outputs, layout, compression, hashed_bias, hash_output_layer, hash_block=0, n_inputs=7,
-             seed=5):  # fmt: skip
-    spec = hn.NetworkSpec()
-    if hash_block:
-        spec.hash_mode = hn.HashMode.Block
-        spec.hash_block = hash_block
-    spec.n_inputs = n_inputs
-    spec.n_outputs = n_outputs
-    spec.task = getattr(hn.Task, task)
-    spec.layers = hn.parse_layout(layout)
-    spec.compression = compression
-    spec.hashed_bias = hashed_bias
-    spec.hash_output_layer = hash_output_layer
-    spec.hash_seed = 12345
-    model = hn.Model(spec, hn.WeightInit.XavierNormal, seed, 1)
-    # Non-trivial input normalisation and biases, so every table of the class is exercised.
-    rng = np.random.default_rng(seed)
-    offset = rng.normal(size=n_inputs).astype(np.float32)
-    scale = rng.uniform(0.5, 2.0, size=n_inputs).astype(np.float32)
-    model.set_input_transform(offset, scale, n_inputs)
-    params = np.empty(model.n_params(), dtype=np.float32)
-    model.get_params(params, params.size)
-    params += rng.normal(scale=0.05, size=params.size).astype(np.float32)
-    model.set_params(params, params.size)
-    return model
+
+def _class_source(generator, net, class_name="ReadHashedDNN"):
+    import ROOT
+
+    names = ROOT.std.vector["std::string"]([f"x{j}" for j in range(net.n_inputs)])
+    return str(generator.standalone_class_source(net._model.network(), class_name, names))
+
+
+def _compile_and_run(source, net, x, tmp_path, compiler, flags):
+    (tmp_path / "generated.h").write_text(source)
+    (tmp_path / "main.cpp").write_text(DRIVER % {"n_inputs": net.n_inputs, "cls": "ReadHashedDNN"})
+    build = subprocess.run([compiler, "-std=c++17", *flags, "-Wall", "-Wextra", "-pedantic", "-Werror", "-o",
+                            str(tmp_path / "prog"), str(tmp_path / "main.cpp")],
+                           capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert build.returncode == 0, build.stderr[-3000:]
+    np.savetxt(tmp_path / "x.txt", x.astype(np.float64), fmt="%.9g")  # 9 digits: each float32 read back exactly
+    run = subprocess.run([str(tmp_path / "prog"), str(tmp_path / "x.txt")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert any(line.startswith('Problem in class "ReadHashedDNN": mismatch in input variable names') for line in lines)
+    rows = [[float.fromhex(v) for v in line.split()] for line in lines if not line.startswith("Problem")]
+    return np.array(rows, dtype=np.float64)
+
+
+def _assert_bit_for_bit(got, expected):
+    assert got.shape == expected.shape
+    # the class returns each float response as a double: exact, so == on the float32 values
+    assert np.array_equal(got.astype(np.float32), got)
+    mismatched = np.flatnonzero((got != expected.astype(np.float64)).any(axis=1))
+    assert mismatched.size == 0, (f"{mismatched.size} of {len(got)} events differ, e.g. event {mismatched[0]}: "
+                                  f"{got[mismatched[0]]} != {expected[mismatched[0]]}")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -89,47 +103,89 @@ def generator(hn):
     return hn
 
 
-@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
+@pytest.mark.skipif(GXX is None, reason="no g++")
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
-def test_standalone_class_matches_predict(generator, case, tmp_path):
-    hn = generator
-    model = _network(hn, *CASES[case])
-    n_outputs = CASES[case][1]
-    n_inputs = model.network().n_inputs()
-    names = [f"x{j}" for j in range(n_inputs)]
-    vec = __import__("ROOT").std.vector["std::string"](names)
-    source = str(hn.standalone_class_source(model.network(), "ReadHashedDNN", vec))
+def test_standalone_class_equals_predict_one_bit_for_bit(generator, case, tmp_path):
+    net = make_network(case)
+    x = events(net)
+    source = _class_source(generator, net)
     assert "hash definition xxh32-v1" in source
-    assert str(hn.standalone_hash_source()).split("namespace hashednet {")[1][:200] in source  # hash.h verbatim
-    (tmp_path / "generated.h").write_text(source)
-    (tmp_path / "main.cpp").write_text(DRIVER % {"n_inputs": n_inputs, "cls": "ReadHashedDNN"})
-    subprocess.run([CXX, "-std=c++17", "-O2", "-Wall", "-Werror", "-o", str(tmp_path / "prog"), str(tmp_path / "main.cpp")],
-                   check=True, capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    _assert_bit_for_bit(_compile_and_run(source, net, x, tmp_path, GXX, ["-O2"]), predict_one(net, x))
 
-    x = np.random.default_rng(9).normal(scale=2.0, size=(500, n_inputs)).astype(np.float32)
-    np.savetxt(tmp_path / "x.txt", x.astype(np.float64), fmt="%.9g")
-    run = subprocess.run([str(tmp_path / "prog"), str(tmp_path / "x.txt")], capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    lines = run.stdout.splitlines()
-    assert any(line.startswith('Problem in class "ReadHashedDNN": mismatch in input variable names') for line in lines)
-    got = np.loadtxt([line for line in lines if not line.startswith("Problem")], ndmin=2)
 
-    expected = np.empty((len(x), n_outputs), dtype=np.float32)
-    model.predict(x, len(x), n_inputs, expected)
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-6)
+@pytest.mark.parametrize("compile_id", list(COMPILES), ids=list(COMPILES))
+def test_bits_do_not_depend_on_the_compiler_flags(generator, compile_id, tmp_path):
+    compiler, flags = COMPILES[compile_id]
+    if compiler is None:
+        pytest.skip(f"{compile_id.split('-')[0]} is not installed")
+    for case in ("multiclass-hashed-bias-and-output", "block-runs-wrap-around-k"):
+        net = make_network(case)
+        x = events(net, 200)
+        got = _compile_and_run(_class_source(generator, net), net, x, tmp_path, compiler, flags)
+        _assert_bit_for_bit(got, predict_one(net, x))
+
+
+def _cpu_has_fma():
+    try:
+        return " fma " in Path("/proc/cpuinfo").read_text().replace("\n", " ")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(GXX is None or not _cpu_has_fma(), reason="needs g++ and a CPU with FMA")
+def test_without_the_pragmas_fma_contraction_changes_the_bits(generator, tmp_path):
+    """The flags test above can fail: with the generated pragmas taken out, g++ -O2 -mfma contracts
+    a * b + c into fused multiply-adds and some responses change."""
+    net = make_network("multiclass-hashed-bias-and-output")
+    x = events(net, 200)
+    source = "\n".join(line for line in _class_source(generator, net).splitlines()
+                       if not line.startswith(("#pragma GCC optimize", "#pragma GCC push_options",
+                                               "#pragma GCC pop_options")))  # fmt: skip
+    got = _compile_and_run(source, net, x, tmp_path, GXX, ["-O2", "-mfma"])
+    assert not np.array_equal(got, predict_one(net, x).astype(np.float64))
+
+
+@pytest.mark.skipif(GXX is None, reason="no g++")
+def test_vartransform_n_folded_into_the_input_transform(generator, tmp_path):
+    """The compatible workflow's class for VarTransform=N: TMVA's normalisation folded into the network's
+    (x - offset) * scale (tmva/method.py write_standalone_class); the class computes what predict_one
+    computes for that network."""
+    from tmva_hashednet.tmva.transform import NormalizeTransform
+
+    net = make_network("element-tanh-relu")
+    x = events(net)
+    transform = NormalizeTransform.fit(x, np.zeros(len(x), dtype=int), 1, list(range(net.n_inputs)))
+    low, scale = transform._offset_scale(slice(0, net.n_inputs))
+    net.set_input_transform(low + np.float32(0.5) / scale, np.float32(2) * scale)
+    _assert_bit_for_bit(_compile_and_run(_class_source(generator, net), net, x, tmp_path, GXX, ["-O2"]),
+                        predict_one(net, x))  # fmt: skip
+
+
+def test_the_class_carries_the_core_headers_verbatim(generator):
+    """Each embedded header is the installed header's text, its include guard kept; only the lines
+    including another embedded header are left out (the class is one self-contained file)."""
+    net = make_network("dense-sigmoid")
+    source = _class_source(generator, net)
+    paths = [str(p) for p in generator.standalone_embedded_headers()]
+    assert paths[-1] == "hashednet/event_forward.h" and "hashednet/hash.h" in paths
+    for path in paths:
+        text = (include_path() / path).read_text()
+        kept = "".join(line + "\n" for line in text.splitlines() if not line.startswith('#include "hashednet/'))
+        assert f"// ---- {path} ----\n" + kept in source
+    assert '#include "hashednet/' not in source
+    assert str(generator.standalone_hash_source()) == (include_path() / "hashednet/hash.h").read_text()
 
 
 def test_standalone_class_rejects_bad_arguments(generator):
     import ROOT
 
-    hn = generator
-    model = _network(hn, "Classification", 1, "TANH|4,LINEAR", 1.0, False, False, n_inputs=2)
-    names = ROOT.std.vector["std::string"](["a", "b"])
+    net = make_network("dense-sigmoid")
     with pytest.raises(Exception, match="not a C\\+\\+ identifier"):
-        hn.standalone_class_source(model.network(), "Read HashedDNN", names)
-    with pytest.raises(Exception, match="3 input names given, the network has 2"):
-        hn.standalone_class_source(model.network(), "ReadHashedDNN", ROOT.std.vector["std::string"](["a", "b", "c"]))
+        generator.standalone_class_source(net._model.network(), "Read HashedDNN",
+                                          ROOT.std.vector["std::string"]([f"x{j}" for j in range(7)]))  # fmt: skip
+    with pytest.raises(Exception, match="3 input names given, the network has 7"):
+        generator.standalone_class_source(net._model.network(), "ReadHashedDNN",
+                                          ROOT.std.vector["std::string"](["a", "b", "c"]))  # fmt: skip
 
 
 def test_python_api_writes_the_same_class_and_checks_its_arguments(generator):

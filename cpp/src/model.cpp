@@ -129,7 +129,7 @@ const std::vector<float> &Model::predict_one(const float *x, std::int64_t n_feat
 {
    check_features(n_features);
    one_event_.resize(network_.n_outputs());
-   network_.predict(x, 1, one_event_.data(), context_);
+   predict_events(network_, x, 1, one_event_.data(), event_);
    return one_event_;
 }
 

@@ -8,6 +8,7 @@
 // tests (test_options.cpp) or the fuzzer itself.
 //
 // A plain program: the summary line is "N passed, M failed"; non-zero exit on failure.
+#include "hashednet/backend.h"
 #include "hashednet/common.h"
 #include "hashednet/network.h"
 #include "hashednet/options.h"
@@ -17,6 +18,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -52,6 +54,13 @@ void expect_error(const std::function<void()> &f, const std::string &part, const
 }
 
 /// A small hashed network's text (hashed biases, so widths are not tied to bias sizes).
+/// One CPU backend for every network of these tests.
+Backend &cpu()
+{
+   static const std::unique_ptr<Backend> backend = make_backend(Architecture::Cpu, 1);
+   return *backend;
+}
+
 std::string network_text()
 {
    NetworkSpec spec;
@@ -66,7 +75,7 @@ std::string network_text()
    LayerSpec output;
    output.activation = Activation::Linear;
    spec.layers = {hidden, hidden, output};
-   return serialize(Network(spec));
+   return serialize(Network(spec, cpu()));
 }
 
 /// `text` with `from` replaced by `to` and the checksum made right again.
@@ -85,12 +94,12 @@ std::string edited(const std::string &text, const std::string &from, const std::
 void expect_text_error(const std::string &from, const std::string &to, const std::string &part, int line)
 {
    const std::string text = edited(network_text(), from, to);
-   expect_error([&] { deserialize(text); }, part, "network text with '" + to + "'", line);
+   expect_error([&] { deserialize(text, cpu()); }, part, "network text with '" + to + "'", line);
 }
 
 void test_network_text_sizes_come_from_the_data()
 {
-   check(serialize(deserialize(network_text())) == network_text(), "the unedited text round trips", __LINE__);
+   check(serialize(deserialize(network_text(), cpu())) == network_text(), "the unedited text round trips", __LINE__);
    // The header alone once sized allocations: 12 GB for the input transform...
    expect_text_error("inputs 3\n", "inputs 3000000000\n", "input transform has the wrong size", __LINE__);
    // ... and 16 TB for a dense bias of width 4e12.
@@ -106,13 +115,13 @@ void test_virtual_size_overflow()
    // Two hashed layers of 8e12 x 4e12 virtual weights: n_in * n_out overflowed int64.
    const std::string text = edited(edited(network_text(), "layer 0 SIGMOID 8 1 1 1", "layer 0 SIGMOID 8000000000000 1 1 1"),
                                    "layer 1 SIGMOID 8 1 1 1", "layer 1 SIGMOID 4000000000000 1 1 1");
-   expect_error([&] { deserialize(text); }, "exceed the limit of 2^63", "network text of 8e12 x 4e12", __LINE__);
+   expect_error([&] { deserialize(text, cpu()); }, "exceed the limit of 2^63", "network text of 8e12 x 4e12", __LINE__);
    expect_error([&] {
       NetworkSpec spec;
       spec.n_inputs = 3;
       spec.hashed_bias = true;
       spec.layers = parse_layout("TANH|999999999999|K=1,TANH|999999999999|K=1,LINEAR");
-      Network network(spec);
+      Network network(spec, cpu());
    }, "exceed the limit of 2^63", "Layout of two 1e12-wide layers", __LINE__);
 }
 

@@ -46,17 +46,23 @@ void require(bool ok, const char *what)
    std::abort();
 }
 
+hashednet::Backend &cpu()
+{
+   static const std::unique_ptr<hashednet::Backend> backend = hashednet::make_backend(hashednet::Architecture::Cpu, 1);
+   return *backend;
+}
+
 void check_accepted(const hashednet::Network &network)
 {
    using namespace hashednet;
    const std::string text = serialize(network);
-   require(serialize(deserialize(text)) == text, "serialize -> deserialize -> serialize changed the text");
+   require(serialize(deserialize(text, cpu())) == text, "serialize -> deserialize -> serialize changed the text");
    if (network.n_virtual_params() > kMaxEvaluatedVirtual)
       return;
    std::vector<float> x(static_cast<std::size_t>(network.n_inputs()), 0.5f);
    std::vector<float> out(static_cast<std::size_t>(network.n_outputs()));
-   static const std::unique_ptr<Backend> backend = make_cpu_backend(1);
-   network.predict(x.data(), 1, out.data(), *backend);
+   ForwardContext context;
+   network.predict(x.data(), 1, out.data(), context);
 }
 
 } // namespace
@@ -70,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
       text = with_checksum(text);
    std::unique_ptr<hashednet::Network> network;
    try {
-      network = std::make_unique<hashednet::Network>(hashednet::deserialize(text));
+      network = std::make_unique<hashednet::Network>(hashednet::deserialize(text, cpu()));
    } catch (const hashednet::Error &) {
       return 0;
    }

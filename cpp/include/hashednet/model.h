@@ -11,6 +11,7 @@
 
 #include "hashednet/backend.h"
 #include "hashednet/config.h"
+#include "hashednet/event_predict.h"
 #include "hashednet/network.h"
 #include "hashednet/trainer.h"
 
@@ -69,6 +70,8 @@ public:
    void predict(const float *x, std::int64_t n, std::int64_t n_features, float *out);
 
    /// Response of one event (the TMVA Reader case), no allocation per call after the first.
+   /// event_forward.h's fixed order: the standalone class's response bit for
+   /// bit; predict's (sgemm) to float rounding.
    /// A Model is not thread-safe: it owns the buffers its calls work in.
    const std::vector<float> &predict_one(const float *x, std::int64_t n_features);
 
@@ -92,6 +95,7 @@ private:
    int num_threads_ = 0;
    Network network_;
    std::vector<float> one_event_;
+   EventScratch event_;            ///< predict_one's buffers
    ForwardContext context_;        ///< reused by predict, predict_one and gradient: no allocation per call
    BatchBuffers batch_;            ///< gradient's batch, reused
    Buffer d_logits_, grad_;        ///< gradient's dL/dlogits and dL/dparams, reused

@@ -1,0 +1,231 @@
+// event_forward.h: the response of one event, or of a few, with a fixed
+// order of every floating-point operation, written once for the core and for
+// the standalone class.
+//
+// What it is: the forward pass of a network (input transform, each layer's
+// virtual weights from HashedLayout, bias, activation, output transform) for
+// small batches, as plain C++17 on the core's host/device headers (hash.h,
+// hashed_layout.h, activation.h) and nothing else. Model::predict_one runs it,
+// and MakeClass embeds this text verbatim (standalone_class.h), so the class a
+// user compiles with g++ alone returns the method's response bit for bit.
+//
+// What it is not: the batch path. Network::predict multiplies by sgemm, whose
+// summation order depends on the CPU's BLAS kernel; results of the two agree
+// to float rounding (about 1e-6 relative), not bit for bit. Each event's
+// result here does not depend on how many events are passed together.
+//
+// The fixed order, for layer inputs a (n_in) and row i of V:
+//   input     x'[j] = (x[j] - offset[j]) * scale[j]
+//   dot       16 partial sums s[0..15] = +0; for j = 0, 1, ..., n_in - 1:
+//             s[j % 16] += V[i][j] * a[j] (product rounded, then the sum);
+//             then folded in halves: s[k] += s[k + h] for h = 8, 4, 2, 1
+//             (k < h), the result is s[0]
+//   layer     z[i] = s[0] + b[i];  a'[i] = activate(f, z[i]) (activation.h)
+//   output    two-class approx::sigmoid(z); multiclass softmax: top = max
+//             over k in order, e[k] = approx::exp(z[k] - top), sum over k in
+//             order from +0, e[k] / sum; regression z.
+// V[i][j] = xi * w[bucket] is exact whichever way it is computed (the sign
+// flip is exact), so a row source may hash in vectors (the core uses its tile
+// generator); only the order above fixes the bits. It is what a SIMD version
+// computes with 16 lanes (two 8-lane or one 16-lane accumulator, reduced by
+// halves). Lanes past n_in may be added as +0: no partial sum is ever -0.
+//
+// Compiling it for bit identity: IEEE float arithmetic (FLT_EVAL_METHOD 0, as
+// on x86-64 and AArch64), no reassociation (-ffast-math, -Ofast,
+// -fassociative-math) and no contraction of a * b + c into a fused
+// multiply-add, which GCC and Clang do by default whenever the target has FMA
+// (-march=native on any recent x86-64, -mfma; AArch64 always). The core
+// compiles its users of this header with -ffp-contract=off
+// -fno-trapping-math (the latter changes no value; it lets the activations'
+// selects vectorise). The standalone class wraps this header in pragmas that
+// impose the same whatever the user's flags: with GCC any -O level, -march and
+// even -Ofast give the bits; with Clang any -O level and -march, but not
+// -ffp-contract=fast or -ffast-math, under which Clang ignores the pragma
+// (tests/test_standalone_class.py compiles it each way).
+#ifndef HASHEDNET_EVENT_FORWARD_H
+#define HASHEDNET_EVENT_FORWARD_H
+
+#include "hashednet/activation.h"
+#include "hashednet/common.h"
+#include "hashednet/config.h"
+#include "hashednet/hashed_layout.h"
+
+#include <cstdint>
+
+namespace hashednet {
+namespace event {
+
+constexpr int kLanes = 16;                ///< partial sums of a dot product (dot() folds 16 by halves)
+constexpr std::int64_t kTileFloats = 4096; ///< rows of V made at a time: this many floats (or one row)
+
+/// One layer: its layout, activation and parameters (w: the n_buckets weights,
+/// b: the n_bias_buckets bias parameters).
+struct Layer {
+   HashedLayout layout;
+   Activation activation = Activation::Linear;
+   const float *w = nullptr;
+   const float *b = nullptr;
+};
+
+/// A network as this path sees it; nothing is owned.
+struct Net {
+   Task task = Task::Classification;
+   std::int64_t n_inputs = 0;
+   std::int64_t n_outputs = 0;
+   const Layer *layers = nullptr;
+   int n_layers = 0;
+   const float *input_offset = nullptr; ///< n_inputs values
+   const float *input_scale = nullptr;  ///< n_inputs values
+};
+
+/// sum_j v[j] a[j] in the fixed order of the file comment.
+HASHEDNET_HOST_DEVICE inline float dot(const float *v, const float *a, std::int64_t n)
+{
+   float s[kLanes] = {};
+   std::int64_t j = 0;
+   for (; j + kLanes <= n; j += kLanes)
+      for (int k = 0; k < kLanes; ++k)
+         s[k] += v[j + k] * a[j + k];
+   for (int k = 0; j + k < n; ++k)
+      s[k] += v[j + k] * a[j + k];
+   for (int k = 0; k < 8; ++k) // the folds by halves, each a loop of fixed length (unrolled)
+      s[k] += s[k + 8];
+   for (int k = 0; k < 4; ++k)
+      s[k] += s[k + 4];
+   for (int k = 0; k < 2; ++k)
+      s[k] += s[k + 2];
+   return s[0] + s[1];
+}
+
+/// Rows of V generated at a time for a layer with n_in inputs.
+HASHEDNET_HOST_DEVICE inline std::int64_t tile_rows(std::int64_t n_in)
+{
+   return n_in >= kTileFloats ? 1 : kTileFloats / n_in;
+}
+
+/// The widest layer input or output.
+inline std::int64_t max_width(const Net &net)
+{
+   std::int64_t width = net.n_inputs;
+   for (int l = 0; l < net.n_layers; ++l)
+      width = net.layers[l].layout.n_out > width ? net.layers[l].layout.n_out : width;
+   return width;
+}
+
+/// Floats of scratch forward() needs for n_events: two layer buffers and a tile.
+inline std::int64_t scratch_floats(const Net &net, std::int64_t n_events)
+{
+   std::int64_t tile = 0;
+   for (int l = 0; l < net.n_layers; ++l) {
+      const HashedLayout &L = net.layers[l].layout;
+      const std::int64_t floats = (tile_rows(L.n_in) < L.n_out ? tile_rows(L.n_in) : L.n_out) * L.n_in;
+      tile = floats > tile ? floats : tile;
+   }
+   return 2 * n_events * max_width(net) + tile;
+}
+
+/// Rows [row0, row0 + n_rows) of V from HashedLayout::virtual_weight, into
+/// `tile` (leading dimension n_in); a dense layer's rows are its weights,
+/// returned in place. The definition every other row source must equal.
+struct ReferenceRows {
+   const float *operator()(const Layer &layer, std::int64_t row0, std::int64_t n_rows, float *tile) const
+   {
+      const HashedLayout &L = layer.layout;
+      if (!L.hashed)
+         return layer.w + row0 * L.n_in;
+      for (std::int64_t r = 0; r < n_rows; ++r)
+         for (std::int64_t j = 0; j < L.n_in; ++j)
+            tile[r * L.n_in + j] = L.virtual_weight(layer.w, row0 + r, j);
+      return tile;
+   }
+};
+
+/// z[i] = activate(f, z[i]) for n values, one loop per activation (so it vectorises).
+inline void activate_all(Activation f, float *z, std::int64_t n)
+{
+   switch (f) {
+#define HASHEDNET_EVENT_ACTIVATION(F)                                                                                \
+   case Activation::F:                                                                                               \
+      for (std::int64_t e = 0; e < n; ++e)                                                                           \
+         z[e] = activate(Activation::F, z[e]);                                                                       \
+      return;
+      HASHEDNET_EVENT_ACTIVATION(Tanh)
+      HASHEDNET_EVENT_ACTIVATION(Relu)
+      HASHEDNET_EVENT_ACTIVATION(SymmRelu)
+      HASHEDNET_EVENT_ACTIVATION(Sigmoid)
+      HASHEDNET_EVENT_ACTIVATION(Softsign)
+      HASHEDNET_EVENT_ACTIVATION(Gauss)
+#undef HASHEDNET_EVENT_ACTIVATION
+   case Activation::Linear: return;
+   }
+}
+
+/// One layer for n_events inputs `in` (n_events x n_in) into `out`
+/// (n_events x n_out); `tile` holds tile_rows(n_in) rows of V.
+template <class Rows>
+void layer_forward(const Layer &layer, const float *in, std::int64_t n_events, float *tile, float *out,
+                   const Rows &rows)
+{
+   const HashedLayout &L = layer.layout;
+   const std::int64_t step = tile_rows(L.n_in);
+   for (std::int64_t row0 = 0; row0 < L.n_out; row0 += step) {
+      const std::int64_t n_rows = L.n_out - row0 < step ? L.n_out - row0 : step;
+      const float *v = rows(layer, row0, n_rows, tile); // n_rows x n_in
+      for (std::int64_t r = 0; r < n_rows; ++r) {
+         const float bias = L.virtual_bias(layer.b, row0 + r);
+         for (std::int64_t e = 0; e < n_events; ++e)
+            out[e * L.n_out + row0 + r] = dot(v + r * L.n_in, in + e * L.n_in, L.n_in) + bias;
+      }
+   }
+   activate_all(layer.activation, out, n_events * L.n_out);
+}
+
+/// The task's response from one event's n logits, in place.
+HASHEDNET_HOST_DEVICE inline void output_transform(Task task, float *z, std::int64_t n)
+{
+   if (task == Task::Classification) {
+      for (std::int64_t k = 0; k < n; ++k)
+         z[k] = approx::sigmoid(z[k]);
+   } else if (task == Task::Multiclass) {
+      float top = z[0];
+      for (std::int64_t k = 1; k < n; ++k)
+         top = z[k] > top ? z[k] : top;
+      float sum = 0.0f;
+      for (std::int64_t k = 0; k < n; ++k) {
+         z[k] = approx::exp(z[k] - top);
+         sum += z[k];
+      }
+      for (std::int64_t k = 0; k < n; ++k)
+         z[k] = z[k] / sum;
+   }
+}
+
+/// Responses of n_events raw events x (n_events x n_inputs) into out
+/// (n_events x n_outputs); scratch holds scratch_floats(net, n_events).
+template <class Rows = ReferenceRows>
+void forward(const Net &net, const float *x, std::int64_t n_events, float *scratch, float *out,
+             const Rows &rows = Rows())
+{
+   const std::int64_t width = max_width(net);
+   float *a = scratch;
+   float *b = scratch + n_events * width;
+   float *tile = scratch + 2 * n_events * width;
+   for (std::int64_t e = 0; e < n_events; ++e)
+      for (std::int64_t j = 0; j < net.n_inputs; ++j)
+         a[e * net.n_inputs + j] = (x[e * net.n_inputs + j] - net.input_offset[j]) * net.input_scale[j];
+   for (int l = 0; l < net.n_layers; ++l) {
+      layer_forward(net.layers[l], a, n_events, tile, b, rows);
+      float *swap = a;
+      a = b;
+      b = swap;
+   }
+   for (std::int64_t e = 0; e < n_events; ++e)
+      output_transform(net.task, a + e * net.n_outputs, net.n_outputs);
+   for (std::int64_t k = 0; k < n_events * net.n_outputs; ++k)
+      out[k] = a[k];
+}
+
+} // namespace event
+} // namespace hashednet
+
+#endif // HASHEDNET_EVENT_FORWARD_H
