@@ -138,6 +138,9 @@ std::string standalone_hash_source()
 std::string standalone_network_code(const Network &network, const std::string &ns)
 {
    HASHEDNET_CHECK(is_identifier(ns), "standalone class: namespace name '" << ns << "' is not a C++ identifier");
+   HASHEDNET_CHECK(network.spec().hash_mode != HashMode::FunHash,
+                   "standalone class (MakeClass): HashMode=FUNHASH networks cannot be written as a standalone "
+                   "class yet; evaluate them with the method (TMVA Reader, HashedNetwork.predict)");
    std::ostringstream out;
    out << "#include <cmath>\n#include <cstdint>\n\n";
    out << "// ---- hashednet/hash.h (hash definition " << kHashName << "), copied verbatim ----\n";
