@@ -216,3 +216,22 @@ def test_adam_trains_a_funhash_network_with_an_mlp_g():
     assert net.loss(x, y) < 0.8 * before
     assert not np.array_equal(net.params[net.layer_info(0)["n_buckets"] : net.layer_info(0)["n_buckets"] + 25],
                               alpha_before)  # g is trained  # fmt: skip
+
+
+def test_compatible_tmva_workflow_trains_funhash(tmp_path, monkeypatch):
+    """HashMode=FUNHASH in a booking string goes through the core's network_spec; the weight file
+    records the scheme; no standalone class is written (it does not evaluate FUNHASH yet)."""
+    from tmva_helpers import macro
+
+    workflow = macro("tmva_classification")
+    options = workflow.method_options(2, 1e-2).replace("Compression=1/8", "Compression=1/4:HashMode=FUNHASH:"
+                                                       "HashFunctions=2:Reconstruction=MLP|2|TANH")  # fmt: skip
+    assert "HashMode=FUNHASH" in options
+    monkeypatch.setattr(workflow, "method_options", lambda epochs, learning_rate: options)
+    monkeypatch.chdir(tmp_path)
+    auc = workflow.run("class", "TMVA.root", 2, 300)
+    assert 0.6 < auc <= 1.0
+    text = (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml").read_text()
+    assert "hash_mode FUNHASH 2 MLP|2|TANH" in text
+    assert "layer 0 TANH 64 FULLY_CONNECTED FUNHASH " in text
+    assert not (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.class.C").exists()

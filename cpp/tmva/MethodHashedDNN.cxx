@@ -533,7 +533,12 @@ void TMVA::MethodHashedDNN::WriteMonitoringHistosToFile() const
 
 void TMVA::MethodHashedDNN::MakeClassSpecificHeader(std::ostream &fout, const TString &className) const
 {
-   fout << hashednet::standalone_network_code(TrainedModel().network(), std::string(className.Data()) + "_hashednet");
+   try {
+      fout << hashednet::standalone_network_code(TrainedModel().network(), std::string(className.Data()) + "_hashednet");
+   } catch (const hashednet::Error &error) { // e.g. HashMode=FUNHASH: the class says so and does not compile
+      Log() << kWARNING << "MakeClass: " << error.what() << Endl;
+      fout << "#error \"HashedDNN MakeClass: " << error.what() << "\"\n";
+   }
    fout << std::endl;
 }
 
