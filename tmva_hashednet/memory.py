@@ -67,9 +67,10 @@ class MemoryReport:
         for r in self.layers:
             shape = f"{r.n_out}x{r.n_in}"
             kind = "funhash" if r.scheme == "FUNHASH" else "hashed" if r.hashed else "dense"
+            g = f"   (g: {r.reconstruction_params} parameters)" if r.scheme == "FUNHASH" else ""
             lines.append(
                 f"{r.layer:>5} {shape:>13} {kind:>7} {r.virtual_weights:>10} {r.real_params:>10} {r.bytes:>10} "
-                f"{r.compression:>8.4f}" + (f"   (g: {r.reconstruction_params} parameters)" if r.scheme == "FUNHASH" else "")
+                f"{r.compression:>8.4f}{g}"
             )
         lines.append(
             f"{'total':>5} {'':>13} {'':>7} {self.virtual_weights:>10} {self.real_params:>10} {self.bytes:>10} "

@@ -188,7 +188,8 @@ FunHashSpec parse_reconstruction(const std::string &text, const std::string &whe
    HASHEDNET_CHECK(fields.size() == 3, where << ": '" << text << "': MLP needs its hidden units and activation; "
                                              << forms);
    spec.reconstruction = Reconstruction::Mlp;
-   spec.hidden = static_cast<int>(grammar::parse_integer(fields[1], where + ": MLP hidden units", 1, kFunHashMaxHidden));
+   spec.hidden =
+      static_cast<int>(grammar::parse_integer(fields[1], where + ": MLP hidden units", 1, kFunHashMaxHidden));
    spec.hidden_activation = activation_of(fields[2], where, false);
    return spec;
 }

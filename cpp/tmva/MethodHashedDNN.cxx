@@ -534,7 +534,8 @@ void TMVA::MethodHashedDNN::WriteMonitoringHistosToFile() const
 void TMVA::MethodHashedDNN::MakeClassSpecificHeader(std::ostream &fout, const TString &className) const
 {
    try {
-      fout << hashednet::standalone_network_code(TrainedModel().network(), std::string(className.Data()) + "_hashednet");
+      const std::string ns = std::string(className.Data()) + "_hashednet";
+      fout << hashednet::standalone_network_code(TrainedModel().network(), ns);
    } catch (const hashednet::Error &error) { // e.g. HashMode=FUNHASH: the class says so and does not compile
       Log() << kWARNING << "MakeClass: " << error.what() << Endl;
       fout << "#error \"HashedDNN MakeClass: " << error.what() << "\"\n";
