@@ -15,10 +15,12 @@ that holds here.
 
 What it is not: a tuning loop, or a speed benchmark (see speed_*.py).
 
-Needs FUNHASH wired into HashedNetwork (the keywords hash_mode="FUNHASH",
-hash_functions=U, reconstruction=G, docs/options.md); until then it stops
-with a message, and --without-funhash runs the HashedNets and dense nets
-alone (a smoke test of the rest).
+Smaller runs for a busy machine: --mnist-events and --higgs-events take the
+first events of the training samples, --epochs fewer epochs, --optimizer and
+--learning-rate another training (the same for every net of the run; an MLP
+g diverged under SGD at MNIST's settings in docs/funhash.md, so Adam is the
+fair choice when MLP variants are compared). --without-funhash runs the
+HashedNets and dense nets alone.
 """
 
 from __future__ import annotations
@@ -105,11 +107,29 @@ def check_equal_size(results: list) -> None:
         raise RuntimeError(f"hashed nets of one row differ in real parameters: {sorted(sizes)}")
 
 
+def _training_overrides(args) -> dict:
+    """MnistSettings / HiggsSettings fields given on the command line."""
+    given = {"optimizer": args.optimizer, "learning_rate": args.learning_rate}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _first(data: dict, name: str, n) -> dict:
+    """data with only the first n events of split `name` (all of them for n None)."""
+    if n is None:
+        return data
+    x, y = data[name]
+    return {**data, name: (x[:n], y[:n])}
+
+
 def run_mnist(args, variants) -> list:
-    settings = MnistSettings(epochs=args.epochs or (1 if args.quick else 20), anneal_epochs=0 if args.quick else 5, seed=args.seeds[0])
+    anneal = args.anneal_epochs if args.anneal_epochs is not None else (0 if args.quick else 5)
+    settings = MnistSettings(epochs=args.epochs or (1 if args.quick else 20), anneal_epochs=anneal,
+                             seed=args.seeds[0], **_training_overrides(args))  # fmt: skip
     data = load_mnist(args.cache)
     if args.quick:
         data = {name: (x[:5000], y[:5000]) for name, (x, y) in data.items()}
+    data = _first(data, "train", args.mnist_events)
+    print(f"[funhash] MNIST: {len(data['train'][0])} training events, {settings}", flush=True)
     rows = []
     for compression in ("1/8", "1/64"):
         row = row_candidates("MNIST 784-1000-10", (1000,), "RELU", compression, variants, 784, 10, "multiclass",
@@ -126,10 +146,13 @@ def _auc(net, x, y) -> float:
 
 
 def run_higgs(args, variants) -> list:
-    settings = HiggsSettings(epochs=args.epochs or (2 if args.quick else 100), seeds=tuple(args.seeds))
+    settings = HiggsSettings(epochs=args.epochs or (2 if args.quick else 100), seeds=tuple(args.seeds),
+                             **_training_overrides(args))  # fmt: skip
     data = load_higgs()
     if args.quick:
         data = {name: (x[:3000], y[:3000]) for name, (x, y) in data.items()}
+    data = _first(data, "train", args.higgs_events)
+    print(f"[funhash] HIGGS: {len(data['train'][0])} training events, {settings}", flush=True)
     row = row_candidates("HIGGS 3x256", (256,) * 3, "TANH", "1/64", variants, 28, 1, "classification",
                          not args.without_funhash)  # fmt: skip
     per_seed = [[train_and_score(c, data, "classification", 1, [settings.training(seed)], _auc, True, None,
@@ -166,6 +189,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="MNIST epochs (default 20, then 5 annealed); HIGGS max epochs (100)")
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="HIGGS seeds; MNIST uses the first")
     p.add_argument("--quick", action="store_true", help="small subsets, 1 (MNIST) or 2 (HIGGS) epochs: checks that it runs")
+    p.add_argument("--anneal-epochs", type=int, help="MNIST epochs at a tenth of the rate after --epochs (default 5)")
+    p.add_argument("--optimizer", choices=("SGD", "ADAM"), help="every net's optimizer (default: the suite's)")
+    p.add_argument("--learning-rate", type=float, help="every net's learning rate (default: the suite's)")
+    p.add_argument("--mnist-events", type=int, help="MNIST training events (default all 50000)")
+    p.add_argument("--higgs-events", type=int, help="HIGGS training events (default all 10000)")
     p.add_argument("--without-funhash", action="store_true", help="HashedNets and dense nets only")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"download cache (default {DEFAULT_CACHE})")
     p.add_argument("--json", type=Path, help="write the results to this file")

@@ -1,5 +1,6 @@
 """A plain numpy (float64) network: the reference the compiled code is tested
-against. It materialises every V with the xxhash package, nothing else."""
+against. It materialises every V with the xxhash package (FUNHASH layers
+through FunHashReference), nothing else."""
 
 from __future__ import annotations
 
@@ -48,21 +49,29 @@ class ReferenceNetwork:
         for l in range(net.n_layers):
             info = net.layer_info(l)
             n_in, n_out, off = info["n_in"], info["n_out"], info["offset"]
-            w = params[off : off + info["n_buckets"]]
-            if info["hashed"] and net.hash_mode == "BLOCK":
+            n_weight = info["n_buckets"] + info["n_reconstruction_params"]
+            w = params[off : off + n_weight]
+            funhash = None
+            if info["scheme"] == "FUNHASH":
+                kind, *mlp = net.reconstruction.split("|")
+                funhash = FunHashReference(n_in, n_out, info["n_buckets"], info["weight_seed"], net.hash_functions,
+                                           kind, int(mlp[0]) if mlp else 0, mlp[1] if mlp else "TANH")  # fmt: skip
+                bucket, sign = None, None
+            elif info["hashed"] and net.hash_mode == "BLOCK":
                 bucket, sign = block_table(n_in, n_out, info["weight_seed"], info["n_buckets"], net.hash_block)
             elif info["hashed"]:
                 bucket, sign = hash_table(n_in * n_out, info["weight_seed"], info["n_buckets"])
             else:
                 bucket, sign = np.arange(n_in * n_out), np.ones(n_in * n_out)
-            wb = params[off + info["n_buckets"] : off + info["n_buckets"] + info["n_bias_buckets"]]
+            wb = params[off + n_weight : off + n_weight + info["n_bias_buckets"]]
             if info["hashed_bias"]:
                 b_bucket, b_sign = hash_table(n_out, info["bias_seed"], info["n_bias_buckets"])
             else:
                 b_bucket, b_sign = np.arange(n_out), np.ones(n_out)
             self.layers.append(
-                dict(info=info, bucket=bucket, sign=sign, b_bucket=b_bucket, b_sign=b_sign,
-                     V=(sign * w[bucket]).reshape(n_out, n_in), b=b_sign * wb[b_bucket])
+                dict(info=info, bucket=bucket, sign=sign, b_bucket=b_bucket, b_sign=b_sign, funhash=funhash, w=w,
+                     V=funhash.virtual_matrix(w) if funhash else (sign * w[bucket]).reshape(n_out, n_in),
+                     b=b_sign * wb[b_bucket])
             )  # fmt: skip
 
     def forward(self, x):
@@ -110,8 +119,11 @@ class ReferenceNetwork:
             _, df = ACTIVATIONS[layer["info"]["activation"]]
             delta = delta * df(z, a)
             dV = delta.T @ a_in
-            gw = np.bincount(layer["bucket"], weights=layer["sign"] * dV.reshape(-1),
-                             minlength=layer["info"]["n_buckets"])  # fmt: skip
+            if layer["funhash"]:
+                gw = layer["funhash"].gradient(layer["w"], dV)  # buckets, then g's parameters
+            else:
+                gw = np.bincount(layer["bucket"], weights=layer["sign"] * dV.reshape(-1),
+                                 minlength=layer["info"]["n_buckets"])  # fmt: skip
             gb = np.bincount(layer["b_bucket"], weights=layer["b_sign"] * delta.sum(axis=0),
                              minlength=layer["info"]["n_bias_buckets"])  # fmt: skip
             grads.append(np.concatenate([gw, gb]))

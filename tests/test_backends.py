@@ -16,12 +16,18 @@ from reference import ReferenceNetwork, block_table, hash_table
 from tmva_hashednet import HashedNetwork
 from tmva_hashednet._core import core
 
-# Weight schemes of the fully connected layer (the one layer kind): id -> (compression, hash_mode, hash_block).
+# Weight schemes of the fully connected layer (the one layer kind):
+# id -> (compression, hash_mode, hash_block, hash_functions, reconstruction).
 SCHEMES = {
-    "dense": (1.0, "ELEMENT", 16),
-    "element": (1 / 4, "ELEMENT", 16),
-    "block4-wraps": (1 / 3, "BLOCK", 4),
-    "block16-ragged": (1 / 8, "BLOCK", 16),
+    "dense": (1.0, "ELEMENT", 16, 4, "LINEAR"),
+    "element": (1 / 4, "ELEMENT", 16, 4, "LINEAR"),
+    "block4-wraps": (1 / 3, "BLOCK", 4, 4, "LINEAR"),
+    "block16-ragged": (1 / 8, "BLOCK", 16, 4, "LINEAR"),
+    "funhash-linear-u4": (1 / 4, "FUNHASH", 16, 4, "LINEAR"),
+    "funhash-identity-u1": (1 / 4, "FUNHASH", 16, 1, "IDENTITY"),
+    # g's 5 parameters fit the smallest hashed layer (11 x 1 at 1/2: 6 real parameters)
+    "funhash-mlp-u2-h1": (1 / 2, "FUNHASH", 16, 2, "MLP|1|SIGMOID"),
+    "funhash-mlp-u3-h2": (1 / 2, "FUNHASH", 16, 3, "MLP|2|TANH"),
 }
 # Networks: id -> (n_inputs, layout, task, n_outputs, hashed_bias, hash_output_layer, batch)
 NETWORKS = {
@@ -30,7 +36,8 @@ NETWORKS = {
     "regression": (18, "SOFTSIGN|23,GAUSS|9,LINEAR", "regression", 2, False, True, 5),
 }
 # For finite differences: smooth activations only (a ReLU kink inside the step breaks the difference quotient).
-SMOOTH = {"smooth": (37, "TANH|29,SIGMOID|11,LINEAR", "classification", 1, True, True, 9)}
+SMOOTH = {"smooth": (37, "TANH|29,SIGMOID|11,LINEAR", "classification", 1, True, True, 9),
+          "smooth-dense-output": (37, "TANH|29,SIGMOID|11,LINEAR", "classification", 1, True, False, 9)}
 
 
 def _architecture(backend):
@@ -43,12 +50,24 @@ def _on_backend(net, backend, threads=1):
     return HashedNetwork._wrap(core().Model.from_text(net.to_text(), threads, _architecture(backend)))
 
 
+# Above the CPU backend's parallel threshold (600 x 300 x 16 multiply-adds): threads share the backward pass.
+PARALLEL = {"parallel": (600, "TANH|300,LINEAR", "classification", 1, False, False, 16)}
+# Schemes whose g does not fit the smallest hashed layer of a case: id -> cases left out.
+TOO_SMALL = {"funhash-linear-u4": {"smooth"}, "funhash-mlp-u3-h2": {"regression", "smooth"}}
+
+
+def _cases(cases):
+    return [pytest.param(scheme, case, id=f"{scheme}-{case}") for scheme in SCHEMES for case in cases
+            if case not in TOO_SMALL.get(scheme, ())]  # fmt: skip
+
+
 def _network(scheme, case, seed=5):
-    compression, mode, block = SCHEMES[scheme]
-    n_inputs, layout, task, n_outputs, hashed_bias, hash_output, batch = {**NETWORKS, **SMOOTH}[case]
+    compression, mode, block, hash_functions, reconstruction = SCHEMES[scheme]
+    n_inputs, layout, task, n_outputs, hashed_bias, hash_output, batch = {**NETWORKS, **SMOOTH, **PARALLEL}[case]
     net = HashedNetwork(n_inputs, layout, task=task, n_outputs=n_outputs, compression=compression,
                         hashed_bias=hashed_bias, hash_output_layer=hash_output, hash_mode=mode, hash_block=block,
-                        seed=seed, num_threads=1)  # fmt: skip
+                        hash_functions=hash_functions, reconstruction=reconstruction, seed=seed,
+                        num_threads=1)  # fmt: skip
     rng = np.random.default_rng(seed)
     net.params = net.params + rng.normal(0, 0.1, net.n_params).astype(np.float32)  # non-zero biases
     net.set_input_transform(rng.normal(0, 0.3, n_inputs), rng.uniform(0.5, 2.0, n_inputs))
@@ -70,8 +89,7 @@ def _transformed(net, x):
     return (x - offset) * scale
 
 
-@pytest.mark.parametrize("case", NETWORKS)
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize(("scheme", "case"), _cases(NETWORKS))
 def test_network_forward_and_gradient_equal_float64_reference(backend, scheme, case):
     net, x, y, w = _network(scheme, case)
     net = _on_backend(net, backend)
@@ -84,15 +102,26 @@ def test_network_forward_and_gradient_equal_float64_reference(backend, scheme, c
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-5 * np.abs(ref_grad).max())
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
-def test_gradient_equals_finite_differences_of_the_compiled_loss(backend, scheme):
-    """Central differences of the backend's own loss (float32, so a coarse step) on 30 parameters."""
-    net, x, y, w = _network(scheme, "smooth")
+def _checked_parameters(net, n=30):
+    """30 random parameters, and every parameter of g in FUNHASH layers."""
+    picked = set(np.random.default_rng(1).choice(net.n_params, size=n, replace=False).tolist())
+    for l in range(net.n_layers):
+        info = net.layer_info(l)
+        start = info["offset"] + info["n_buckets"]
+        picked.update(range(start, start + info["n_reconstruction_params"]))
+    return sorted(picked)
+
+
+@pytest.mark.parametrize(("scheme", "case"), _cases(SMOOTH))
+def test_gradient_equals_finite_differences_of_the_compiled_loss(backend, scheme, case):
+    """Central differences of the backend's own loss (float32, so a coarse step) on 30 parameters
+    (and all of g's)."""
+    net, x, y, w = _network(scheme, case)
     net = _on_backend(net, backend)
     _, grad = net.gradient(x, y, w)
     params = net.params
     eps = 1e-2
-    for k in np.random.default_rng(1).choice(net.n_params, size=30, replace=False):
+    for k in _checked_parameters(net):
         up, down = params.copy(), params.copy()
         up[k] += eps
         down[k] -= eps
@@ -104,8 +133,7 @@ def test_gradient_equals_finite_differences_of_the_compiled_loss(backend, scheme
     net.params = params
 
 
-@pytest.mark.parametrize("case", NETWORKS)
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize(("scheme", "case"), _cases({**NETWORKS, **PARALLEL}))
 def test_reference_and_cpu_backends_agree(scheme, case):
     net, x, y, w = _network(scheme, case)
     reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)

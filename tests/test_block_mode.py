@@ -88,7 +88,7 @@ def test_unknown_stored_hash_mode_is_a_clear_error(tmp_path):
     assert "hash_mode ELEMENT\n" in text
     bad = tmp_path / "bad.hashednet"
     bad.write_text(_with_checksum(text.replace("hash_mode ELEMENT", "hash_mode ROW")))
-    with pytest.raises(ValueError, match=r"unknown hash_mode 'ROW'; allowed: ELEMENT, or BLOCK"):
+    with pytest.raises(ValueError, match=r"unknown hash_mode 'ROW'; allowed: ELEMENT, BLOCK <[a-z ]+>, or FUNHASH"):
         HashedNetwork.load(bad)
 
 

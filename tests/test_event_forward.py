@@ -111,3 +111,15 @@ def test_output_transform_is_the_core_sigmoid(hn, bench):
     got = predict_one(net, z[:, None])[:, 0]
     sigmoid = np.array([bench.activate_scalar(hn.Activation.Sigmoid, float(v)) for v in z], dtype=np.float32)
     np.testing.assert_array_equal(got.view(np.uint32), sigmoid.view(np.uint32))
+
+
+def test_predict_one_of_a_funhash_network_is_its_batch_response():
+    """event_forward.h has no FUNHASH rows yet: predict_one must take the batch path, never
+    read a FUNHASH layer's slice as ELEMENT buckets."""
+    from tmva_hashednet import HashedNetwork
+
+    net = HashedNetwork(12, "TANH|40,TANH|24,LINEAR", compression="1/4", hash_mode="FUNHASH", seed=3, num_threads=1)
+    x = np.random.default_rng(4).normal(size=(20, 12)).astype(np.float32)
+    batch = net.predict(x)
+    one = np.array([net._model.predict_one(row, 12)[0] for row in x], np.float32)
+    np.testing.assert_array_equal(one, batch)

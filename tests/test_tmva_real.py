@@ -190,7 +190,7 @@ def test_classification_layout_and_quality(class_example_run):
     text = weights.read_text()
     assert '<MethodSetup Method="HashedDNN::HashedDNN">' in text
     assert '<Weights Format="hashednet-1" HashDefinition="xxh32-v1">' in text
-    assert "HASHEDNET 1" in text
+    assert "HASHEDNET 2" in text
     f = ROOT.TFile.Open(str(cwd / "TMVA.root"))
     keys = {k.GetName() for k in f.Get("dataset/Method_HashedDNN/HashedDNN").GetListOfKeys()}
     for key in ("MVA_HashedDNN_S", "MVA_HashedDNN_B", "MVA_HashedDNN_Train_S", "MVA_HashedDNN_Train_B",

@@ -224,7 +224,7 @@ def test_weight_file_layout(class_run):
         "V", "VerbosityLevel", "VarTransform", "H", "CreateMVAPdfs", "IgnoreNegWeightsInTraining"]
     weights = root.find("Weights")
     assert weights.get("Format") == "hashednet-1" and weights.get("HashDefinition") == "xxh32-v1"
-    assert weights.text.strip().startswith("HASHEDNET 1") and weights.text.strip().endswith("end")
+    assert weights.text.strip().startswith("HASHEDNET 2") and weights.text.strip().endswith("end")
     ranges = root.find("Transformations/Transform").findall("Class")
     assert [r.get("ClassIndex") for r in ranges] == ["0", "1", "2"]
 

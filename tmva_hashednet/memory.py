@@ -19,6 +19,8 @@ class LayerMemory:
     virtual_weights: int  # n_in * n_out weights + n_out biases
     real_params: int  # buckets + bias parameters
     bytes: int  # real_params * 4
+    scheme: str = ""  # DENSE, ELEMENT, BLOCK or FUNHASH
+    reconstruction_params: int = 0  # FUNHASH: g's parameters, counted in real_params
 
     @property
     def compression(self) -> float:
@@ -61,16 +63,17 @@ class MemoryReport:
         }
 
     def __str__(self) -> str:
-        lines = [f"{'layer':>5} {'shape':>13} {'kind':>6} {'virtual':>10} {'real':>10} {'bytes':>10} {'compr.':>8}"]
+        lines = [f"{'layer':>5} {'shape':>13} {'kind':>7} {'virtual':>10} {'real':>10} {'bytes':>10} {'compr.':>8}"]
         for r in self.layers:
             shape = f"{r.n_out}x{r.n_in}"
-            kind = "hashed" if r.hashed else "dense"
+            kind = "funhash" if r.scheme == "FUNHASH" else "hashed" if r.hashed else "dense"
+            g = f"   (g: {r.reconstruction_params} parameters)" if r.scheme == "FUNHASH" else ""
             lines.append(
-                f"{r.layer:>5} {shape:>13} {kind:>6} {r.virtual_weights:>10} {r.real_params:>10} {r.bytes:>10} "
-                f"{r.compression:>8.4f}"
+                f"{r.layer:>5} {shape:>13} {kind:>7} {r.virtual_weights:>10} {r.real_params:>10} {r.bytes:>10} "
+                f"{r.compression:>8.4f}{g}"
             )
         lines.append(
-            f"{'total':>5} {'':>13} {'':>6} {self.virtual_weights:>10} {self.real_params:>10} {self.bytes:>10} "
+            f"{'total':>5} {'':>13} {'':>7} {self.virtual_weights:>10} {self.real_params:>10} {self.bytes:>10} "
             f"{self.compression:>8.4f}   (dense: {self.dense_bytes} bytes, {self.dense_bytes / self.bytes:.1f}x more)"
         )
         return "\n".join(lines)

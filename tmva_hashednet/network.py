@@ -262,8 +262,8 @@ _STANDARDIZE = ("first_pass", "first_chunk", None)
 # HashedNetwork keyword -> the HashedDNN option that reads (and checks) it.
 _NETWORK_KEYWORDS = {"layout": "Layout", "compression": "Compression", "hash_output_layer": "HashOutputLayer",
                      "hashed_bias": "HashedBias", "hash_seed": "HashSeed", "hash_mode": "HashMode",
-                     "hash_block": "HashBlock", "weight_init": "WeightInitialization", "seed": "RandomSeed",
-                     "num_threads": "NumThreads"}
+                     "hash_block": "HashBlock", "hash_functions": "HashFunctions", "reconstruction": "Reconstruction",
+                     "weight_init": "WeightInitialization", "seed": "RandomSeed", "num_threads": "NumThreads"}
 
 
 class HashedNetwork:
@@ -283,8 +283,14 @@ class HashedNetwork:
     hash_seed : master seed of the bucket and sign hashes.
     hash_mode : ``"ELEMENT"`` (each virtual weight hashed on its own, the paper)
         or ``"BLOCK"`` (one hash per ``hash_block`` consecutive weights of a row,
-        which take a run of consecutive buckets, circular modulo K; ROBE-style).
+        which take a run of consecutive buckets, circular modulo K; ROBE-style),
+        or ``"FUNHASH"`` (FunHashNN: each virtual weight is a small network g,
+        shared by the layer and trained with it, of ``hash_functions`` hashed
+        buckets; a layer's compression counts its buckets and g).
     hash_block : virtual weights per hash in BLOCK mode, in [1, 4096].
+    hash_functions : FUNHASH: hashes U per virtual weight, in [1, 16].
+    reconstruction : FUNHASH: g, ``"LINEAR"``, ``"IDENTITY"`` (U = 1: HashedNets)
+        or ``"MLP|H|ACTIVATION"`` (e.g. ``"MLP|4|TANH"``).
     weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
     seed : seed of the initial weights.
     num_threads : CPU threads (0 = all), at most the machine's hardware threads.
@@ -310,6 +316,8 @@ class HashedNetwork:
         hash_seed: int = CORE_DEFAULT,
         hash_mode: str = CORE_DEFAULT,
         hash_block: int = CORE_DEFAULT,
+        hash_functions: int = CORE_DEFAULT,
+        reconstruction: str = CORE_DEFAULT,
         weight_init: str = CORE_DEFAULT,
         seed: int = CORE_DEFAULT,
         num_threads: int = CORE_DEFAULT,
@@ -324,7 +332,8 @@ class HashedNetwork:
             raise TypeError(f"layout must be a string like '{_default_layout()}', got {type(layout).__name__}")
         given = dict(layout=layout, compression=compression, hash_output_layer=hash_output_layer,
                      hashed_bias=hashed_bias, hash_seed=hash_seed, hash_mode=hash_mode, hash_block=hash_block,
-                     weight_init=weight_init, seed=seed, num_threads=num_threads)  # fmt: skip
+                     hash_functions=hash_functions, reconstruction=reconstruction, weight_init=weight_init, seed=seed,
+                     num_threads=num_threads)  # fmt: skip
         hn = core()
         builder = hn.MethodOptionsBuilder()
         for name, value in given.items():
@@ -377,8 +386,20 @@ class HashedNetwork:
 
     @property
     def hash_mode(self) -> str:
-        """``"ELEMENT"`` or ``"BLOCK"`` (see the class docstring)."""
-        return "BLOCK" if int(self._model.network().spec().hash_mode) == 1 else "ELEMENT"
+        """``"ELEMENT"``, ``"BLOCK"`` or ``"FUNHASH"`` (see the class docstring)."""
+        return ("ELEMENT", "BLOCK", "FUNHASH")[int(self._model.network().spec().hash_mode)]
+
+    @property
+    def hash_functions(self) -> int:
+        """U of the FUNHASH layers (1 in the other modes: one hash per virtual weight)."""
+        return int(self._model.network().spec().funhash.n_hashes) if self.hash_mode == "FUNHASH" else 1
+
+    @property
+    def reconstruction(self) -> str:
+        """g of the FUNHASH layers as the option writes it (``"IDENTITY"`` in the other modes)."""
+        if self.hash_mode != "FUNHASH":
+            return "IDENTITY"
+        return str(core().format_reconstruction(self._model.network().spec().funhash))
 
     @property
     def hash_block(self) -> int:
@@ -416,20 +437,26 @@ class HashedNetwork:
         self._model.set_params(array, array.size)
 
     def layer_info(self, layer: int) -> dict:
-        """Shape, hashing and seeds of one layer."""
+        """Shape, hashing and seeds of one layer. ``n_buckets`` is K; a FUNHASH
+        layer's g follows its buckets (``n_reconstruction_params`` of them),
+        then comes the bias."""
         layout = self._layout(layer)
+        fc = self._model.network().fully_connected(layer)
+        scheme = str(fc.scheme().name())
+        n_alpha = int(core().funhash_layout(fc).n_alpha()) if scheme == "FUNHASH" else 0
         return {
             "n_in": int(layout.n_in),
             "n_out": int(layout.n_out),
             "hashed": bool(layout.hashed),
-            "n_buckets": int(layout.n_buckets),
+            "n_buckets": int(layout.n_buckets) - n_alpha,
+            "n_reconstruction_params": n_alpha,
             "hashed_bias": bool(layout.hashed_bias),
             "n_bias_buckets": int(layout.n_bias_buckets),
             "weight_seed": int(layout.weight_seed),
             "bias_seed": int(layout.bias_seed),
             "offset": int(layout.offset),
             "activation": str(core().activation_name(self._model.network().activation(layer))),
-            "scheme": str(self._model.network().fully_connected(layer).scheme().name()),
+            "scheme": scheme,
         }
 
     def _layout(self, layer: int):
@@ -457,6 +484,8 @@ class HashedNetwork:
                 virtual_weights=int(r.virtual_weights),
                 real_params=int(r.real_params),
                 bytes=int(r.bytes),
+                scheme=str(r.scheme),
+                reconstruction_params=int(r.reconstruction_params),
             )
             for i, r in enumerate(self._model.network().memory_report())
         ]

@@ -22,9 +22,11 @@
 #ifndef HASHEDNET_SRC_CPU_SCHEMES_H
 #define HASHEDNET_SRC_CPU_SCHEMES_H
 
+#include "funhash_tile.h"
 #include "hash_tile.h"
 
 #include "hashednet/fully_connected.h"
+#include "hashednet/funhash_scheme.h"
 #include "hashednet/weight_scheme.h"
 
 #include <cstdint>
@@ -44,6 +46,7 @@ struct ThreadScratch {
    std::vector<float> v_tile;
    std::vector<std::uint32_t> slot_tile; ///< ELEMENT: the tile's slots, for the scatter
    std::vector<kernels::BlockRun> runs;  ///< BLOCK: the tile's runs, for the copy and the scatter
+   std::vector<std::uint32_t> hash_planes; ///< FUNHASH: the tile's U planes of slots (grown once to U tiles)
    std::vector<float> dv_tile;
    std::vector<float> param_grad;        ///< several threads: this thread's share of the scheme's gradient
    float *param_sum = nullptr;           ///< where add_gradient adds: param_grad, or the gradient itself on one thread
@@ -110,6 +113,38 @@ struct BlockTiles {
    }
 };
 
+/// FUNHASH: V generated with its U planes of slots kept beside it, so that the
+/// backward pass of the same tile hashes nothing again; dV goes into the
+/// buckets and alpha (dw: the scheme's K + |alpha| parameters).
+struct FunHashTiles {
+   static constexpr bool kView = false;
+   const FunHashLayout &layer;
+   kernels::KeySlotsFn hash_keys;
+
+   std::uint32_t *planes(TileRange rows, TileRange cols, ThreadScratch &s) const
+   {
+      const std::size_t n = static_cast<std::size_t>(layer.n_hashes * rows.size() * cols.size());
+      if (s.hash_planes.size() < n)
+         s.hash_planes.resize(n);
+      return s.hash_planes.data();
+   }
+   void generate(const float *w, TileRange rows, TileRange cols, ThreadScratch &s) const
+   {
+      kernels::funhash_generate_tile(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.v_tile.data(),
+                                     planes(rows, cols, s), hash_keys);
+   }
+   void plan(const float *w, TileRange rows, TileRange cols, ThreadScratch &s) const
+   {
+      kernels::funhash_generate_tile(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), nullptr,
+                                     planes(rows, cols, s), hash_keys);
+   }
+   void add_gradient(const float *w, TileRange rows, TileRange cols, ThreadScratch &s, float *dw) const
+   {
+      kernels::funhash_tile_backward(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.dv_tile.data(),
+                                     s.hash_planes.data(), dw, hash_keys);
+   }
+};
+
 /// body(tiles) with the tile struct of the layer's weight scheme.
 template <class Body>
 void with_scheme_tiles(const FullyConnected &layer, const TileKernels &kernels, Body body)
@@ -122,6 +157,9 @@ void with_scheme_tiles(const FullyConnected &layer, const TileKernels &kernels, 
       return;
    case SchemeKind::Block:
       body(BlockTiles{static_cast<const HashedLayoutScheme &>(scheme).layout(), kernels.hash_keys});
+      return;
+   case SchemeKind::FunHash:
+      body(FunHashTiles{static_cast<const FunHashScheme &>(scheme).layer(), kernels.hash_keys});
       return;
    }
    HASHEDNET_ASSERT(false);

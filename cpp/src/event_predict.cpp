@@ -28,6 +28,7 @@ namespace {
 event::Net view(const Network &network, std::vector<event::Layer> &layers)
 {
    layers.resize(network.n_layers());
+   HASHEDNET_ASSERT(network.spec().hash_mode != HashMode::FunHash); // no FUNHASH rows in event_forward.h yet
    // The event path reads the parameters where they are: host memory (the CPU and reference backends).
    HASHEDNET_ASSERT(network.params().owner() != nullptr &&
                     network.params().owner()->architecture() != Architecture::Gpu);

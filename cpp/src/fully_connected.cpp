@@ -1,6 +1,8 @@
 // fully_connected.cpp: see fully_connected.h.
 #include "hashednet/fully_connected.h"
 
+#include "hashednet/funhash_scheme.h"
+
 #include <algorithm>
 
 namespace hashednet {
@@ -32,6 +34,9 @@ LayerMemory FullyConnected::memory() const
    m.hashed = layout_.hashed;
    m.virtual_weights = layout_.n_virtual_weights() + layout_.n_out;
    m.real_params = layout_.n_params();
+   m.scheme = scheme_->name();
+   if (scheme_->kind() == SchemeKind::FunHash)
+      m.reconstruction_params = funhash_layout(*this).n_alpha();
    m.bytes = m.real_params * static_cast<std::int64_t>(sizeof(float));
    m.compression = static_cast<double>(m.real_params) / static_cast<double>(m.virtual_weights);
    return m;

@@ -2,7 +2,9 @@
 #include "hashednet/network.h"
 
 #include "hashednet/activation.h"
+#include "hashednet/funhash_scheme.h"
 #include "hashednet/hash.h"
+#include "hashednet/options.h"
 #include "hashednet/rng.h"
 
 #include <algorithm>
@@ -67,6 +69,8 @@ Network::Network(NetworkSpec spec, Backend &backend) : backend_(&backend), spec_
    HASHEDNET_CHECK(spec_.hash_mode != HashMode::Block || (spec_.hash_block >= 1 && spec_.hash_block <= 4096),
                    "HashBlock (virtual weights per hash in BLOCK mode) must be in [1, 4096], got "
                        << spec_.hash_block);
+   if (spec_.hash_mode == HashMode::FunHash)
+      check_funhash_layout(funhash_of(FunHashLayout{1, 1, 1}, spec_.funhash));
    build_layers();
    input_offset_.assign(spec_.n_inputs, 0.0f);
    input_scale_.assign(spec_.n_inputs, 1.0f);
@@ -96,6 +100,8 @@ HashedLayout Network::make_layout(int l, std::int64_t n_in, std::int64_t offset)
                             << layer.buckets);
    out.hashed = layer.buckets > 0 || compression < 1.0;
    out.n_buckets = layer.buckets > 0 ? layer.buckets : (out.hashed ? buckets_for(compression, n_virtual) : n_virtual);
+   if (out.hashed && spec_.hash_mode == HashMode::FunHash)
+      out.n_buckets = funhash_weight_params(l, layer.buckets, out.n_buckets);
    HASHEDNET_CHECK(out.n_buckets < kMaxBuckets, "layer " << l << ": " << out.n_buckets
                                                          << " buckets exceed the limit of 2^31");
    out.hashed_bias = out.hashed && spec_.hashed_bias;
@@ -107,6 +113,36 @@ HashedLayout Network::make_layout(int l, std::int64_t n_in, std::int64_t offset)
    out.hash_mode = spec_.hash_mode;
    out.block = spec_.hash_mode == HashMode::Block ? spec_.hash_block : 1;
    return out;
+}
+
+/// A FUNHASH layer's buckets and g together: with a compression, the count
+/// a HashedNets layer would have (g's parameters are taken from the
+/// buckets, so both have the same real parameters); with K=... given, K
+/// buckets plus g.
+std::int64_t Network::funhash_weight_params(int l, std::int64_t buckets_given, std::int64_t n_real) const
+{
+   const std::int64_t n_alpha = funhash_of(FunHashLayout{}, spec_.funhash).n_alpha();
+   if (buckets_given > 0)
+      return buckets_given + n_alpha;
+   HASHEDNET_CHECK(n_real - n_alpha >= 1, "layer " << l << ": a FUNHASH layer at this compression has " << n_real
+                                                   << " real parameters, but its reconstruction "
+                                                   << format_reconstruction(spec_.funhash) << " alone takes "
+                                                   << n_alpha << "; use a larger compression or a smaller g");
+   return n_real;
+}
+
+/// The layer's weight scheme: its layout's, or FUNHASH's for a hashed layer in FUNHASH mode.
+std::unique_ptr<WeightScheme> Network::make_scheme(const HashedLayout &layout) const
+{
+   if (!layout.hashed || spec_.hash_mode != HashMode::FunHash)
+      return std::make_unique<HashedLayoutScheme>(layout);
+   FunHashLayout layer;
+   layer.n_in = layout.n_in;
+   layer.n_out = layout.n_out;
+   layer.weight_seed = layout.weight_seed;
+   layer = funhash_of(layer, spec_.funhash);
+   layer.n_buckets = layout.n_buckets - layer.n_alpha();
+   return std::make_unique<FunHashScheme>(layer);
 }
 
 void Network::build_layers()
@@ -123,7 +159,8 @@ void Network::build_layers()
       HASHEDNET_CHECK(l + 1 < n || layer.width == spec_.n_outputs,
                       "the output layer has width " << layer.width << " but the task has " << spec_.n_outputs
                                                     << " outputs; leave its width out (e.g. 'LINEAR')");
-      layers_.push_back(std::make_unique<FullyConnected>(make_layout(l, n_in, offset), layer.activation));
+      const HashedLayout layout = make_layout(l, n_in, offset);
+      layers_.push_back(std::make_unique<FullyConnected>(layout, make_scheme(layout), layer.activation));
       offset += layers_.back()->n_params();
       n_in = layer.width;
    }

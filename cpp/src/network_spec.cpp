@@ -13,8 +13,12 @@ NetworkSpec network_spec(const MethodOptions &options, std::int64_t n_inputs, Ta
    spec.hashed_bias = options.hashed_bias;
    spec.hash_output_layer = options.hash_output_layer;
    spec.hash_seed = options.hash_seed;
-   spec.hash_mode = options.hash_mode == "BLOCK" ? HashMode::Block : HashMode::Element;
+   spec.hash_mode = options.hash_mode == "BLOCK"     ? HashMode::Block
+                    : options.hash_mode == "FUNHASH" ? HashMode::FunHash
+                                                     : HashMode::Element;
    spec.hash_block = options.hash_block;
+   spec.funhash = parse_reconstruction(options.reconstruction, "option Reconstruction");
+   spec.funhash.n_hashes = options.hash_functions;
    spec.layers = options.layers.empty() ? parse_layout(options.layout_string, n_inputs) : options.layers;
    return spec;
 }

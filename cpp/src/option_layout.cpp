@@ -11,6 +11,7 @@
 #include "hashednet/options.h"
 
 #include "hashednet/common.h"
+#include "hashednet/funhash.h"
 #include "options_internal.h"
 
 #include <limits>
@@ -150,6 +151,47 @@ std::vector<LayerSpec> parse_layout(const std::string &layout, std::int64_t n_in
                                                    << "' uses N (the number of input variables), which is not "
                                                       "known here; pass n_inputs to resolve it");
    return layers;
+}
+
+std::string format_reconstruction(const FunHashSpec &spec)
+{
+   switch (spec.reconstruction) {
+   case Reconstruction::Identity: return "IDENTITY";
+   case Reconstruction::Linear: return "LINEAR";
+   case Reconstruction::Mlp:
+      return "MLP|" + std::to_string(spec.hidden) + "|" + activation_name(spec.hidden_activation);
+   }
+   HASHEDNET_ASSERT(false);
+   return "";
+}
+
+FunHashSpec parse_reconstruction(const std::string &text, const std::string &where)
+{
+   std::vector<std::string> fields = grammar::split(text, '|');
+   for (std::string &field : fields)
+      field = grammar::trim(field);
+   const std::string forms = "allowed: LINEAR, IDENTITY (HashFunctions=1), or MLP|H|ACTIVATION with H hidden units in "
+                             "[1, " + std::to_string(kFunHashMaxHidden) + "] (e.g. MLP|4|TANH)";
+   const std::vector<std::string> kinds{"IDENTITY", "LINEAR", "MLP"};
+   std::string kind;
+   for (const std::string &name : kinds)
+      kind = grammar::iequals(fields[0], name) ? name : kind;
+   HASHEDNET_CHECK(!kind.empty(), where << ": unknown reconstruction '" << text << "'"
+                                        << grammar::suggestion(fields[0], kinds) << forms);
+   FunHashSpec spec;
+   spec.hidden = 0;
+   if (kind != "MLP") {
+      HASHEDNET_CHECK(fields.size() == 1, where << ": '" << text << "': " << kind << " takes no '|' fields; " << forms);
+      spec.reconstruction = kind == "LINEAR" ? Reconstruction::Linear : Reconstruction::Identity;
+      return spec;
+   }
+   HASHEDNET_CHECK(fields.size() == 3, where << ": '" << text << "': MLP needs its hidden units and activation; "
+                                             << forms);
+   spec.reconstruction = Reconstruction::Mlp;
+   spec.hidden =
+      static_cast<int>(grammar::parse_integer(fields[1], where + ": MLP hidden units", 1, kFunHashMaxHidden));
+   spec.hidden_activation = activation_of(fields[2], where, false);
+   return spec;
 }
 
 std::string format_layout(const std::vector<LayerSpec> &layers)

@@ -7,6 +7,7 @@
 #include "hashednet/options.h"
 
 #include "hashednet/common.h"
+#include "hashednet/funhash.h"
 #include "hashednet/optimizer.h"
 #include "options_internal.h"
 
@@ -35,7 +36,7 @@ const std::vector<std::string> kErrorStrategies{"CROSSENTROPY", "SUMOFSQUARES", 
 const std::vector<std::string> kWeightInits{"XAVIER", "XAVIERUNIFORM"};
 const std::vector<std::string> kTmvaOnlyWeightInits{"GAUSS", "UNIFORM", "IDENTITY", "ZERO"};
 const std::vector<std::string> kArchitectures{"CPU", "GPU", "STANDARD"};
-const std::vector<std::string> kHashModes{"ELEMENT", "BLOCK"};
+const std::vector<std::string> kHashModes{"ELEMENT", "BLOCK", "FUNHASH"};
 const std::vector<std::string> kTmvaOnlyOptimizers{"ADAGRAD", "RMSPROP", "ADADELTA"};
 const std::vector<std::string> kRegularizations{"NONE", "L2"};
 const std::vector<std::string> kTmvaOnlyRegularizations{"L1"};
@@ -357,10 +358,20 @@ const std::vector<OptionKey> &option_keys()
       HASHEDNET_CHOICE_OPTION("HashMode", hash_mode, kHashModes,
                               "Which weights share a bucket: ELEMENT, each virtual weight hashed on its own (the "
                               "paper); BLOCK, one hash per HashBlock consecutive weights of a row, which take a "
-                              "run of consecutive buckets"),
+                              "run of consecutive buckets; FUNHASH, each virtual weight a small network g "
+                              "(Reconstruction) of HashFunctions hashed buckets (FunHashNN)"),
       HASHEDNET_OPTION("HashBlock", "integer", nullptr,
                        "HashMode=BLOCK: virtual weights per hash, in [1, 4096]",
                        o.hash_block = grammar::parse_integer(v, w, 1, 4096), std::to_string(o.hash_block)),
+      HASHEDNET_OPTION("HashFunctions", "integer", nullptr,
+                       "HashMode=FUNHASH: hashes U per virtual weight (g's inputs), in [1, 16]",
+                       o.hash_functions = static_cast<int>(grammar::parse_integer(v, w, 1, kFunHashMaxHashes)),
+                       std::to_string(o.hash_functions)),
+      HASHEDNET_OPTION("Reconstruction", "string", nullptr,
+                       "HashMode=FUNHASH: g, LINEAR (a_0 z_0 + ... + a_{U-1} z_{U-1}), IDENTITY (HashFunctions=1: "
+                       "HashedNets) or MLP|H|ACTIVATION (H hidden units, e.g. MLP|4|TANH)",
+                       o.reconstruction = format_reconstruction(parse_reconstruction(v, "option " + w)),
+                       o.reconstruction),
       HASHEDNET_OPTION("TrainingStrategy", "string", nullptr,
                        "Training phases, '|'-separated (see TrainingStrategy below)",
                        (s.phases = parse_strategy(v), s.strategy_given = true),
@@ -484,6 +495,7 @@ std::string options_difference(const MethodOptions &a, const MethodOptions &b)
    HASHEDNET_COMPARE(architecture) HASHEDNET_COMPARE(random_seed) HASHEDNET_COMPARE(num_threads)
    HASHEDNET_COMPARE(compression) HASHEDNET_COMPARE(hashed_bias) HASHEDNET_COMPARE(hash_output_layer)
    HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode) HASHEDNET_COMPARE(hash_block)
+   HASHEDNET_COMPARE(hash_functions) HASHEDNET_COMPARE(reconstruction)
    HASHEDNET_COMPARE(validation_size)
    if (!b.layers.empty()) {
       HASHEDNET_COMPARE(layers.size())

@@ -1,8 +1,11 @@
 // serialize.cpp: see serialize.h for the format.
 #include "hashednet/serialize.h"
 
+#include "hashednet/funhash_scheme.h"
 #include "hashednet/hash.h"
+#include "hashednet/options.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -13,7 +16,8 @@
 namespace hashednet {
 
 namespace {
-const char kMagic[] = "HASHEDNET 1";
+const char kMagic[] = "HASHEDNET "; ///< then the format: 1 (read) or 2 (read and written)
+const char kLayerKind[] = "FULLY_CONNECTED";
 const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::uint32_t read_u32(const unsigned char *p)
@@ -24,6 +28,41 @@ std::uint32_t read_u32(const unsigned char *p)
 std::uint32_t round32(std::uint32_t acc, std::uint32_t lane)
 {
    return xxh32::rotl(acc + lane * xxh32::kPrime2, 13) * xxh32::kPrime1;
+}
+
+constexpr int kFormat = 2; ///< what serialize writes
+
+/// 1 or 2 from the first line ("HASHEDNET 1" or "HASHEDNET 2"); an Error otherwise.
+int text_format(const std::string &text)
+{
+   const std::string first = text.substr(0, text.find('\n'));
+   HASHEDNET_CHECK(first == "HASHEDNET 1" || first == "HASHEDNET 2",
+                   "not a hashednet network: the text does not start with 'HASHEDNET 2' (or format 1's "
+                   "'HASHEDNET 1'); it starts with '" << first.substr(0, 40) << "'");
+   return first.back() - '0';
+}
+
+/// The hash_mode line's value: ELEMENT, BLOCK <B>, or FUNHASH <U> <g>.
+std::string hash_mode_text(const NetworkSpec &spec)
+{
+   switch (spec.hash_mode) {
+   case HashMode::Element: return "ELEMENT";
+   case HashMode::Block: return "BLOCK " + std::to_string(spec.hash_block);
+   case HashMode::FunHash:
+      return "FUNHASH " + std::to_string(spec.funhash.n_hashes) + " " + format_reconstruction(spec.funhash);
+   }
+   HASHEDNET_ASSERT(false);
+   return "";
+}
+
+/// `text`'s whitespace-separated words joined by single spaces.
+std::string grammar_words(const std::string &text)
+{
+   std::istringstream in(text);
+   std::string word, out;
+   while (in >> word)
+      out += (out.empty() ? "" : " ") + word;
+   return out;
 }
 
 int base64_value(char c)
@@ -101,7 +140,7 @@ std::string verified_body(const std::string &text)
    return body;
 }
 
-NetworkSpec read_spec(LineReader &reader)
+NetworkSpec read_spec(LineReader &reader, int format)
 {
    NetworkSpec spec;
    std::istringstream hash = reader.expect("hash");
@@ -118,13 +157,22 @@ NetworkSpec read_spec(LineReader &reader)
    spec.hash_seed = read_value<std::uint32_t>(seed, "hash_seed");
    std::istringstream mode = reader.expect("hash_mode");
    const auto mode_name = read_value<std::string>(mode, "hash_mode");
-   HASHEDNET_CHECK(mode_name == "ELEMENT" || mode_name == "BLOCK",
-                   "unknown hash_mode '" << mode_name << "'; allowed: ELEMENT, or BLOCK <virtual weights per hash>");
+   const bool funhash = format >= 2 && mode_name == "FUNHASH";
+   HASHEDNET_CHECK(mode_name == "ELEMENT" || mode_name == "BLOCK" || funhash,
+                   "unknown hash_mode '" << mode_name << "'; allowed: ELEMENT, BLOCK <virtual weights per hash>"
+                                         << (format >= 2 ? ", or FUNHASH <U> <g>" : " (format 1)"));
    if (mode_name == "BLOCK") {
       spec.hash_mode = HashMode::Block;
       spec.hash_block = read_value<std::int64_t>(mode, "hash_mode BLOCK size");
       HASHEDNET_CHECK(spec.hash_block >= 1 && spec.hash_block <= 4096,
                       "hash_mode BLOCK size must be in [1, 4096], got " << spec.hash_block);
+   }
+   if (funhash) {
+      spec.hash_mode = HashMode::FunHash;
+      const auto n_hashes = read_value<int>(mode, "hash_mode FUNHASH hashes");
+      spec.funhash = parse_reconstruction(read_value<std::string>(mode, "hash_mode FUNHASH reconstruction"),
+                                          "network text: hash_mode FUNHASH");
+      spec.funhash.n_hashes = n_hashes;
    }
    std::istringstream bias = reader.expect("hashed_bias");
    spec.hashed_bias = read_value<int>(bias, "hashed_bias") != 0;
@@ -135,39 +183,85 @@ NetworkSpec read_spec(LineReader &reader)
    return spec;
 }
 
-struct StoredLayer {
-   bool hashed;
-   std::int64_t buckets, bias_buckets;
-};
+const std::vector<std::string> kSchemeNames{"DENSE", "ELEMENT", "BLOCK", "FUNHASH"};
 
-std::vector<StoredLayer> read_layers(LineReader &reader, NetworkSpec &spec)
+/// Layer l's line after "layer": format 2 writes the layer kind, the weight
+/// scheme and its parameters (BLOCK: B; FUNHASH: K U g), format 1 only
+/// whether it is hashed. The reader rebuilds each layer and compares this text.
+std::string layer_line(const Network &network, int l, int format)
+{
+   const FullyConnected &layer = network.fully_connected(l);
+   const HashedLayout &layout = layer.layout();
+   std::ostringstream out;
+   out << l << " " << activation_name(layer.activation()) << " " << layout.n_out << " ";
+   if (format == 1) {
+      out << int(layout.hashed) << " " << layout.n_buckets << " " << layout.n_bias_buckets;
+      return out.str();
+   }
+   out << kLayerKind << " " << layer.scheme().name() << " " << layout.n_buckets << " " << layout.n_bias_buckets;
+   if (layer.scheme().kind() == SchemeKind::Block)
+      out << " " << layout.block;
+   if (layer.scheme().kind() == SchemeKind::FunHash) {
+      const FunHashLayout &funhash = funhash_layout(layer);
+      out << " " << funhash.n_buckets << " " << funhash.n_hashes << " "
+          << format_reconstruction(network.spec().funhash);
+   }
+   return out.str();
+}
+
+/// The LayerSpec of a stored layer line (after "layer <l>").
+LayerSpec read_layer(std::istringstream &fields, int format, int l)
+{
+   LayerSpec layer;
+   layer.activation = activation_from_string(read_value<std::string>(fields, "layer"));
+   layer.width = read_value<std::int64_t>(fields, "layer");
+   bool hashed = false;
+   std::string scheme = "ELEMENT";
+   if (format == 1) {
+      hashed = read_value<int>(fields, "layer") != 0;
+   } else {
+      const auto kind = read_value<std::string>(fields, "layer");
+      HASHEDNET_CHECK(kind == kLayerKind, "network text: layer " << l << " is of kind '" << kind
+                                                                 << "'; allowed: " << kLayerKind);
+      scheme = read_value<std::string>(fields, "layer");
+      HASHEDNET_CHECK(std::find(kSchemeNames.begin(), kSchemeNames.end(), scheme) != kSchemeNames.end(),
+                      "network text: layer " << l << " has weight scheme '" << scheme
+                                             << "'; allowed: DENSE, ELEMENT, BLOCK, FUNHASH");
+      hashed = scheme != "DENSE";
+   }
+   const auto n_weight_params = read_value<std::int64_t>(fields, "layer");
+   read_value<std::int64_t>(fields, "layer"); // bias parameters: checked against the rebuilt layer's line
+   if (scheme == "BLOCK")
+      read_value<std::int64_t>(fields, "layer");
+   const std::int64_t buckets = scheme == "FUNHASH" ? read_value<std::int64_t>(fields, "layer") : n_weight_params;
+   layer.compression = hashed ? -1.0 : 1.0;
+   layer.buckets = hashed ? buckets : 0;
+   return layer;
+}
+
+std::vector<std::string> read_layers(LineReader &reader, NetworkSpec &spec, int format)
 {
    std::istringstream count = reader.expect("layers");
    const auto n = read_value<int>(count, "layers");
    HASHEDNET_CHECK(n >= 1 && n < 100000, "network text: bad layer count " << n);
-   std::vector<StoredLayer> stored;
+   std::vector<std::string> stored;
    for (int l = 0; l < n; ++l) {
       std::istringstream fields = reader.expect("layer");
       HASHEDNET_CHECK(read_value<int>(fields, "layer") == l, "network text: layers out of order at layer " << l);
-      LayerSpec layer;
-      layer.activation = activation_from_string(read_value<std::string>(fields, "layer"));
-      layer.width = read_value<std::int64_t>(fields, "layer");
-      StoredLayer s{read_value<int>(fields, "layer") != 0, read_value<std::int64_t>(fields, "layer"),
-                    read_value<std::int64_t>(fields, "layer")};
-      layer.compression = s.hashed ? -1.0 : 1.0;
-      layer.buckets = s.hashed ? s.buckets : 0;
-      spec.layers.push_back(layer);
-      stored.push_back(s);
+      const std::string line = fields.str();
+      stored.push_back(grammar_words(line.substr(line.find("layer") + 5)));
+      spec.layers.push_back(read_layer(fields, format, l));
    }
    return stored;
 }
 /// Checks, before the network is built, that the header asks for no more
 /// memory than the data lines hold: the input transform has n_inputs values,
-/// every stored bucket count is at most the number of parameters and they add
-/// up to it, and a dense weight matrix or bias has the size its width gives.
-/// Without this a damaged header (inputs 3000000000) allocates unbounded memory.
-void check_sizes_before_building(const NetworkSpec &spec, const std::vector<StoredLayer> &stored,
-                                 std::size_t n_offset, std::size_t n_scale, std::size_t n_params)
+/// and each layer needs at least its stored buckets (or, dense, n_in x width
+/// weights) plus a bias of its width when the bias is dense, all within the
+/// n_params stored values. Without this a damaged header (inputs 3000000000,
+/// a width of 4e12) allocates unbounded memory before any other check runs.
+void check_sizes_before_building(const NetworkSpec &spec, std::size_t n_offset, std::size_t n_scale,
+                                 std::size_t n_params)
 {
    HASHEDNET_CHECK(spec.n_inputs >= 0 && static_cast<std::size_t>(spec.n_inputs) == n_offset &&
                       n_offset == n_scale,
@@ -175,24 +269,21 @@ void check_sizes_before_building(const NetworkSpec &spec, const std::vector<Stor
                                                                                << n_offset << ", input_scale " << n_scale
                                                                                << ")");
    const auto limit = static_cast<std::int64_t>(n_params);
-   std::int64_t total = 0, n_in = spec.n_inputs;
-   for (std::size_t l = 0; l < stored.size(); ++l) {
-      const StoredLayer &s = stored[l];
-      const std::int64_t width = spec.layers[l].width;
-      const bool dense_bias = !s.hashed || !spec.hashed_bias;
-      HASHEDNET_CHECK(s.buckets >= 1 && s.buckets <= limit && s.bias_buckets >= 1 && s.bias_buckets <= limit &&
-                         width >= 1 && (!dense_bias || s.bias_buckets == width) &&
-                         (s.hashed || (width <= s.buckets && n_in <= s.buckets / width && n_in * width == s.buckets)),
-                      "network text: layer " << l << " (width " << width << ", " << s.buckets << " buckets, "
-                                             << s.bias_buckets << " bias buckets) does not fit the " << n_params
-                                             << " stored parameters");
-      total += s.buckets + s.bias_buckets;
-      HASHEDNET_CHECK(total <= limit, "network text: the layers need more than the " << n_params
-                                                                                      << " stored parameters");
+   std::int64_t needed = 0, n_in = spec.n_inputs;
+   for (std::size_t l = 0; l < spec.layers.size(); ++l) {
+      const LayerSpec &layer = spec.layers[l];
+      const std::int64_t width = l + 1 == spec.layers.size() && layer.width == 0 ? spec.n_outputs : layer.width;
+      const bool hashed = layer.buckets > 0;
+      const bool fits = width >= 1 && (hashed ? layer.buckets <= limit : n_in <= limit / width) &&
+                        (hashed && spec.hashed_bias ? true : width <= limit);
+      HASHEDNET_CHECK(fits, "network text: layer " << l << " (width " << width << ", " << layer.buckets
+                                                   << " buckets) does not fit the " << n_params
+                                                   << " stored parameters");
+      needed += (hashed ? layer.buckets : n_in * width) + (hashed && spec.hashed_bias ? 1 : width);
+      HASHEDNET_CHECK(needed <= limit, "network text: the layers need more than the " << n_params
+                                                                                       << " stored parameters");
       n_in = width;
    }
-   HASHEDNET_CHECK(total == limit, "network text: the layers need " << total << " parameters but " << n_params
-                                                                    << " are stored");
 }
 } // namespace
 
@@ -276,23 +367,19 @@ std::string serialize(const Network &network)
 {
    const NetworkSpec &spec = network.spec();
    std::ostringstream out;
-   out << kMagic << "\n"
+   out << kMagic << kFormat << "\n"
        << "hash " << kHashName << "\n"
        << "task " << task_name(spec.task) << "\n"
        << "inputs " << spec.n_inputs << "\n"
        << "outputs " << spec.n_outputs << "\n"
        << "hash_seed " << spec.hash_seed << "\n"
-       << "hash_mode " << (spec.hash_mode == HashMode::Block ? "BLOCK " + std::to_string(spec.hash_block) : "ELEMENT")
-       << "\n"
+       << "hash_mode " << hash_mode_text(spec) << "\n"
        << "hashed_bias " << int(spec.hashed_bias) << "\n"
        << "hash_output_layer " << int(spec.hash_output_layer) << "\n"
        << "compression " << std::setprecision(17) << spec.compression << "\n"
        << "layers " << network.n_layers() << "\n";
-   for (int l = 0; l < network.n_layers(); ++l) {
-      const HashedLayout &layer = network.layout(l);
-      out << "layer " << l << " " << activation_name(network.activation(l)) << " " << layer.n_out << " "
-          << int(layer.hashed) << " " << layer.n_buckets << " " << layer.n_bias_buckets << "\n";
-   }
+   for (int l = 0; l < network.n_layers(); ++l)
+      out << "layer " << layer_line(network, l, kFormat) << "\n";
    write_floats(out, "input_offset", network.input_offset());
    write_floats(out, "input_scale", network.input_scale());
    write_floats(out, "params", network.host_params());
@@ -302,23 +389,20 @@ std::string serialize(const Network &network)
 
 Network deserialize(const std::string &text, Backend &backend)
 {
-   HASHEDNET_CHECK(text.compare(0, sizeof(kMagic) - 1, kMagic) == 0,
-                   "not a hashednet network: the text does not start with '" << kMagic << "'");
+   const int format = text_format(text);
    LineReader reader(verified_body(text));
    reader.expect("HASHEDNET");
-   NetworkSpec spec = read_spec(reader);
-   const std::vector<StoredLayer> stored = read_layers(reader, spec);
+   NetworkSpec spec = read_spec(reader, format);
+   const std::vector<std::string> stored = read_layers(reader, spec, format);
    const std::vector<float> offset = read_floats(reader, "input_offset");
    const std::vector<float> scale = read_floats(reader, "input_scale");
    const std::vector<float> params = read_floats(reader, "params");
-   check_sizes_before_building(spec, stored, offset.size(), scale.size(), params.size());
+   check_sizes_before_building(spec, offset.size(), scale.size(), params.size());
    Network network(spec, backend);
-   for (int l = 0; l < network.n_layers(); ++l) {
-      const HashedLayout &layer = network.layout(l);
-      HASHEDNET_CHECK(layer.hashed == stored[l].hashed && layer.n_buckets == stored[l].buckets &&
-                         layer.n_bias_buckets == stored[l].bias_buckets,
-                      "network text: layer " << l << " does not rebuild to its stored bucket counts");
-   }
+   for (int l = 0; l < network.n_layers(); ++l)
+      HASHEDNET_CHECK(layer_line(network, l, format) == stored[l],
+                      "network text: layer " << l << " does not rebuild to its stored line '" << stored[l]
+                                             << "' (rebuilt: '" << layer_line(network, l, format) << "')");
    network.set_input_transform(offset.data(), scale.data(), spec.n_inputs);
    network.set_params(params.data(), static_cast<std::int64_t>(params.size()));
    return network;

@@ -241,6 +241,9 @@ std::vector<std::string> standalone_embedded_headers()
 std::string standalone_network_code(const Network &network, const std::string &ns)
 {
    HASHEDNET_CHECK(is_identifier(ns), "standalone class: namespace name '" << ns << "' is not a C++ identifier");
+   HASHEDNET_CHECK(network.spec().hash_mode != HashMode::FunHash,
+                   "standalone class (MakeClass): HashMode=FUNHASH networks cannot be written as a standalone "
+                   "class yet; evaluate them with the method (TMVA Reader, HashedNetwork.predict)");
    std::ostringstream out;
    out << standard_includes() << "\n";
    out << "// ==== the core's headers (hash definition " << kHashName << "), copied verbatim ====\n";

@@ -22,6 +22,7 @@ const char *HashedLayoutScheme::name() const
    case SchemeKind::Dense: return "DENSE";
    case SchemeKind::Element: return "ELEMENT";
    case SchemeKind::Block: return "BLOCK";
+   case SchemeKind::FunHash: break; // not a HashedLayoutScheme (funhash_scheme.h)
    }
    return "?";
 }

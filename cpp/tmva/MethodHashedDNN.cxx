@@ -173,8 +173,12 @@ void TMVA::MethodHashedDNN::DeclareOptions()
    DeclareOptionRef(fHashOutputLayer = defaults.hash_output_layer, "HashOutputLayer", "Hash the output layer too");
    DeclareOptionRef(fHashSeed = "", "HashSeed", "Master seed of the weight-sharing hash, in [0, 4294967295]");
    DeclareOptionRef(fHashMode = "", "HashMode",
-                    "ELEMENT: every virtual weight hashes to its own bucket; BLOCK: one hash per HashBlock weights");
+                    "ELEMENT: every virtual weight hashes to its own bucket; BLOCK: one hash per HashBlock weights; "
+                    "FUNHASH: FunHashNN, each virtual weight g(HashFunctions hashed buckets)");
    DeclareOptionRef(fHashBlock = "", "HashBlock", "HashMode=BLOCK: virtual weights per hash, in [1, 4096]");
+   DeclareOptionRef(fHashFunctions = "", "HashFunctions", "HashMode=FUNHASH: hashes per virtual weight, in [1, 16]");
+   DeclareOptionRef(fReconstruction = "", "Reconstruction",
+                    "HashMode=FUNHASH: g, LINEAR, IDENTITY (HashFunctions=1) or MLP|H|ACTIVATION");
    DeclareOptionRef(fTrainingStrategy = "", "TrainingStrategy",
                     "Training phases separated by '|', each Key=Value,... (LearningRate, BatchSize, MaxEpochs, ...)");
    DeclareOptionRef(fArchitecture = "", "Architecture", "CPU (GPU and STANDARD are accepted as in MethodDL)");
@@ -195,6 +199,7 @@ void TMVA::MethodHashedDNN::ProcessOptions()
    const std::pair<const char *, TString *> given[] = {
       {"Layout", &fLayout},         {"Compression", &fCompression},
       {"HashSeed", &fHashSeed},     {"HashMode", &fHashMode},     {"HashBlock", &fHashBlock},
+      {"HashFunctions", &fHashFunctions}, {"Reconstruction", &fReconstruction},
       {"ErrorStrategy", &fErrorStrategy}, {"WeightInitialization", &fWeightInitialization},
       {"TrainingStrategy", &fTrainingStrategy}, {"Architecture", &fArchitecture},
       {"RandomSeed", &fRandomSeed}, {"NumThreads", &fNumThreads}, {"ValidationSize", &fValidationSize}};
@@ -528,7 +533,13 @@ void TMVA::MethodHashedDNN::WriteMonitoringHistosToFile() const
 
 void TMVA::MethodHashedDNN::MakeClassSpecificHeader(std::ostream &fout, const TString &className) const
 {
-   fout << hashednet::standalone_network_code(TrainedModel().network(), std::string(className.Data()) + "_hashednet");
+   try {
+      const std::string ns = std::string(className.Data()) + "_hashednet";
+      fout << hashednet::standalone_network_code(TrainedModel().network(), ns);
+   } catch (const hashednet::Error &error) { // e.g. HashMode=FUNHASH: the class says so and does not compile
+      Log() << kWARNING << "MakeClass: " << error.what() << Endl;
+      fout << "#error \"HashedDNN MakeClass: " << error.what() << "\"\n";
+   }
    fout << std::endl;
 }
 

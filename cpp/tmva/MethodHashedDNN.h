@@ -101,6 +101,8 @@ private:
    TString fHashSeed;
    TString fHashMode;
    TString fHashBlock;
+   TString fHashFunctions;
+   TString fReconstruction;
    TString fErrorStrategy;
    TString fWeightInitialization;
    TString fTrainingStrategy;

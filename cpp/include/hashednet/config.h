@@ -26,10 +26,24 @@ enum class Task {
 enum class WeightInit { XavierNormal, XavierUniform };
 constexpr WeightInit kDefaultWeightInit = WeightInit::XavierNormal; ///< TMVA's XAVIER
 
-/// Whether each virtual weight hashes to its own bucket (the paper) or each
-/// short contiguous block of a row hashes to the start of a run of buckets
-/// (ROBE-style: one hash per block, buckets taken circularly modulo K).
-enum class HashMode { Element, Block };
+/// How a hashed layer makes its virtual weights: each virtual weight hashes
+/// to its own bucket (ELEMENT, the paper), each short contiguous block of a
+/// row hashes to the start of a run of buckets (BLOCK, ROBE-style: one hash
+/// per block, buckets taken circularly modulo K), or each virtual weight is
+/// a small network g of U hashed buckets (FUNHASH, FunHashNN; funhash.h).
+enum class HashMode { Element, Block, FunHash };
+
+/// FUNHASH's reconstruction network g (funhash.h): the identity (U = 1), a
+/// weighted sum of the U hashed values, or a one-hidden-layer MLP.
+enum class Reconstruction { Identity, Linear, Mlp };
+
+/// U and g of the FUNHASH layers of a network (HashMode::FunHash).
+struct FunHashSpec {
+   int n_hashes = 4;                                      ///< U (HashFunctions): LINEAR U = 4, docs/funhash.md
+   Reconstruction reconstruction = Reconstruction::Linear; ///< g: LINEAR trains with SGD and Adam alike
+   int hidden = 0;                                        ///< MLP: hidden units H; 0 otherwise
+   Activation hidden_activation = Activation::Tanh;       ///< MLP: f of the hidden units
+};
 
 /// One fully connected layer. `width` 0 on the last layer means "as many as
 /// the task has outputs". `compression` is real/virtual weights in (0, 1];
@@ -53,6 +67,7 @@ struct NetworkSpec {
    std::uint32_t hash_seed = 0;            ///< master seed of the bucket/sign hash
    HashMode hash_mode = HashMode::Element; ///< the paper's definition
    std::int64_t hash_block = 16;           ///< BLOCK mode: virtual weights per hash (a row's run of buckets)
+   FunHashSpec funhash;                    ///< FUNHASH mode: U and g of every hashed layer
 };
 
 struct TrainingConfig {

@@ -45,9 +45,6 @@
 
 namespace hashednet {
 
-/// The reconstruction network g of a FUNHASH layer.
-enum class Reconstruction { Identity, Linear, Mlp };
-
 /// U is at most this (g's input lives in a fixed-size array on the device's stack).
 constexpr int kFunHashMaxHashes = 16;
 /// H (MLP hidden units) is at most this; g is meant to be small (U H multiply-adds per virtual weight).

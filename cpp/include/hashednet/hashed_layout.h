@@ -14,6 +14,10 @@
 //   BLOCK    block q = j / B, t = j % B, n_blocks = ceil(n_in / B):
 //            h = XXH32(i * n_blocks + q),  bucket ((h K) >> 32 + t) mod K,
 //            sign from bit 0 of h (one sign per block)
+//
+// A FUNHASH layer (HashMode::FunHash) keeps its shape, offset and bias here,
+// with n_buckets = K + |alpha| (its weight parameters); its V is
+// FunHashScheme's (funhash_scheme.h), never locate_weight's.
 #ifndef HASHEDNET_HASHED_LAYOUT_H
 #define HASHEDNET_HASHED_LAYOUT_H
 

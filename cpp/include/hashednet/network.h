@@ -128,6 +128,8 @@ public:
 private:
    void build_layers();
    HashedLayout make_layout(int l, std::int64_t n_in, std::int64_t offset) const;
+   std::int64_t funhash_weight_params(int l, std::int64_t buckets_given, std::int64_t n_real) const;
+   std::unique_ptr<WeightScheme> make_scheme(const HashedLayout &layout) const;
 
    Backend *backend_;
    NetworkSpec spec_;

@@ -33,6 +33,14 @@ constexpr const char *kDefaultLayout = "TANH|64,TANH|64,LINEAR";
 /// task has outputs" (config.h).
 std::vector<LayerSpec> parse_layout(const std::string &layout, std::int64_t n_inputs = -1);
 
+/// FUNHASH's g as the Reconstruction option writes it: IDENTITY, LINEAR, or
+/// MLP|H|ACTIVATION (e.g. MLP|4|TANH).
+std::string format_reconstruction(const FunHashSpec &spec);
+/// The g of a Reconstruction value (any case); an Error naming `where`, the
+/// text and the allowed forms otherwise. U is not checked against g here
+/// (IDENTITY needs U = 1: the network checks that).
+FunHashSpec parse_reconstruction(const std::string &text, const std::string &where);
+
 /// Everything a HashedDNN option string sets. Network and training defaults
 /// are taken from config.h's structs, so they are defined there only. A
 /// default-constructed MethodOptions equals parse_method_options("").
@@ -60,8 +68,10 @@ struct MethodOptions {
    bool hashed_bias = NetworkSpec{}.hashed_bias;           ///< HashedBias
    bool hash_output_layer = NetworkSpec{}.hash_output_layer; ///< HashOutputLayer
    std::uint32_t hash_seed = NetworkSpec{}.hash_seed;      ///< HashSeed
-   std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT|BLOCK
+   std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT|BLOCK|FUNHASH
    std::int64_t hash_block = NetworkSpec{}.hash_block;     ///< HashBlock: virtual weights per hash in BLOCK mode
+   int hash_functions = NetworkSpec{}.funhash.n_hashes;    ///< HashFunctions: U of FUNHASH layers
+   std::string reconstruction = format_reconstruction(NetworkSpec{}.funhash); ///< Reconstruction: g of FUNHASH layers
 
    // Data split.
    std::string validation_size = "20%"; ///< ValidationSize (MethodDL): "20%", a fraction, or a number of events

@@ -1,25 +1,28 @@
 // serialize.h: a trained network as text, losslessly; the TMVA weight file
 // wraps exactly this text.
 //
-// Format "HASHEDNET 1" (one item per line):
+// Format "HASHEDNET 2" (written; docs/weight_file.md), one item per line:
 //
-//   HASHEDNET 1
+//   HASHEDNET 2
 //   hash xxh32-v1
 //   task Classification|Multiclass|Regression
 //   inputs <n>   outputs <n>   (one line each)
-//   hash_seed <uint32>   hash_mode ELEMENT|BLOCK <B>   hashed_bias 0|1   hash_output_layer 0|1
+//   hash_seed <uint32>   hash_mode ELEMENT|BLOCK <B>|FUNHASH <U> <g>   hashed_bias 0|1   hash_output_layer 0|1
 //   compression <double, 17 significant digits>
 //   layers <L>
-//   layer <l> <ACTIVATION> <width> <hashed 0|1> <buckets> <bias buckets>   (L lines)
+//   layer <l> <ACTIVATION> <width> FULLY_CONNECTED <scheme> <weight params> <bias params> [BLOCK: B | FUNHASH: K U g]
 //   input_offset <n> <base64 of n little-endian float32>
 //   input_scale <n> <base64 ...>
 //   params <n> <base64 ...>
 //   checksum <XXH32 of every byte before this line, seed 0, 8 hex digits>
 //   end
 //
+// Format "HASHEDNET 1" (read): the same, without FUNHASH, with the layer lines
+//   layer <l> <ACTIVATION> <width> <hashed 0|1> <buckets> <bias buckets>
+//
 // Floats travel as their bits, so a loaded network gives bit-identical
 // outputs. Any damage (truncation, a changed byte, a layout that does not
-// rebuild to the stored bucket counts) is reported as a clear Error.
+// rebuild to its stored layer line) is reported as a clear Error.
 #ifndef HASHEDNET_SERIALIZE_H
 #define HASHEDNET_SERIALIZE_H
 
