@@ -120,6 +120,7 @@ def test_predict_one_of_a_funhash_network_is_its_batch_response():
 
     net = HashedNetwork(12, "TANH|40,TANH|24,LINEAR", compression="1/4", hash_mode="FUNHASH", seed=3, num_threads=1)
     x = np.random.default_rng(4).normal(size=(20, 12)).astype(np.float32)
-    batch = net.predict(x)
+    batch_of_one = np.array([net.predict(row[None, :])[0] for row in x], np.float32)
     one = np.array([net._model.predict_one(row, 12)[0] for row in x], np.float32)
-    np.testing.assert_array_equal(one, batch)
+    np.testing.assert_array_equal(one, batch_of_one)
+    np.testing.assert_allclose(one, net.predict(x), rtol=2e-6, atol=1e-6)

@@ -103,9 +103,12 @@ void test_network_text_sizes_come_from_the_data()
    // The header alone once sized allocations: 12 GB for the input transform...
    expect_text_error("inputs 3\n", "inputs 3000000000\n", "input transform has the wrong size", __LINE__);
    // ... and 16 TB for a dense bias of width 4e12.
-   expect_text_error("layer 1 SIGMOID 8 1 1 1", "layer 1 SIGMOID 4000000000000 0 1 1", "does not fit the", __LINE__);
-   expect_text_error("layer 0 SIGMOID 8 1 1 1", "layer 0 SIGMOID 8 0 2147483000 1", "does not fit the", __LINE__);
-   expect_text_error("layer 1 SIGMOID 8 1 1 1", "layer 1 SIGMOID -4 1 1 1", "does not fit the", __LINE__);
+   expect_text_error("layer 1 SIGMOID 8 FULLY_CONNECTED ELEMENT 1 1", "layer 1 SIGMOID 4000000000000 FULLY_CONNECTED DENSE 1 1",
+                     "does not fit the", __LINE__);
+   expect_text_error("layer 0 SIGMOID 8 FULLY_CONNECTED ELEMENT 1 1", "layer 0 SIGMOID 8 FULLY_CONNECTED ELEMENT 2147483000 1",
+                     "does not fit the", __LINE__);
+   expect_text_error("layer 1 SIGMOID 8 FULLY_CONNECTED ELEMENT 1 1", "layer 1 SIGMOID -4 FULLY_CONNECTED ELEMENT 1 1",
+                     "does not fit the", __LINE__);
    // A float count near 2^63 overflowed the size arithmetic of the base64 check.
    expect_text_error("params ", "params 9223372036854775807 ", "should hold 9223372036854775807 floats", __LINE__);
 }
@@ -113,8 +116,10 @@ void test_network_text_sizes_come_from_the_data()
 void test_virtual_size_overflow()
 {
    // Two hashed layers of 8e12 x 4e12 virtual weights: n_in * n_out overflowed int64.
-   const std::string text = edited(edited(network_text(), "layer 0 SIGMOID 8 1 1 1", "layer 0 SIGMOID 8000000000000 1 1 1"),
-                                   "layer 1 SIGMOID 8 1 1 1", "layer 1 SIGMOID 4000000000000 1 1 1");
+   const std::string text = edited(edited(network_text(), "layer 0 SIGMOID 8 FULLY_CONNECTED ELEMENT 1 1",
+                                          "layer 0 SIGMOID 8000000000000 FULLY_CONNECTED ELEMENT 1 1"),
+                                   "layer 1 SIGMOID 8 FULLY_CONNECTED ELEMENT 1 1",
+                                   "layer 1 SIGMOID 4000000000000 FULLY_CONNECTED ELEMENT 1 1");
    expect_error([&] { deserialize(text, cpu()); }, "exceed the limit of 2^63", "network text of 8e12 x 4e12", __LINE__);
    expect_error([&] {
       NetworkSpec spec;
