@@ -1,5 +1,6 @@
 """Networks for the single-event path (event_forward.h): one of each layer
-mode, task, activation and bias kind, shared by test_event_forward.py and
+mode (ELEMENT, BLOCK, FUNHASH with each reconstruction), task, activation and
+bias kind, shared by test_event_forward.py and
 test_standalone_class.py. Not a test module."""
 
 from __future__ import annotations
@@ -18,16 +19,27 @@ CASES = {
     "block-runs-wrap-around-k": (7, "RELU|30,LINEAR", "multiclass", 3, 0.01, True, False, 7),
     "linear-hidden-wide-rows": (40, "LINEAR|37,TANH|5,LINEAR", "regression", 1, 1 / 2, False, False, 0),
     "one-row-per-tile": (4100, "TANH|3,LINEAR", "classification", 1, 1 / 8, False, False, 0),
+    "funhash-linear-u4": (7, "TANH|32,RELU|16,LINEAR", "classification", 1, 1 / 4, False, False, 0),
+    "funhash-identity-u1-hashed-bias": (7, "SOFTSIGN|24,LINEAR", "multiclass", 3, 1 / 4, True, True, 0),
+    "funhash-mlp-two-tiles": (40, "TANH|120,GAUSS|10,LINEAR", "regression", 2, 1 / 8, False, False, 0),
+}
+# FUNHASH cases: (hash_functions U, reconstruction); every other case is ELEMENT or BLOCK
+FUNHASH = {
+    "funhash-linear-u4": (4, "LINEAR"),
+    "funhash-identity-u1-hashed-bias": (1, "IDENTITY"),
+    "funhash-mlp-two-tiles": (4, "MLP|4|TANH"),  # 40 inputs: 102 rows of V per tile, 120 rows
 }
 
 
 def make_network(case: str, seed: int = 5) -> HashedNetwork:
     """The case's network with non-trivial parameters, biases and input transform."""
     n_inputs, layout, task, n_outputs, compression, hashed_bias, hash_output, block = CASES[case]
+    mode = "FUNHASH" if case in FUNHASH else "BLOCK" if block else "ELEMENT"
+    funhash = dict(zip(("hash_functions", "reconstruction"), FUNHASH[case])) if case in FUNHASH else {}
     net = HashedNetwork(n_inputs, layout, task=task, n_outputs=n_outputs, compression=compression,
                         hashed_bias=hashed_bias, hash_output_layer=hash_output, hash_seed=12345,
-                        hash_mode="BLOCK" if block else "ELEMENT", hash_block=block or 16, seed=seed,
-                        num_threads=1)  # fmt: skip
+                        hash_mode=mode, hash_block=block or 16, seed=seed, num_threads=1, **funhash)  # fmt: skip
+    assert net.hash_mode == mode
     rng = np.random.default_rng(seed)
     net.set_input_transform(rng.normal(size=n_inputs).astype(np.float32),
                             rng.uniform(0.5, 2.0, size=n_inputs).astype(np.float32))  # fmt: skip

@@ -52,7 +52,8 @@ def forced_isa(bench, isa):
     bench.set_kernel_isa("auto")
 
 
-@pytest.mark.parametrize("case", ["element-tanh-relu", "block-runs-wrap-around-k", "block-ragged-rows"])
+@pytest.mark.parametrize("case", ["element-tanh-relu", "block-runs-wrap-around-k", "block-ragged-rows",
+                                  "funhash-linear-u4", "funhash-mlp-two-tiles"])  # fmt: skip
 def test_predict_one_is_the_same_on_every_instruction_set(case, forced_isa, bench):
     net = make_network(case)  # made while forced_isa is in force: its rows come from that tile generator
     x = events(net, 50)
@@ -62,7 +63,8 @@ def test_predict_one_is_the_same_on_every_instruction_set(case, forced_isa, benc
     np.testing.assert_array_equal(got.view(np.uint32), scalar.view(np.uint32))
 
 
-@pytest.mark.parametrize("case", ["element-tanh-relu", "multiclass-hashed-bias-and-output", "block-ragged-rows"])
+@pytest.mark.parametrize("case", ["element-tanh-relu", "multiclass-hashed-bias-and-output", "block-ragged-rows",
+                                  "funhash-mlp-two-tiles"])  # fmt: skip
 def test_events_of_a_small_batch_equal_single_events_bit_for_bit(event_api, case):
     hn = event_api
     net = make_network(case)
@@ -113,14 +115,28 @@ def test_output_transform_is_the_core_sigmoid(hn, bench):
     np.testing.assert_array_equal(got.view(np.uint32), sigmoid.view(np.uint32))
 
 
-def test_predict_one_of_a_funhash_network_is_its_batch_response():
-    """event_forward.h has no FUNHASH rows yet: predict_one must take the batch path, never
-    read a FUNHASH layer's slice as ELEMENT buckets."""
-    from tmva_hashednet import HashedNetwork
-
+def test_predict_one_of_a_funhash_network_runs_the_event_path():
+    """predict_one of a FUNHASH network is event_forward.h's (FUNHASH rows, fixed order), not the batch
+    path's sgemm: it equals predict to float rounding, and the reference, for the default U=4 LINEAR g."""
     net = HashedNetwork(12, "TANH|40,TANH|24,LINEAR", compression="1/4", hash_mode="FUNHASH", seed=3, num_threads=1)
+    assert (net.hash_mode, net.hash_functions, net.reconstruction) == ("FUNHASH", 4, "LINEAR")
     x = np.random.default_rng(4).normal(size=(20, 12)).astype(np.float32)
-    batch_of_one = np.array([net.predict(row[None, :])[0] for row in x], np.float32)
-    one = np.array([net._model.predict_one(row, 12)[0] for row in x], np.float32)
-    np.testing.assert_array_equal(one, batch_of_one)
-    np.testing.assert_allclose(one, net.predict(x), rtol=2e-6, atol=1e-6)
+    batch = net.predict(x).reshape(len(x), -1)
+    one = predict_one(net, x)
+    np.testing.assert_allclose(one, batch, rtol=2e-6, atol=1e-6 * np.abs(batch).max())
+    np.testing.assert_allclose(one, _reference(net, x), rtol=1e-5, atol=1e-6)
+
+
+def test_funhash_rows_of_predict_one_are_virtual_weight_bit_for_bit():
+    """predict_one's FUNHASH rows (the batch path's tile generator, funhash_generate_tile) equal funhash.h's
+    virtual_weight, which event::ReferenceRows (the standalone class's row source) computes: materialize_weights
+    (the scheme's virtual_weight) against predict_one of one-hot inputs through one LINEAR layer, bit for bit."""
+    for u, g in ((4, "LINEAR"), (1, "IDENTITY"), (3, "MLP|4|TANH")):
+        net = HashedNetwork(20, "LINEAR", task="regression", n_outputs=30, compression="1/4", hash_output_layer=True,
+                            hash_mode="FUNHASH", hash_functions=u, reconstruction=g, seed=3, num_threads=1)  # fmt: skip
+        net.set_input_transform(np.zeros(20, np.float32), np.ones(20, np.float32))
+        n_weight = net.n_params - 30  # the bias is the last 30 parameters (dense)
+        net.params = np.concatenate([net.params[:n_weight], np.zeros(30, np.float32)]).astype(np.float32)
+        v = np.array(net._model.network().materialize_weights(0), dtype=np.float32).reshape(30, 20)
+        got = predict_one(net, np.eye(20, dtype=np.float32))  # row j: column j of V (one product, then +0s)
+        np.testing.assert_array_equal(got.T.view(np.uint32), v.view(np.uint32))

@@ -11,6 +11,9 @@ class evaluates FUNHASH layers; the test below checks the error)."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -196,10 +199,12 @@ def test_damaged_format2_layer_lines_are_named(start, new, message):
         HashedNetwork.from_text(_replace_line(text, start, new))
 
 
-def test_standalone_class_of_a_funhash_network_is_a_clear_error():
-    net = HashedNetwork(3, "TANH|8,LINEAR", compression=1 / 2, hash_mode="FUNHASH")
-    with pytest.raises(ValueError, match="HashMode=FUNHASH networks cannot be written as a standalone class"):
-        net.standalone_class("ReadFunHash", ["a", "b", "c"])
+def test_standalone_class_of_a_funhash_network_carries_its_reconstruction():
+    """MakeClass writes a FUNHASH layer's FunHashLayout (tests/test_standalone_class.py compiles it)."""
+    net = HashedNetwork(3, "TANH|16,LINEAR", compression=1 / 2, hash_mode="FUNHASH", reconstruction="MLP|2|RELU")
+    source = net.standalone_class("ReadFunHash", ["a", "b", "c"])
+    assert "FUNHASH: 11 buckets, then g's 13 parameters (alpha)" in source
+    assert "F.n_hashes = 4;" in source and "// MLP" in source and "F.hidden = 2;" in source and "// RELU" in source
 
 
 def test_adam_trains_a_funhash_network_with_an_mlp_g():
@@ -220,7 +225,8 @@ def test_adam_trains_a_funhash_network_with_an_mlp_g():
 
 def test_compatible_tmva_workflow_trains_funhash(tmp_path, monkeypatch):
     """HashMode=FUNHASH in a booking string goes through the core's network_spec; the weight file
-    records the scheme; no standalone class is written (it does not evaluate FUNHASH yet)."""
+    records the scheme; the standalone class is written with the FUNHASH layers' g and compiles (its
+    responses are checked bit for bit in tests/test_standalone_class.py)."""
     from tmva_helpers import macro
 
     workflow = macro("tmva_classification")
@@ -234,4 +240,10 @@ def test_compatible_tmva_workflow_trains_funhash(tmp_path, monkeypatch):
     text = (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml").read_text()
     assert "hash_mode FUNHASH 2 MLP|2|TANH" in text
     assert "layer 0 TANH 64 FULLY_CONNECTED FUNHASH " in text
-    assert not (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.class.C").exists()
+    class_file = tmp_path / "dataset/weights/TMVAClassification_HashedDNN.class.C"
+    source = class_file.read_text()
+    assert "F.n_hashes = 2;" in source and "// MLP" in source and "F.hidden = 2;" in source
+    if shutil.which("g++"):
+        build = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", "-x", "c++", str(class_file)],
+                               capture_output=True, text=True)  # fmt: skip
+        assert build.returncode == 0, build.stderr[-2000:]

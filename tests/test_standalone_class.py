@@ -118,7 +118,7 @@ def test_bits_do_not_depend_on_the_compiler_flags(generator, compile_id, tmp_pat
     compiler, flags = COMPILES[compile_id]
     if compiler is None:
         pytest.skip(f"{compile_id.split('-')[0]} is not installed")
-    for case in ("multiclass-hashed-bias-and-output", "block-runs-wrap-around-k"):
+    for case in ("multiclass-hashed-bias-and-output", "block-runs-wrap-around-k", "funhash-mlp-two-tiles"):
         net = make_network(case)
         x = events(net, 200)
         got = _compile_and_run(_class_source(generator, net), net, x, tmp_path, compiler, flags)

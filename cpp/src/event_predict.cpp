@@ -1,12 +1,17 @@
 // event_predict.cpp: see event_predict.h.
 #include "hashednet/event_predict.h"
 
+#include "funhash_tile.h"
 #include "hash_tile.h"
+
+#include "hashednet/funhash_scheme.h"
 
 namespace hashednet {
 
-/// Rows of V from the CPU's tile generator: the values of event::ReferenceRows
-/// (each entry is xi * w[bucket], exact), hashed 8 or 16 at a time.
+/// Rows of V from the CPU's tile generators: the values of event::ReferenceRows
+/// (each entry is xi * w[bucket], exact; a FUNHASH entry is funhash.h's
+/// reconstruct of the exact z_u, as FunHashLayout::virtual_weight computes it),
+/// hashed 8 or 16 at a time.
 struct EventRows {
    kernels::GenerateTileFn generate = kernels::tile_generator();
    kernels::KeySlotsFn hash_keys = kernels::key_slots();
@@ -16,7 +21,9 @@ struct EventRows {
       const HashedLayout &L = layer.layout;
       if (!L.hashed)
          return layer.w + row0 * L.n_in;
-      if (L.hash_mode == HashMode::Block)
+      if (layer.is_funhash())
+         kernels::funhash_generate_tile(layer.funhash, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr, hash_keys);
+      else if (L.hash_mode == HashMode::Block)
          kernels::generate_tile_block(L, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr, hash_keys);
       else
          generate(L, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr);
@@ -28,14 +35,15 @@ namespace {
 event::Net view(const Network &network, std::vector<event::Layer> &layers)
 {
    layers.resize(network.n_layers());
-   HASHEDNET_ASSERT(network.spec().hash_mode != HashMode::FunHash); // no FUNHASH rows in event_forward.h yet
    // The event path reads the parameters where they are: host memory (the CPU and reference backends).
    HASHEDNET_ASSERT(network.params().owner() != nullptr &&
                     network.params().owner()->architecture() != Architecture::Gpu);
    const float *params = network.params().data();
    for (int l = 0; l < network.n_layers(); ++l) {
       const HashedLayout &layout = network.layout(l);
-      layers[l] = {layout, network.activation(l), params + layout.offset, params + layout.bias_offset()};
+      layers[l] = {layout, network.activation(l), params + layout.offset, params + layout.bias_offset(), {}};
+      if (layers[l].is_funhash())
+         layers[l].funhash = funhash_layout(network.fully_connected(l));
    }
    event::Net net;
    net.task = network.spec().task;

@@ -129,10 +129,7 @@ const std::vector<float> &Model::predict_one(const float *x, std::int64_t n_feat
 {
    check_features(n_features);
    one_event_.resize(network_.n_outputs());
-   if (network_.spec().hash_mode == HashMode::FunHash) // event_forward.h has no FUNHASH rows yet: the batch path
-      network_.predict(x, 1, one_event_.data(), context_);
-   else
-      predict_events(network_, x, 1, one_event_.data(), event_);
+   predict_events(network_, x, 1, one_event_.data(), event_);
    return one_event_;
 }
 

@@ -3,6 +3,7 @@
 
 #include "hashednet/common.h"
 #include "hashednet/event_forward.h"
+#include "hashednet/funhash_scheme.h"
 
 #include <algorithm>
 #include <cctype>
@@ -145,6 +146,28 @@ std::string standard_includes()
    return out;
 }
 
+const char *hash_mode_name(HashMode mode)
+{
+   switch (mode) {
+   case HashMode::Element: return "ELEMENT";
+   case HashMode::Block: return "BLOCK";
+   case HashMode::FunHash: return "FUNHASH";
+   }
+   return "?";
+}
+
+/// A FUNHASH layer's FunHashLayout as code filling layer.funhash (inside layer<l>()).
+void write_funhash(std::ostream &out, const FunHashLayout &F)
+{
+   out << "   hashednet::FunHashLayout &F = layer.funhash;\n"
+       << "   F.n_in = " << F.n_in << ";\n   F.n_out = " << F.n_out << ";\n   F.n_buckets = " << F.n_buckets << ";\n"
+       << "   F.n_hashes = " << F.n_hashes << ";\n   F.weight_seed = " << F.weight_seed << "u;\n"
+       << "   F.reconstruction = static_cast<hashednet::Reconstruction>(" << static_cast<int>(F.reconstruction)
+       << "); // " << reconstruction_name(F.reconstruction) << "\n   F.hidden = " << F.hidden << ";\n"
+       << "   F.hidden_activation = static_cast<hashednet::Activation>(" << static_cast<int>(F.hidden_activation)
+       << "); // " << activation_name(F.hidden_activation) << "\n";
+}
+
 /// Layer l as code that fills an event::Layer field by field (a renamed field
 /// fails to compile rather than shift silently).
 void write_layer(std::ostream &out, const Network &network, int l)
@@ -158,8 +181,10 @@ void write_layer(std::ostream &out, const Network &network, int l)
        << "   L.n_bias_buckets = " << L.n_bias_buckets << ";\n"
        << "   L.weight_seed = " << L.weight_seed << "u;\n   L.bias_seed = " << L.bias_seed << "u;\n"
        << "   L.hash_mode = static_cast<hashednet::HashMode>(" << static_cast<int>(L.hash_mode) << "); // "
-       << (L.hash_mode == HashMode::Block ? "BLOCK" : "ELEMENT") << "\n   L.block = " << L.block << ";\n"
-       << "   layer.activation = static_cast<hashednet::Activation>(" << static_cast<int>(network.activation(l))
+       << hash_mode_name(L.hash_mode) << "\n   L.block = " << L.block << ";\n";
+   if (L.hashed && L.hash_mode == HashMode::FunHash)
+      write_funhash(out, funhash_layout(network.fully_connected(l)));
+   out << "   layer.activation = static_cast<hashednet::Activation>(" << static_cast<int>(network.activation(l))
        << "); // " << activation_name(network.activation(l)) << "\n"
        << "   layer.w = kWeights" << l << ";\n   layer.b = kBias" << l << ";\n   return layer;\n}\n";
 }
@@ -174,8 +199,14 @@ void write_network(std::ostream &out, const Network &network)
    for (int l = 0; l < network.n_layers(); ++l) {
       const HashedLayout &layer = network.layout(l);
       out << "\n// layer " << l << ": " << activation_name(network.activation(l)) << ", " << layer.n_out << " x "
-          << layer.n_in << (layer.hashed ? ", hashed into " : ", dense, ") << layer.n_buckets
-          << (layer.hashed ? " buckets" : " weights") << "\n";
+          << layer.n_in;
+      if (layer.hashed && layer.hash_mode == HashMode::FunHash) {
+         const FunHashLayout &F = funhash_layout(network.fully_connected(l));
+         out << ", FUNHASH: " << F.n_buckets << " buckets, then g's " << F.n_alpha() << " parameters (alpha)\n";
+      } else {
+         out << (layer.hashed ? ", hashed into " : ", dense, ") << layer.n_buckets
+             << (layer.hashed ? " buckets" : " weights") << "\n";
+      }
       write_array(out, "kWeights" + std::to_string(l), params + layer.offset, layer.n_buckets);
       write_array(out, "kBias" + std::to_string(l), params + layer.bias_offset(), layer.n_bias_buckets);
       write_layer(out, network, l);
@@ -241,9 +272,6 @@ std::vector<std::string> standalone_embedded_headers()
 std::string standalone_network_code(const Network &network, const std::string &ns)
 {
    HASHEDNET_CHECK(is_identifier(ns), "standalone class: namespace name '" << ns << "' is not a C++ identifier");
-   HASHEDNET_CHECK(network.spec().hash_mode != HashMode::FunHash,
-                   "standalone class (MakeClass): HashMode=FUNHASH networks cannot be written as a standalone "
-                   "class yet; evaluate them with the method (TMVA Reader, HashedNetwork.predict)");
    std::ostringstream out;
    out << standard_includes() << "\n";
    out << "// ==== the core's headers (hash definition " << kHashName << "), copied verbatim ====\n";

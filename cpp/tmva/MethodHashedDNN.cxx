@@ -536,7 +536,7 @@ void TMVA::MethodHashedDNN::MakeClassSpecificHeader(std::ostream &fout, const TS
    try {
       const std::string ns = std::string(className.Data()) + "_hashednet";
       fout << hashednet::standalone_network_code(TrainedModel().network(), ns);
-   } catch (const hashednet::Error &error) { // e.g. HashMode=FUNHASH: the class says so and does not compile
+   } catch (const hashednet::Error &error) { // the class says so and does not compile
       Log() << kWARNING << "MakeClass: " << error.what() << Endl;
       fout << "#error \"HashedDNN MakeClass: " << error.what() << "\"\n";
    }

@@ -154,13 +154,8 @@ class MethodHashedDNN:
         """TMVA's MakeClass response, ``<dataset>/weights/<job>_<title>.class.C``:
         a class ``Read<title>`` of raw inputs (VarTransform=N folded into the
         network's input transform). Like TMVA's Factory, for classification
-        and multiclass only (None for a regression, and for a FUNHASH network,
-        which the standalone class does not evaluate yet)."""
+        and multiclass only (None for a regression)."""
         if self.task == "regression":
-            return None
-        if self.network.hash_mode == "FUNHASH":
-            self.log.warning("Standalone class not written: the standalone class does not evaluate HashMode=FUNHASH "
-                             "networks yet (use the weight file with the Reader)")  # fmt: skip
             return None
         network = HashedNetwork.from_text(self.network.to_text())
         if self.normalize:  # x' = (x - low) * scale * 2 - 1 = (x - (low + 1 / (2 scale))) * (2 scale)

@@ -3,9 +3,10 @@
 // the standalone class.
 //
 // What it is: the forward pass of a network (input transform, each layer's
-// virtual weights from HashedLayout, bias, activation, output transform) for
-// small batches, as plain C++17 on the core's host/device headers (hash.h,
-// hashed_layout.h, activation.h) and nothing else. Model::predict_one runs it,
+// virtual weights from HashedLayout or, for a FUNHASH layer, FunHashLayout,
+// bias, activation, output transform) for small batches, as plain C++17 on the
+// core's host/device headers (hash.h, hashed_layout.h, funhash.h,
+// activation.h) and nothing else. Model::predict_one runs it,
 // and MakeClass embeds this text verbatim (standalone_class.h), so the class a
 // user compiles with g++ alone returns the method's response bit for bit.
 //
@@ -26,7 +27,10 @@
 //             order from +0, e[k] / sum; regression z.
 // V[i][j] = xi * w[bucket] is exact whichever way it is computed (the sign
 // flip is exact), so a row source may hash in vectors (the core uses its tile
-// generator); only the order above fixes the bits. It is what a SIMD version
+// generator); only the order above fixes the bits. A FUNHASH layer's V[i][j]
+// = g(z_0 .. z_{U-1}; alpha) is not exact: a row source must evaluate it with
+// FunHashLayout::reconstruct (funhash.h's order) on the exact z_u = xi_u w[h_u],
+// as ReferenceRows and the core's FUNHASH tile generator both do. It is what a SIMD version
 // computes with 16 lanes (two 8-lane or one 16-lane accumulator, reduced by
 // halves). Lanes past n_in may be added as +0: no partial sum is ever -0.
 //
@@ -48,6 +52,7 @@
 #include "hashednet/activation.h"
 #include "hashednet/common.h"
 #include "hashednet/config.h"
+#include "hashednet/funhash.h"
 #include "hashednet/hashed_layout.h"
 
 #include <cstdint>
@@ -59,12 +64,17 @@ constexpr int kLanes = 16;                ///< partial sums of a dot product (do
 constexpr std::int64_t kTileFloats = 4096; ///< rows of V made at a time: this many floats (or one row)
 
 /// One layer: its layout, activation and parameters (w: the n_buckets weights,
-/// b: the n_bias_buckets bias parameters).
+/// b: the n_bias_buckets bias parameters). A FUNHASH layer (is_funhash(): a
+/// hashed layout with HashMode::FunHash) has its V from `funhash`, and w is its
+/// slice: funhash.n_buckets buckets, then g's funhash.n_alpha() parameters.
 struct Layer {
    HashedLayout layout;
    Activation activation = Activation::Linear;
    const float *w = nullptr;
    const float *b = nullptr;
+   FunHashLayout funhash; ///< read only when is_funhash()
+
+   HASHEDNET_HOST_DEVICE bool is_funhash() const { return layout.hashed && layout.hash_mode == HashMode::FunHash; }
 };
 
 /// A network as this path sees it; nothing is owned.
@@ -124,9 +134,10 @@ inline std::int64_t scratch_floats(const Net &net, std::int64_t n_events)
    return 2 * n_events * max_width(net) + tile;
 }
 
-/// Rows [row0, row0 + n_rows) of V from HashedLayout::virtual_weight, into
-/// `tile` (leading dimension n_in); a dense layer's rows are its weights,
-/// returned in place. The definition every other row source must equal.
+/// Rows [row0, row0 + n_rows) of V from HashedLayout::virtual_weight (a
+/// FUNHASH layer: FunHashLayout::virtual_weight), into `tile` (leading
+/// dimension n_in); a dense layer's rows are its weights, returned in place.
+/// The definition every other row source must equal.
 struct ReferenceRows {
    const float *operator()(const Layer &layer, std::int64_t row0, std::int64_t n_rows, float *tile) const
    {
@@ -135,7 +146,8 @@ struct ReferenceRows {
          return layer.w + row0 * L.n_in;
       for (std::int64_t r = 0; r < n_rows; ++r)
          for (std::int64_t j = 0; j < L.n_in; ++j)
-            tile[r * L.n_in + j] = L.virtual_weight(layer.w, row0 + r, j);
+            tile[r * L.n_in + j] = layer.is_funhash() ? layer.funhash.virtual_weight(layer.w, row0 + r, j)
+                                                      : L.virtual_weight(layer.w, row0 + r, j);
       return tile;
    }
 };

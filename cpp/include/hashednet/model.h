@@ -96,7 +96,7 @@ private:
    Network network_;
    std::vector<float> one_event_;
    EventScratch event_;            ///< predict_one's buffers
-   ForwardContext context_;        ///< reused by predict, predict_one and gradient: no allocation per call
+   ForwardContext context_;        ///< reused by predict and gradient: no allocation per call
    BatchBuffers batch_;            ///< gradient's batch, reused
    Buffer d_logits_, grad_;        ///< gradient's dL/dlogits and dL/dparams, reused
    StreamingState streaming_;
