@@ -33,7 +33,10 @@ print("READY", flush=True)
 
 
 def test_ctrl_c_stops_fit_with_keyboard_interrupt(tmp_path):
-    seconds, code, err = interrupt_child(LONG_TRAINING + "net.fit(x, y, training=config, verbose=False)\n", tmp_path)
+    # the split and standardisation done here, so that fit is in C++ almost at once after READY
+    fit = ("net.fit(x[:800000], y[:800000], validation_data=(x[800000:], y[800000:]), standardize=False, "
+           "training=config, verbose=False)\n")
+    seconds, code, err = interrupt_child(LONG_TRAINING + fit, tmp_path)
     assert seconds < BOUND, err[-3000:]
     assert code == -signal.SIGINT, err[-3000:]  # an uncaught KeyboardInterrupt ends Python by SIGINT
     assert "KeyboardInterrupt: training interrupted (SIGINT) after epoch " in err, err[-3000:]
