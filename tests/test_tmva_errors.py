@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 from array import array
 
 import pytest
+from signal_helpers import interrupt_child
 from tmva_helpers import macro
 
 from tmva_hashednet import datasets
@@ -191,16 +193,26 @@ def test_reader_non_finite_input_gives_minus_999_with_an_error_line(weight_file,
     assert 0.0 <= reader.EvaluateMVA([0.5, 0.5], "HashedDNN") <= 1.0
 
 
-def test_interrupted_run_leaves_no_output_and_no_weight_file(tmp_path, monkeypatch):
-    from tmva_hashednet.network import HashedNetwork
-
-    def fail(*args, **kwargs):
-        raise KeyboardInterrupt("simulated interruption during training")
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(HashedNetwork, "fit", fail)
-    with pytest.raises(KeyboardInterrupt):
-        macro("tmva_classification").run("class", "TMVA.root", epochs=1, n_train=200)
+def test_interrupted_run_leaves_no_output_and_no_weight_file(tmp_path):
+    # A real Ctrl-C to a child running the macro with a training of many
+    # minutes (no early stopping); compat workflow: KeyboardInterrupt, real
+    # TMVA: the method's kFATAL. Neither leaves TMVA.root, a weight file or a temporary.
+    code = """
+    from tmva_helpers import macro
+    job = macro("tmva_classification")
+    options = job.method_options
+    job.method_options = lambda epochs, rate: options(epochs, rate).replace("ConvergenceSteps=5", "ConvergenceSteps=100000")
+    job.TMVA.Factory.TrainAllMethods = (lambda train: lambda self: (print("READY", flush=True), train(self)))(
+        job.TMVA.Factory.TrainAllMethods)
+    job.run("class", "TMVA.root", epochs=100000, n_train=2000)
+    """
+    seconds, returncode, err = interrupt_child(code, tmp_path)
+    assert seconds < 10.0, err[-3000:]
+    if _real_tmva() is None:
+        assert returncode == -signal.SIGINT, err[-3000:]
+        assert "KeyboardInterrupt: training interrupted (SIGINT) after epoch " in err, err[-3000:]
+    else:
+        assert returncode != 0 and "training interrupted (SIGINT)" in err, err[-3000:]
     assert not (tmp_path / "TMVA.root").exists()
     assert not (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml").exists()
     leftovers = [p for p in tmp_path.rglob("*") if ".tmp-" in p.name]

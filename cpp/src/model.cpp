@@ -3,6 +3,7 @@
 
 #include "blas.h"
 #include "hashednet/hash.h"
+#include "hashednet/interrupt.h"
 #include "hashednet/loss.h"
 #include "hashednet/options.h"
 #include "hashednet/serialize.h"
@@ -107,6 +108,7 @@ TrainingHistory Model::train_phase(const DataView &training, const DataView &val
                                    const TrainingConfig &config, std::ostream *log)
 {
    const PhaseThreads threads(*backend_, num_threads_, checked(config.num_threads));
+   const SigintGuard ctrl_c;
    return hashednet::train(network_, training, validation, config, log);
 }
 
@@ -115,6 +117,7 @@ double Model::train_chunk(const float *x, const float *y, const float *w, std::i
 {
    const DataView chunk{x, y, w, n, n_features, n_targets};
    const PhaseThreads threads(*backend_, num_threads_, config.num_threads);
+   const SigintGuard ctrl_c;
    return hashednet::train_chunk(network_, chunk, config, streaming_);
 }
 

@@ -1,6 +1,7 @@
 // trainer.cpp: see trainer.h.
 #include "hashednet/trainer.h"
 
+#include "hashednet/interrupt.h"
 #include "hashednet/loss.h"
 #include "hashednet/rng.h"
 
@@ -10,6 +11,7 @@
 #include <iomanip>
 #include <limits>
 #include <ostream>
+#include <sstream>
 
 namespace hashednet {
 
@@ -36,6 +38,25 @@ void check_label(const Network &network, float y, std::int64_t event, const char
       HASHEDNET_CHECK(y >= 0.0f && y < static_cast<float>(network.n_outputs()) && y == std::floor(y),
                       what << ": event " << event << " has class index " << y << "; allowed: 0.."
                            << network.n_outputs() - 1);
+}
+
+/// Thrown inside this file when a SIGINT is pending (interrupt.h), caught
+/// by train() and train_chunk(), which restore what they promise and throw
+/// Interrupted. `batches` done in the running pass; -1: all, then the
+/// validation loss was being computed.
+struct StopRequest {
+   std::int64_t batches;
+};
+
+void stop_if_interrupted(std::int64_t batches)
+{
+   if (interrupt_pending())
+      throw StopRequest{batches};
+}
+
+std::int64_t batch_count(std::int64_t n, std::int64_t batch_size)
+{
+   return (n + batch_size - 1) / batch_size;
 }
 
 /// The buffers of a training phase, kept across batches and epochs so that
@@ -91,6 +112,7 @@ double run_epoch(Network &network, const DataView &data, const TrainingConfig &c
       weight_sum += batch.weight_sum;
       network.backward(ctx, work.d_logits.data(), step.grad.data());
       step.optimizer.step(config, network.params(), step.grad);
+      stop_if_interrupted(start / config.batch_size + 1);
    }
    HASHEDNET_CHECK(std::isfinite(loss_sum), "training diverged in epoch " << epoch << " (loss is " << loss_sum
                                                                          << "); lower LearningRate (now "
@@ -98,8 +120,9 @@ double run_epoch(Network &network, const DataView &data, const TrainingConfig &c
    return loss_sum / weight_norm(weight_sum, data.n);
 }
 
-/// Weighted mean loss of the network on `data` (no dropout), in `work`'s buffers.
-double evaluate_loss(const Network &network, const DataView &data, Workspace &work)
+/// Weighted mean loss of the network on `data` (no dropout), in `work`'s buffers;
+/// `interruptible`: polls for SIGINT after each chunk (StopRequest{-1}).
+double evaluate_loss(const Network &network, const DataView &data, Workspace &work, bool interruptible)
 {
    constexpr std::int64_t kChunk = 4096;
    Backend &backend = network.backend();
@@ -114,6 +137,8 @@ double evaluate_loss(const Network &network, const DataView &data, Workspace &wo
       loss += backend.loss(network.spec().task, ctx.logits().data(), work.batch.y.data(), work.batch.w.data(), n,
                            network.n_outputs(), 1.0, nullptr);
       weight += work.batch.weight_sum;
+      if (interruptible)
+         stop_if_interrupted(-1);
    }
    return loss / weight_norm(weight, data.n);
 }
@@ -163,30 +188,20 @@ void check_data(const Network &network, const DataView &data, const char *what)
 double evaluate_loss(const Network &network, const DataView &data)
 {
    Workspace work;
-   return evaluate_loss(network, data, work);
+   return evaluate_loss(network, data, work, false);
 }
 
-TrainingHistory train(Network &network, const DataView &training, const DataView &validation,
-                      const TrainingConfig &config, std::ostream *log)
+namespace {
+/// The epochs of train(): shuffled mini-batches, the validation loss, early
+/// stopping; the best epoch's parameters are copied into `best_params`.
+void run_epochs(Network &network, const DataView &training, const DataView &validation, const TrainingConfig &config,
+                std::ostream *log, TrainingHistory &history, Buffer &best_params)
 {
-   check_config(config);
-   check_data(network, training, "training data");
-   const bool has_validation = validation.n > 0;
-   if (has_validation)
-      check_data(network, validation, "validation data");
-   if (config.verbosity < 1)
-      log = nullptr;
    Backend &backend = network.backend();
-   if (log)
-      print_header(*log, network, config, backend);
-
    const std::unique_ptr<Optimizer> optimizer = make_optimizer(config, backend, network.n_params());
    Buffer grad = backend.allocate(network.n_params());
    Workspace work;
-   TrainingHistory history;
-   Buffer best_params = backend.allocate(network.n_params());
-   backend.copy(network.params().data(), network.n_params(), best_params.data());
-   history.best_validation_loss = std::numeric_limits<double>::infinity();
+   const bool has_validation = validation.n > 0;
    int without_improvement = 0;
    std::uint64_t batch_counter = 0;
    const auto start = Clock::now();
@@ -195,7 +210,7 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
       EpochRecord record;
       record.epoch = epoch;
       record.train_loss = run_epoch(network, training, config, {*optimizer, grad}, epoch, batch_counter, work);
-      record.validation_loss = has_validation ? evaluate_loss(network, validation, work) : record.train_loss;
+      record.validation_loss = has_validation ? evaluate_loss(network, validation, work, true) : record.train_loss;
       record.seconds = seconds_since(epoch_start);
       history.epochs.push_back(record);
       if (record.validation_loss < history.best_validation_loss) {
@@ -212,6 +227,47 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
          history.stopped_early = true;
          break;
       }
+   }
+}
+
+/// What an interrupted train() leaves in the network (see train()).
+std::string rollback_note(const TrainingHistory &history)
+{
+   std::ostringstream s;
+   if (history.best_epoch > 0)
+      s << "the network keeps the weights of epoch " << history.best_epoch << " (validation loss "
+        << std::setprecision(6) << history.best_validation_loss << "), the best completed one";
+   else
+      s << "the network keeps its weights from before this training phase (no epoch was completed)";
+   return s.str();
+}
+} // namespace
+
+TrainingHistory train(Network &network, const DataView &training, const DataView &validation,
+                      const TrainingConfig &config, std::ostream *log)
+{
+   check_config(config);
+   check_data(network, training, "training data");
+   if (validation.n > 0)
+      check_data(network, validation, "validation data");
+   if (config.verbosity < 1)
+      log = nullptr;
+   Backend &backend = network.backend();
+   if (log)
+      print_header(*log, network, config, backend);
+   TrainingHistory history;
+   history.best_validation_loss = std::numeric_limits<double>::infinity();
+   Buffer best_params = backend.allocate(network.n_params());
+   backend.copy(network.params().data(), network.n_params(), best_params.data());
+   const auto start = Clock::now();
+   try {
+      run_epochs(network, training, validation, config, log, history, best_params);
+   } catch (const StopRequest &stop) {
+      backend.copy(best_params.data(), network.n_params(), network.params().data());
+      take_interrupt();
+      throw Interrupted("epoch", static_cast<int>(history.epochs.size()) + 1,
+                        stop.batches >= 0 ? stop.batches : batch_count(training.n, config.batch_size),
+                        rollback_note(history));
    }
    backend.copy(best_params.data(), network.n_params(), network.params().data());
    if (log)
@@ -234,8 +290,13 @@ double train_chunk(Network &network, const DataView &chunk, const TrainingConfig
    }
    state.n_chunks += 1;
    Workspace work;
-   return run_epoch(network, chunk, config, {*state.optimizer, state.grad}, state.n_chunks, state.batch_counter,
-                    work);
+   try {
+      return run_epoch(network, chunk, config, {*state.optimizer, state.grad}, state.n_chunks, state.batch_counter,
+                       work);
+   } catch (const StopRequest &stop) {
+      take_interrupt();
+      throw Interrupted("chunk", state.n_chunks, stop.batches, "the network keeps the weights after that batch");
+   }
 }
 
 } // namespace hashednet

@@ -28,6 +28,7 @@
 // TMVA/TrainingHistory.h decides the second and the singleton is assumed.
 #include "MethodHashedDNN.h"
 
+#include "hashednet/interrupt.h"
 #include "hashednet/model.h"
 #include "hashednet/network_spec.h"
 #include "hashednet/options.h"
@@ -359,6 +360,9 @@ bool TMVA::MethodHashedDNN::RunTrainingPhases(const TrainingEvents &events)
       try {
          history = fImpl->model->train_phase(events.fit(), events.validation(), config,
                                              Log().GetMinType() <= kINFO ? &progress : nullptr);
+      } catch (const hashednet::Interrupted &stop) { // Ctrl-C: not a hashednet::Error
+         Log() << kFATAL << "HashedDNN: " << stop.what() << Endl;
+         return false;
       } catch (const hashednet::Error &e) {
          Log() << kFATAL << "HashedDNN training failed: " << e.what() << Endl;
          return false;

@@ -13,6 +13,7 @@
 #include "hashednet/config.h"
 #include "hashednet/event_predict.h"
 #include "hashednet/network.h"
+#include "hashednet/interrupt.h"
 #include "hashednet/trainer.h"
 
 #include <cstdint>
@@ -48,7 +49,9 @@ public:
    /// One training phase; validation n_validation == 0 early-stops on the
    /// training loss. Progress goes to std::cout when `verbose`. The phase runs
    /// on config.num_threads threads (0 = all cores); the model's own count
-   /// (num_threads()) is restored afterwards.
+   /// (num_threads()) is restored afterwards. Ctrl-C (SIGINT) stops it within
+   /// a mini-batch: it throws Interrupted (see hashednet::train for what the
+   /// network keeps); the SIGINT handler is the caller's again on return.
    TrainingHistory train(const float *x, const float *y, const float *w, std::int64_t n, const float *x_validation,
                          const float *y_validation, const float *w_validation, std::int64_t n_validation,
                          std::int64_t n_features, std::int64_t n_targets, const TrainingConfig &config,
@@ -62,6 +65,7 @@ public:
    /// Streaming training: one pass over a chunk of n events, continuing the
    /// optimizer state of earlier chunks (see hashednet::train_chunk); returns
    /// the chunk's mean training loss. reset_streaming() starts afresh.
+   /// Ctrl-C throws Interrupted after the running mini-batch, as train does.
    double train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
                       std::int64_t n_targets, const TrainingConfig &config);
    void reset_streaming() { streaming_ = StreamingState(); }

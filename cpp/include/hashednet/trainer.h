@@ -56,7 +56,13 @@ double evaluate_loss(const Network &network, const DataView &data);
 /// Trains one phase. `validation` with n == 0 means: early-stop on the training loss.
 /// `log` null or config.verbosity 0 means silent; otherwise one line per
 /// epoch like TMVA's DL. Runs on the network's backend with its threads
-/// (Model::train sets the phase's num_threads).
+/// (Model::train sets the phase's num_threads). When a SIGINT arrives under a
+/// SigintGuard (interrupt.h; Model::train installs one) it throws Interrupted
+/// after the running mini-batch or validation chunk, with the network's
+/// parameters restored to the best completed epoch, or to those it had on
+/// entry when no epoch was completed: the network is then bit for bit the
+/// one a run with MaxEpochs = the completed epochs gives, never a mid-epoch
+/// state that no validation loss has seen.
 TrainingHistory train(Network &network, const DataView &training, const DataView &validation,
                       const TrainingConfig &config, std::ostream *log);
 
@@ -64,7 +70,9 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
 /// (shuffled within the chunk), continuing `state`, so that a data set of
 /// any size trains chunk by chunk in the memory of one chunk. No validation
 /// and no early stopping here: the caller decides. Returns the chunk's
-/// weighted mean training loss.
+/// weighted mean training loss. On a SIGINT (as train) it throws Interrupted
+/// after the running mini-batch, keeping the parameters and optimizer state
+/// of that batch (a chunk has no validated state to go back to).
 double train_chunk(Network &network, const DataView &chunk, const TrainingConfig &config, StreamingState &state);
 
 } // namespace hashednet
