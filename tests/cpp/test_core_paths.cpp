@@ -16,6 +16,7 @@
 #include "hashednet/common.h"
 #include "hashednet/model.h"
 #include "hashednet/options.h"
+#include "check.h"
 
 #include <cmath>
 #include <cstdint>
@@ -26,21 +27,11 @@
 #include <vector>
 
 using namespace hashednet;
+using test_check::check;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void check(bool ok, const std::string &what, int line)
-{
-   if (ok) {
-      ++g_passed;
-      return;
-   }
-   ++g_failed;
-   std::cout << "FAILED (line " << line << "): " << what << "\n";
-}
 
 struct Case {
    const char *name;
@@ -187,6 +178,5 @@ int main()
    } catch (const std::exception &e) {
       check(false, std::string("instruction sets threw: ") + e.what(), __LINE__);
    }
-   std::cout << g_passed << " passed, " << g_failed << " failed\n";
-   return g_failed == 0 ? 0 : 1;
+   return test_check::report();
 }

@@ -13,6 +13,7 @@
 #include "hashednet/network.h"
 #include "hashednet/options.h"
 #include "hashednet/serialize.h"
+#include "check.h"
 
 #include <cstdio>
 #include <functional>
@@ -23,21 +24,11 @@
 #include <string>
 
 using namespace hashednet;
+using test_check::check;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void check(bool ok, const std::string &what, int line)
-{
-   if (ok) {
-      ++g_passed;
-      return;
-   }
-   ++g_failed;
-   std::cout << "FAILED (line " << line << "): " << what << "\n";
-}
 
 /// `f` must throw a hashednet::Error whose message contains `part`.
 void expect_error(const std::function<void()> &f, const std::string &part, const std::string &what, int line)
@@ -161,6 +152,5 @@ int main()
          check(false, std::string(test.first) + " threw: " + e.what(), __LINE__);
       }
    }
-   std::cout << g_passed << " passed, " << g_failed << " failed\n";
-   return g_failed == 0 ? 0 : 1;
+   return test_check::report();
 }

@@ -13,6 +13,7 @@
 #include "hashednet/model.h"
 #include "hashednet/options.h"
 #include "hashednet/python_api.h"
+#include "check.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -27,22 +28,12 @@
 #include <vector>
 
 using namespace hashednet;
+using test_check::check;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 std::atomic<int> g_caller_handler_calls{0};
 
-void check(bool ok, const std::string &what, int line)
-{
-   if (ok) {
-      ++g_passed;
-      return;
-   }
-   ++g_failed;
-   std::cout << "FAILED (line " << line << "): " << what << "\n";
-}
 
 void caller_handler(int)
 {
@@ -164,6 +155,5 @@ int main()
    } catch (const std::exception &e) {
       check(false, std::string("threw: ") + e.what(), __LINE__);
    }
-   std::cout << g_passed << " passed, " << g_failed << " failed\n";
-   return g_failed == 0 ? 0 : 1;
+   return test_check::report();
 }

@@ -5,6 +5,7 @@
 #include "hashednet/options.h"
 
 #include "hashednet/common.h"
+#include "check.h"
 
 #include <cstdio>
 #include <functional>
@@ -13,21 +14,11 @@
 #include <vector>
 
 using namespace hashednet;
+using test_check::check;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void check(bool ok, const std::string &what, int line)
-{
-   if (ok) {
-      ++g_passed;
-      return;
-   }
-   ++g_failed;
-   std::cout << "FAILED (line " << line << "): " << what << "\n";
-}
 
 #define CHECK(condition) check((condition), #condition, __LINE__)
 
@@ -622,6 +613,5 @@ int main()
          check(false, std::string(test.first) + " threw: " + e.what(), __LINE__);
       }
    }
-   std::cout << g_passed << " passed, " << g_failed << " failed\n";
-   return g_failed == 0 ? 0 : 1;
+   return test_check::report();
 }
