@@ -7,6 +7,7 @@
 #ifndef HASHEDNET_TESTS_CHECK_H
 #define HASHEDNET_TESTS_CHECK_H
 
+#include <exception>
 #include <iostream>
 #include <string>
 
@@ -23,6 +24,17 @@ inline void check(bool ok, const std::string &what, int line)
    }
    ++g_failed;
    std::cout << "FAILED (line " << line << "): " << what << "\n";
+}
+
+/// Runs one test; an exception it lets out is a failure naming the test.
+template <class Test>
+void run(const std::string &name, Test test)
+{
+   try {
+      test();
+   } catch (const std::exception &e) {
+      check(false, name + " threw: " + e.what(), __LINE__);
+   }
 }
 
 /// Prints the closing line and returns main()'s exit code.

@@ -166,17 +166,8 @@ void test_instruction_sets_agree()
 
 int main()
 {
-   for (const Case &c : kCases) {
-      try {
-         run_case(c);
-      } catch (const std::exception &e) {
-         check(false, std::string(c.name) + " threw: " + e.what(), __LINE__);
-      }
-   }
-   try {
-      test_instruction_sets_agree();
-   } catch (const std::exception &e) {
-      check(false, std::string("instruction sets threw: ") + e.what(), __LINE__);
-   }
+   for (const Case &c : kCases)
+      test_check::run(c.name, [&c] { run_case(c); });
+   test_check::run("instruction sets", test_instruction_sets_agree);
    return test_check::report();
 }

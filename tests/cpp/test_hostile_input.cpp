@@ -145,12 +145,7 @@ int main()
       {"virtual_size_overflow", test_virtual_size_overflow},
       {"deeply_nested_widths", test_deeply_nested_widths},
    };
-   for (const auto &test : tests) {
-      try {
-         test.second();
-      } catch (const std::exception &e) {
-         check(false, std::string(test.first) + " threw: " + e.what(), __LINE__);
-      }
-   }
+   for (const auto &test : tests)
+      test_check::run(test.first, test.second);
    return test_check::report();
 }

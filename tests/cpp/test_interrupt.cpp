@@ -148,12 +148,8 @@ void test_ignored_sigint_stays_ignored(const Data &d)
 int main()
 {
    const Data data;
-   try {
-      test_handler_back_after_training(data);
-      test_interrupted_training(data);
-      test_ignored_sigint_stays_ignored(data);
-   } catch (const std::exception &e) {
-      check(false, std::string("threw: ") + e.what(), __LINE__);
-   }
+   test_check::run("handler back after training", [&data] { test_handler_back_after_training(data); });
+   test_check::run("interrupted training", [&data] { test_interrupted_training(data); });
+   test_check::run("ignored SIGINT stays ignored", [&data] { test_ignored_sigint_stays_ignored(data); });
    return test_check::report();
 }

@@ -606,12 +606,7 @@ int main()
       {"builder", test_builder},               {"option_table", test_option_table},
       {"thread_count", test_thread_count},
    };
-   for (const auto &test : tests) {
-      try {
-         test.second();
-      } catch (const std::exception &e) {
-         check(false, std::string(test.first) + " threw: " + e.what(), __LINE__);
-      }
-   }
+   for (const auto &test : tests)
+      test_check::run(test.first, test.second);
    return test_check::report();
 }
