@@ -39,6 +39,20 @@ def block_table(n_in: int, n_out: int, seed: int, n_buckets: int, block: int):
     return bucket, sign
 
 
+def random_events(rng, batch: int, n_inputs: int, task: str, n_outputs: int):
+    """(x, y, w) of `batch` random events for `task`, drawn from `rng` in this order: inputs,
+    targets (labels 0/1, class indices or n_outputs values), weights in [0.5, 2)."""
+    x = rng.normal(size=(batch, n_inputs)).astype(np.float32)
+    if task == "classification":
+        y = rng.integers(0, 2, batch).astype(np.float32)
+    elif task == "multiclass":
+        y = rng.integers(0, n_outputs, batch).astype(np.float32)
+    else:
+        y = rng.normal(size=(batch, n_outputs)).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, batch).astype(np.float32)
+    return x, y, w
+
+
 class ReferenceNetwork:
     """The network of a HashedNetwork, rebuilt densely in float64."""
 

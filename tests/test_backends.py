@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import ReferenceNetwork, block_table, hash_table
+from reference import ReferenceNetwork, block_table, hash_table, random_events
 
 from tmva_hashednet import HashedNetwork
 from tmva_hashednet._core import core
@@ -71,14 +71,7 @@ def _network(scheme, case, seed=5):
     rng = np.random.default_rng(seed)
     net.params = net.params + rng.normal(0, 0.1, net.n_params).astype(np.float32)  # non-zero biases
     net.set_input_transform(rng.normal(0, 0.3, n_inputs), rng.uniform(0.5, 2.0, n_inputs))
-    x = rng.normal(size=(batch, n_inputs)).astype(np.float32)
-    if task == "classification":
-        y = rng.integers(0, 2, batch).astype(np.float32)
-    elif task == "multiclass":
-        y = rng.integers(0, n_outputs, batch).astype(np.float32)
-    else:
-        y = rng.normal(size=(batch, n_outputs)).astype(np.float32)
-    w = rng.uniform(0.5, 2.0, batch).astype(np.float32)
+    x, y, w = random_events(rng, batch, n_inputs, task, n_outputs)
     return net, x, y, w
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import ACTIVATIONS, ReferenceNetwork
+from reference import ACTIVATIONS, ReferenceNetwork, random_events
 
 from tmva_hashednet import HashedNetwork
 
@@ -32,14 +32,7 @@ def make(case, seed=3, **kw):
     rng = np.random.default_rng(seed)
     # non-zero biases so that their gradients and hashing are exercised too
     net.params = net.params + rng.normal(0, 0.1, net.n_params).astype(np.float32)
-    x = rng.normal(size=(batch, n_inputs)).astype(np.float32)
-    if task == "classification":
-        y = rng.integers(0, 2, batch).astype(np.float32)
-    elif task == "multiclass":
-        y = rng.integers(0, n_outputs, batch).astype(np.float32)
-    else:
-        y = rng.normal(size=(batch, n_outputs)).astype(np.float32)
-    w = rng.uniform(0.5, 2.0, batch).astype(np.float32)
+    x, y, w = random_events(rng, batch, n_inputs, task, n_outputs)
     return net, x, y, w
 
 
