@@ -186,7 +186,8 @@ std::int64_t status_kib(const char *key)
 HashedLayout make_layout(std::int64_t n_in, std::int64_t n_out, std::int64_t n_buckets, std::uint32_t weight_seed,
                          std::int64_t block)
 {
-   HASHEDNET_CHECK(block >= 0 && block <= 4096, "block size must be in [0, 4096] (0 = ELEMENT mode), got " << block);
+   HASHEDNET_CHECK(block >= 0 && block <= kMaxHashBlock,
+                   "block size must be in [0, " << kMaxHashBlock << "] (0 = ELEMENT mode), got " << block);
    HASHEDNET_CHECK(n_in > 0 && n_out > 0, "layer shape must be positive, got " << n_out << " x " << n_in);
    HASHEDNET_CHECK(n_buckets > 0 && n_buckets < (std::int64_t(1) << 31),
                    "bucket count must be in [1, 2^31), got " << n_buckets);

@@ -66,8 +66,8 @@ Network::Network(NetworkSpec spec, Backend &backend) : backend_(&backend), spec_
    HASHEDNET_CHECK(!spec_.layers.empty(), "the layout has no layers; give at least the output layer, e.g. 'LINEAR'");
    HASHEDNET_CHECK(spec_.compression > 0.0 && spec_.compression <= 1.0,
                    "compression must be in (0, 1] (e.g. 1/8 or 0.125), got " << spec_.compression);
-   HASHEDNET_CHECK(spec_.hash_mode != HashMode::Block || (spec_.hash_block >= 1 && spec_.hash_block <= 4096),
-                   "HashBlock (virtual weights per hash in BLOCK mode) must be in [1, 4096], got "
+   HASHEDNET_CHECK(spec_.hash_mode != HashMode::Block || (spec_.hash_block >= 1 && spec_.hash_block <= kMaxHashBlock),
+                   "HashBlock (virtual weights per hash in BLOCK mode) must be in [1, " << kMaxHashBlock << "], got "
                        << spec_.hash_block);
    if (spec_.hash_mode == HashMode::FunHash)
       check_funhash_layout(funhash_of(FunHashLayout{1, 1, 1}, spec_.funhash));

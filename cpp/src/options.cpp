@@ -25,6 +25,8 @@ namespace hashednet {
 
 namespace {
 
+static_assert(kMaxHashBlock == 4096, "the HashBlock help text says [1, 4096]");
+
 using grammar::Range;
 
 const Range kPositive{0, true, std::numeric_limits<double>::infinity(), false};
@@ -361,8 +363,8 @@ const std::vector<OptionKey> &option_keys()
                               "run of consecutive buckets; FUNHASH, each virtual weight a small network g "
                               "(Reconstruction) of HashFunctions hashed buckets (FunHashNN)"),
       HASHEDNET_OPTION("HashBlock", "integer", nullptr,
-                       "HashMode=BLOCK: virtual weights per hash, in [1, 4096]",
-                       o.hash_block = grammar::parse_integer(v, w, 1, 4096), std::to_string(o.hash_block)),
+                       "HashMode=BLOCK: virtual weights per hash, in [1, 4096]", // kMaxHashBlock, checked below
+                       o.hash_block = grammar::parse_integer(v, w, 1, kMaxHashBlock), std::to_string(o.hash_block)),
       HASHEDNET_OPTION("HashFunctions", "integer", nullptr,
                        "HashMode=FUNHASH: hashes U per virtual weight (g's inputs), in [1, 16]",
                        o.hash_functions = static_cast<int>(grammar::parse_integer(v, w, 1, kFunHashMaxHashes)),

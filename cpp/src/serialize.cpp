@@ -164,8 +164,8 @@ NetworkSpec read_spec(LineReader &reader, int format)
    if (mode_name == "BLOCK") {
       spec.hash_mode = HashMode::Block;
       spec.hash_block = read_value<std::int64_t>(mode, "hash_mode BLOCK size");
-      HASHEDNET_CHECK(spec.hash_block >= 1 && spec.hash_block <= 4096,
-                      "hash_mode BLOCK size must be in [1, 4096], got " << spec.hash_block);
+      HASHEDNET_CHECK(spec.hash_block >= 1 && spec.hash_block <= kMaxHashBlock,
+                      "hash_mode BLOCK size must be in [1, " << kMaxHashBlock << "], got " << spec.hash_block);
    }
    if (funhash) {
       spec.hash_mode = HashMode::FunHash;

@@ -56,6 +56,9 @@ struct LayerSpec {
    std::int64_t buckets = 0;
 };
 
+/// BLOCK mode's largest block (virtual weights per hash); the smallest is 1.
+constexpr std::int64_t kMaxHashBlock = 4096;
+
 struct NetworkSpec {
    std::int64_t n_inputs = 0;
    std::int64_t n_outputs = 1;             ///< logits: 1 (two-class), n_classes, n_targets
