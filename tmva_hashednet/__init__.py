@@ -20,6 +20,7 @@ from .memory import LayerMemory, MemoryReport
 from .network import (
     CORE_DEFAULT,
     ChunkRecord,
+    CostWarning,
     EpochRecord,
     HashedNetwork,
     StreamHistory,
@@ -32,6 +33,7 @@ __all__ = [
     "CORE_DEFAULT",
     "DEFAULT_LAYOUT",
     "ChunkRecord",
+    "CostWarning",
     "EpochRecord",
     "HashedNetwork",
     "LayerMemory",

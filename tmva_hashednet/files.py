@@ -15,6 +15,7 @@ does the same for text files (weight files).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 
 __all__ = ["atomic_root_file", "open_root_file", "write_text_atomically"]
@@ -65,20 +66,39 @@ def atomic_root_file(path, title: str = ""):
         raise
 
 
+def _check_target(path: str) -> None:
+    if not path:
+        raise ValueError("cannot write a file with an empty path: give a file name, e.g. 'network.txt'")
+    if path.endswith(os.sep) or os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {path!r}: it is a folder; give a file name")
+
+
+def _os_error(error: OSError, path: str) -> OSError:
+    """The OSError of a failed write, naming the target ``path`` (not the temporary) and the OS reason."""
+    reason = error.strerror or os.strerror(error.errno or errno.EIO)
+    return type(error)(error.errno, f"cannot write {path!r}: {reason}")
+
+
 def write_text_atomically(path, text: str) -> None:
-    """Writes text to a temporary file in the same folder, then renames it."""
+    """Writes text to a temporary file in the same folder, then renames it.
+    An OSError names ``path`` and the OS's reason (e.g. "Permission denied")."""
     path = os.fspath(path)
-    folder = os.path.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
+    _check_target(path)
     temporary = _temporary_name(path)
     try:
+        folder = os.path.dirname(path)
+        if folder and os.path.exists(folder) and not os.path.isdir(folder):
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         with open(temporary, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as error:
+        with contextlib.suppress(OSError):
             os.remove(temporary)
+        if isinstance(error, OSError):
+            raise _os_error(error, path) from None
         raise

@@ -14,6 +14,7 @@ import contextlib
 import numbers
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -25,8 +26,13 @@ from ._errors import translate_errors
 from ._moments import Moments
 from .memory import LayerMemory, MemoryReport
 
-__all__ = ["HashedNetwork", "TrainingConfig", "TrainingHistory", "EpochRecord", "ChunkRecord", "StreamHistory",
+__all__ = ["HashedNetwork", "CostWarning", "TrainingConfig", "TrainingHistory", "EpochRecord", "ChunkRecord", "StreamHistory",
            "DEFAULT_LAYOUT", "CORE_DEFAULT"]
+
+class CostWarning(UserWarning):
+    """A network so large that one response may take seconds and an epoch hours
+    (``HashedNetwork.cost_estimate``); construction warns with it."""
+
 
 class _CoreDefault:
     """The default of a keyword left out: the C++ core's value (config.h,
@@ -345,6 +351,9 @@ class HashedNetwork:
         with translate_errors():
             outputs = 1 if n_outputs is None else int(n_outputs)
             self._model = hn.python_api.make_model(options, int(n_inputs), task, outputs)
+        warning = self.cost_warning()
+        if warning:
+            warnings.warn(CostWarning(warning), stacklevel=2)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -490,6 +499,25 @@ class HashedNetwork:
             for i, r in enumerate(self._model.network().memory_report())
         ]
         return MemoryReport(rows)
+
+    def cost_estimate(self) -> dict:
+        """What one event costs, counted from the layer shapes (C++ ``hashednet/cost.h``):
+        ``forward_multiply_adds`` (one response), ``training_multiply_adds``
+        (per event and epoch: forward, dx and dV), ``virtual_weights`` and
+        ``real_bytes``; ``expensive`` above ``threshold`` multiply-adds per
+        event, where construction warns (:class:`CostWarning`). A time is
+        not estimated: it depends on the CPU, threads and scheme."""
+        hn = core()
+        cost = hn.estimate_cost(self._model.network())
+        return {"virtual_weights": int(cost.virtual_weights), "forward_multiply_adds": int(cost.forward_multiply_adds),
+                "training_multiply_adds": int(cost.training_multiply_adds), "real_bytes": int(cost.real_bytes),
+                "expensive": bool(cost.expensive()), "threshold": int(hn.kExpensiveMultiplyAdds),
+                "text": str(hn.describe_cost(cost))}  # fmt: skip
+
+    def cost_warning(self) -> str:
+        """The core's warning about an expensive network (see :meth:`cost_estimate`), or ``""``."""
+        hn = core()
+        return str(hn.cost_warning(hn.estimate_cost(self._model.network())))
 
     def input_importance(self) -> np.ndarray:
         """Sum over the first layer's rows of V[i][j]^2, per input variable."""

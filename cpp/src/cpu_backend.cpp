@@ -30,6 +30,7 @@
 #include "cpu_schemes.h"
 #include "hash_tile.h"
 #include "host_backend.h"
+#include "hashednet/interrupt.h"
 
 #include <algorithm>
 #include <cmath>
@@ -203,6 +204,8 @@ void CpuBackend::fused_forward(const Tiles &tiles, const HashedLayout &layer, co
       ThreadScratch &s = scratch_[thread_id()];
       const TileRange rows = tile(rb, tile_rows, layer.n_out);
       for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
+         if (interrupt_pending())
+            return; // Ctrl-C under a SigintGuard: y is abandoned, the trainer stops before using it
          const TileRange cols = tile(cb, tile_cols, layer.n_in);
          std::int64_t ld = 0;
          const float *v = v_tile(tiles, w, rows, cols, s, ld);
@@ -222,6 +225,8 @@ void CpuBackend::backward_column_block(const Tiles &tiles, const HashedLayout &l
    const std::int64_t tile_rows = reduction_tile<Tiles>(layer.n_out, kTileRows);
    const std::int64_t row_blocks = n_tiles(layer.n_out, tile_rows);
    for (std::int64_t rb = 0; rb < row_blocks; ++rb) {
+      if (interrupt_pending())
+         return; // Ctrl-C under a SigintGuard: dx and grad are abandoned, the trainer stops before the step
       const TileRange rows = tile(rb, tile_rows, layer.n_out);
       std::int64_t ld = 0;
       if (dx != nullptr) {

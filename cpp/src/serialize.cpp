@@ -6,6 +6,7 @@
 #include "hashednet/options.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -408,19 +409,37 @@ Network deserialize(const std::string &text, Backend &backend)
    return network;
 }
 
+namespace {
+/// "'<path>': <the OS's reason>" for a failed write of `path` (errno as the failing call left it).
+std::string os_reason(const std::string &path, int error)
+{
+   return "'" + path + "': " + std::strerror(error);
+}
+} // namespace
+
 void write_file_atomically(const std::string &path, const std::string &content)
 {
+   HASHEDNET_CHECK(!path.empty(), "cannot write a file with an empty path: give a file name, e.g. 'network.txt'");
+   HASHEDNET_CHECK(path.back() != '/', "cannot write to '" << path << "': it names a folder; give a file name");
    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
    {
+      errno = 0;
       std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-      HASHEDNET_CHECK(out.good(), "cannot open '" << temporary << "' for writing");
+      HASHEDNET_CHECK(out.good(), "cannot write " << os_reason(path, errno ? errno : EIO)
+                                                  << " (creating a file in its folder failed)");
       out << content;
       out.flush();
-      HASHEDNET_CHECK(out.good(), "writing '" << temporary << "' failed (disk full?)");
+      const int error = errno;
+      out.close();
+      if (!out.good()) {
+         std::remove(temporary.c_str());
+         HASHEDNET_CHECK(false, "writing " << os_reason(path, error ? error : EIO) << " failed (disk full?)");
+      }
    }
    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+      const int error = errno;
       std::remove(temporary.c_str());
-      HASHEDNET_CHECK(false, "cannot move '" << temporary << "' to '" << path << "'");
+      HASHEDNET_CHECK(false, "cannot write " << os_reason(path, error));
    }
 }
 

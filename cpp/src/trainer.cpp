@@ -1,6 +1,7 @@
 // trainer.cpp: see trainer.h.
 #include "hashednet/trainer.h"
 
+#include "hashednet/cost.h"
 #include "hashednet/interrupt.h"
 #include "hashednet/loss.h"
 #include "hashednet/rng.h"
@@ -59,13 +60,54 @@ std::int64_t batch_count(std::int64_t n, std::int64_t batch_size)
    return (n + batch_size - 1) / batch_size;
 }
 
+/// Progress inside one long pass (TMVA's timer): once a pass has run
+/// kProgressAfter seconds, a line every kProgressEvery seconds with the
+/// events done and the estimated time left of the pass.
+constexpr double kProgressAfter = 5.0;
+constexpr double kProgressEvery = 10.0;
+
+class PassProgress {
+public:
+   PassProgress(std::ostream *log, const char *what, int epoch, std::int64_t n_events)
+      : log_(log), what_(what), epoch_(epoch), n_(n_events), start_(Clock::now()), last_(start_)
+   {
+   }
+   /// `done` events of the pass are finished.
+   void update(std::int64_t done)
+   {
+      if (!log_ || done >= n_)
+         return;
+      const auto now = Clock::now();
+      const double elapsed = std::chrono::duration<double>(now - start_).count();
+      if (elapsed < kProgressAfter || (printed_ && std::chrono::duration<double>(now - last_).count() < kProgressEvery))
+         return;
+      last_ = now;
+      printed_ = true;
+      *log_ << "   epoch " << epoch_ << ", " << what_ << ": " << done << " of " << n_ << " events ("
+            << std::setprecision(3) << 100.0 * double(done) / double(n_) << "%) in " << std::setprecision(4)
+            << elapsed << " s, about " << elapsed * double(n_ - done) / double(std::max<std::int64_t>(done, 1))
+            << " s left in this pass\n"
+            << std::flush;
+   }
+
+private:
+   std::ostream *log_;
+   const char *what_;
+   int epoch_;
+   std::int64_t n_;
+   Clock::time_point start_, last_;
+   bool printed_ = false;
+};
+
 /// The buffers of a training phase, kept across batches and epochs so that
-/// the batch loop allocates nothing in steady state.
+/// the batch loop allocates nothing in steady state; `log` receives the
+/// progress lines of long passes (null: none).
 struct Workspace {
    BatchBuffers batch;
    ForwardContext context;
    Buffer d_logits;
    std::vector<std::int64_t> index;
+   std::ostream *log = nullptr;
 };
 
 /// The optimizer of a phase and the gradient it steps from.
@@ -79,6 +121,10 @@ void print_header(std::ostream &log, const Network &network, const TrainingConfi
    log << "HashedDNN: training on " << backend.name() << ": " << network.n_params() << " real parameters for "
        << network.n_virtual_params() << " virtual weights, batch size " << config.batch_size << ", up to "
        << config.max_epochs << " epochs, convergence steps " << config.convergence_steps << "\n";
+   const CostEstimate cost = estimate_cost(network);
+   log << "HashedDNN: " << describe_cost(cost) << "\n";
+   if (cost.expensive())
+      log << "HashedDNN: WARNING: " << cost_warning(cost) << "\n";
    log << "   Epoch |  Train loss  Valid. loss |  t/epoch [s]  time left [s] | Conv. steps\n";
    log << "   ------+--------------------------+-----------------------------+------------\n";
 }
@@ -92,41 +138,114 @@ void print_epoch(std::ostream &log, const EpochRecord &r, double time_left, int 
        << std::flush;
 }
 
-double run_epoch(Network &network, const DataView &data, const TrainingConfig &config, Step step, int epoch,
-                 std::uint64_t &batch_counter, Workspace &work)
+/// An epoch's weighted mean training loss, and that of its first mini-batch
+/// (computed before the batch's step: for epoch 1, the loss of the network
+/// as the phase received it).
+struct EpochLoss {
+   double mean = 0.0;
+   double first_batch = 0.0;
+};
+
+EpochLoss run_epoch(Network &network, const DataView &data, const TrainingConfig &config, Step step, int epoch,
+                    std::uint64_t &batch_counter, Workspace &work)
 {
    Backend &backend = network.backend();
    const std::vector<std::int64_t> order = shuffled_indices(data.n, config.seed ^ (0xA24BAED4963EE407ull * (epoch + 1)));
    DropoutPlan dropout{config.dropout, config.seed ^ 0xD1B54A32D192ED03ull};
    const bool use_dropout = std::any_of(config.dropout.begin(), config.dropout.end(), [](double p) { return p > 0; });
    BatchBuffers &batch = work.batch;
-   double loss_sum = 0.0, weight_sum = 0.0;
+   double loss_sum = 0.0, weight_sum = 0.0, first_batch = 0.0;
+   PassProgress progress(work.log, "training", epoch, data.n);
    for (std::int64_t start = 0; start < data.n; start += config.batch_size) {
       const std::int64_t n = std::min<std::int64_t>(config.batch_size, data.n - start);
+      const std::int64_t batches_done = start / config.batch_size;
       network.gather_batch(data, order.data() + start, n, batch);
       ForwardContext &ctx = network.forward(batch.x.data(), n, work.context, use_dropout ? &dropout : nullptr,
                                             batch_counter++);
+      stop_if_interrupted(batches_done); // the kernels abandon a batch on Ctrl-C (cpu_backend.cpp): no step from it
       backend.resize(work.d_logits, ctx.logits().size());
-      loss_sum += backend.loss(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(), n,
-                               network.n_outputs(), weight_norm(batch.weight_sum, n), work.d_logits.data());
+      const double batch_loss = backend.loss(network.spec().task, ctx.logits().data(), batch.y.data(), batch.w.data(),
+                                             n, network.n_outputs(), weight_norm(batch.weight_sum, n),
+                                             work.d_logits.data());
+      if (start == 0)
+         first_batch = batch_loss / weight_norm(batch.weight_sum, n);
+      loss_sum += batch_loss;
       weight_sum += batch.weight_sum;
       network.backward(ctx, work.d_logits.data(), step.grad.data());
+      stop_if_interrupted(batches_done);
       step.optimizer.step(config, network.params(), step.grad);
-      stop_if_interrupted(start / config.batch_size + 1);
+      stop_if_interrupted(batches_done + 1);
+      progress.update(start + n);
    }
    HASHEDNET_CHECK(std::isfinite(loss_sum), "training diverged in epoch " << epoch << " (loss is " << loss_sum
                                                                          << "); lower LearningRate (now "
                                                                          << config.learning_rate << ")");
-   return loss_sum / weight_norm(weight_sum, data.n);
+   return {loss_sum / weight_norm(weight_sum, data.n), first_batch};
+}
+
+/// Training has diverged when an epoch's mean training loss is this many
+/// times the loss of the network it started from (its first mini-batch; at
+/// least kDivergenceFloor): a learning rate far too large (the 1e30
+/// gives 7e29 in epoch 1, every response 0 or 1). Normal training lowers the
+/// loss; its noise stays orders of magnitude below this factor.
+constexpr double kDivergenceFactor = 1e6;
+constexpr double kDivergenceFloor = 1e-3;
+
+void check_not_diverged(const TrainingConfig &config, int epoch, double train_loss, double initial_loss)
+{
+   const double limit = kDivergenceFactor * std::max(initial_loss, kDivergenceFloor);
+   HASHEDNET_CHECK(train_loss <= limit,
+                   "training diverged in epoch " << epoch << ": the training loss " << train_loss << " is more than "
+                                                 << kDivergenceFactor << " times that of the initial network ("
+                                                 << initial_loss << ") with LearningRate=" << config.learning_rate
+                                                 << " (Optimizer=" << config.optimizer
+                                                 << "); lower LearningRate, e.g. to " << TrainingConfig().learning_rate
+                                                 << " (the default) or 10 times below the current value");
+}
+
+/// Refuses a data set whose event weights sum to zero or less: its weighted
+/// loss is 0 (or negative), so early stopping and the best epoch would follow noise.
+void check_weight_sum(const DataView &data, const char *what, const char *remedy)
+{
+   if (!data.w || data.n == 0)
+      return;
+   double sum = 0.0;
+   for (std::int64_t e = 0; e < data.n; ++e)
+      sum += data.w[e];
+   HASHEDNET_CHECK(sum > 0.0, what << ": the event weights of its " << data.n << " events sum to " << sum
+                                   << "; the weighted loss needs a positive sum (allowed: weights >= 0 with at "
+                                      "least one > 0; " << remedy << ")");
+}
+
+/// Refuses classification training data without an event of every class:
+/// the network would learn a constant (TMVA needs a signal and a background tree).
+void check_classes_present(const Network &network, const DataView &data)
+{
+   const Task task = network.spec().task;
+   if (task == Task::Regression)
+      return;
+   const std::int64_t n_classes = task == Task::Classification ? 2 : network.n_outputs();
+   std::vector<std::int64_t> count(static_cast<std::size_t>(n_classes), 0);
+   for (std::int64_t e = 0; e < data.n; ++e)
+      ++count[static_cast<std::size_t>(data.y[e * data.n_targets])];
+   for (std::int64_t c = 0; c < n_classes; ++c)
+      HASHEDNET_CHECK(count[c] > 0, "training data: none of its " << data.n << " events has class "
+                                                                  << (task == Task::Classification ? "label " : "index ")
+                                                                  << c << "; " << n_classes
+                                                                  << "-class training needs events of every class "
+                                                                     "(allowed labels: 0.." << n_classes - 1
+                                                                  << ", each present)");
 }
 
 /// Weighted mean loss of the network on `data` (no dropout), in `work`'s buffers;
-/// `interruptible`: polls for SIGINT after each chunk (StopRequest{-1}).
-double evaluate_loss(const Network &network, const DataView &data, Workspace &work, bool interruptible)
+/// `interruptible`: polls for SIGINT after each chunk (StopRequest{-1}) and
+/// prints the progress of a long pass of `epoch` to work.log.
+double evaluate_loss(const Network &network, const DataView &data, Workspace &work, bool interruptible, int epoch = 0)
 {
    constexpr std::int64_t kChunk = 4096;
    Backend &backend = network.backend();
    double loss = 0.0, weight = 0.0;
+   PassProgress progress(interruptible ? work.log : nullptr, "validation", epoch, data.n);
    for (std::int64_t start = 0; start < data.n; start += kChunk) {
       const std::int64_t n = std::min(kChunk, data.n - start);
       work.index.resize(n);
@@ -139,6 +258,7 @@ double evaluate_loss(const Network &network, const DataView &data, Workspace &wo
       weight += work.batch.weight_sum;
       if (interruptible)
          stop_if_interrupted(-1);
+      progress.update(start + n);
    }
    return loss / weight_norm(weight, data.n);
 }
@@ -201,16 +321,22 @@ void run_epochs(Network &network, const DataView &training, const DataView &vali
    const std::unique_ptr<Optimizer> optimizer = make_optimizer(config, backend, network.n_params());
    Buffer grad = backend.allocate(network.n_params());
    Workspace work;
+   work.log = log;
    const bool has_validation = validation.n > 0;
    int without_improvement = 0;
    std::uint64_t batch_counter = 0;
+   double initial_loss = 0.0;
    const auto start = Clock::now();
    for (int epoch = 1; epoch <= config.max_epochs; ++epoch) {
       const auto epoch_start = Clock::now();
       EpochRecord record;
       record.epoch = epoch;
-      record.train_loss = run_epoch(network, training, config, {*optimizer, grad}, epoch, batch_counter, work);
-      record.validation_loss = has_validation ? evaluate_loss(network, validation, work, true) : record.train_loss;
+      const EpochLoss loss = run_epoch(network, training, config, {*optimizer, grad}, epoch, batch_counter, work);
+      if (epoch == 1)
+         initial_loss = loss.first_batch;
+      check_not_diverged(config, epoch, loss.mean, initial_loss);
+      record.train_loss = loss.mean;
+      record.validation_loss = has_validation ? evaluate_loss(network, validation, work, true, epoch) : record.train_loss;
       record.seconds = seconds_since(epoch_start);
       history.epochs.push_back(record);
       if (record.validation_loss < history.best_validation_loss) {
@@ -248,8 +374,14 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
 {
    check_config(config);
    check_data(network, training, "training data");
-   if (validation.n > 0)
+   check_weight_sum(training, "training data", "check the weight expression");
+   check_classes_present(network, training);
+   if (validation.n > 0) {
       check_data(network, validation, "validation data");
+      check_weight_sum(validation, "validation data",
+                       "give validation events positive weights, or no validation sample (ValidationSize=0: the "
+                       "training loss decides)");
+   }
    if (config.verbosity < 1)
       log = nullptr;
    Backend &backend = network.backend();
@@ -262,6 +394,9 @@ TrainingHistory train(Network &network, const DataView &training, const DataView
    const auto start = Clock::now();
    try {
       run_epochs(network, training, validation, config, log, history, best_params);
+   } catch (const Error &) {
+      backend.copy(best_params.data(), network.n_params(), network.params().data()); // not a diverged state
+      throw;
    } catch (const StopRequest &stop) {
       backend.copy(best_params.data(), network.n_params(), network.params().data());
       take_interrupt();
@@ -292,7 +427,8 @@ double train_chunk(Network &network, const DataView &chunk, const TrainingConfig
    Workspace work;
    try {
       return run_epoch(network, chunk, config, {*state.optimizer, state.grad}, state.n_chunks, state.batch_counter,
-                       work);
+                       work)
+         .mean;
    } catch (const StopRequest &stop) {
       take_interrupt();
       throw Interrupted("chunk", state.n_chunks, stop.batches, "the network keeps the weights after that batch");

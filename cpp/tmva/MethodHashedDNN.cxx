@@ -28,16 +28,19 @@
 // TMVA/TrainingHistory.h decides the second and the singleton is assumed.
 #include "MethodHashedDNN.h"
 
+#include "hashednet/cost.h"
 #include "hashednet/interrupt.h"
 #include "hashednet/model.h"
 #include "hashednet/network_spec.h"
 #include "hashednet/options.h"
+#include "hashednet/section_digest.h"
 #include "hashednet/serialize.h"
 #include "hashednet/standalone_class.h"
 #include "hashednet/trainer.h"
 
 #include "TDirectory.h"
 #include "TH1D.h"
+#include "TXMLEngine.h"
 #include "TMVA/DataSet.h"
 #include "TMVA/DataSetInfo.h"
 #include "TMVA/Event.h"
@@ -114,6 +117,36 @@ std::string normalized_weights_text(const char *content)
       out += '\n';
    }
    return out;
+}
+
+/// Adds `node` and its subtree to `digest` (hashednet/section_digest.h: the walk
+/// weights_xml.py makes over ElementTree). The text of an element is that of
+/// its non-element children (content, or a raw line while writing).
+void add_to_digest(TXMLEngine &xml, XMLNodePointer_t node, hashednet::SectionDigest &digest)
+{
+   digest.open(xml.GetNodeName(node));
+   for (XMLAttrPointer_t a = xml.GetFirstAttr(node); a != nullptr; a = xml.GetNextAttr(a))
+      digest.attribute(xml.GetAttrName(a), xml.GetAttrValue(a));
+   std::string text;
+   for (XMLNodePointer_t c = xml.GetChild(node, kFALSE); c != nullptr; c = xml.GetNext(c, kFALSE))
+      if (!xml.IsXmlNode(c) && xml.GetNodeName(c) != nullptr)
+         text += std::string(" ") + xml.GetNodeName(c);
+   digest.text(text);
+   for (XMLNodePointer_t c = xml.GetChild(node); c != nullptr; c = xml.GetNext(c))
+      add_to_digest(xml, c, digest);
+   digest.close();
+}
+
+/// The checksum of the <Transformations> node next to `weights_parent`'s <Weights>
+/// (MethodBase::WriteStateToXML writes it before calling AddWeightsXMLTo); empty when there is none.
+std::string transformations_checksum(void *weights_parent)
+{
+   void *node = TMVA::gTools().GetChild(weights_parent, "Transformations");
+   if (node == nullptr)
+      return "";
+   hashednet::SectionDigest digest;
+   add_to_digest(TMVA::gTools().xmlengine(), static_cast<XMLNodePointer_t>(node), digest);
+   return digest.hex();
 }
 
 } // namespace
@@ -317,6 +350,11 @@ bool TMVA::MethodHashedDNN::CollectTrainingEvents(TrainingEvents &events)
    }
    Log() << kINFO << "Using " << events.n_fit << " events for training and " << events.n - events.n_fit
          << " for validation" << Endl;
+   if (events.n_fit == events.n)
+      Log() << kINFO << "ValidationSize=" << fImpl->options.validation_size
+            << ": no validation sample; the training loss picks the best epoch and decides early stopping "
+               "(ConvergenceSteps)"
+            << Endl;
    return true;
 }
 
@@ -334,6 +372,9 @@ bool TMVA::MethodHashedDNN::BuildNetwork(const TrainingEvents &events)
       const hashednet::NetworkSpec spec = hashednet::network_spec(o, events.n_variables, task, n_outputs);
       fImpl->model = std::make_unique<hashednet::Model>(spec, o.weight_init, o.random_seed, o.num_threads,
                                                         hashednet::architecture_from_string(o.architecture));
+      const hashednet::CostEstimate cost = hashednet::estimate_cost(fImpl->model->network());
+      if (cost.expensive()) // the training header prints the cost of every network (trainer.cpp)
+         Log() << kWARNING << "HashedDNN: " << hashednet::cost_warning(cost) << Endl;
       if (GetTransformationHandler().GetTransformationList().GetSize() == 0) {
          std::vector<float> offset, scale;
          standardization(events.fit(), offset, scale);
@@ -449,6 +490,7 @@ void TMVA::MethodHashedDNN::AddWeightsXMLTo(void *parent) const
    void *weights = gTools().AddChild(parent, "Weights");
    gTools().AddAttr(weights, "Format", kWeightsFormat);
    gTools().AddAttr(weights, "HashDefinition", hashednet::hash_definition().c_str());
+   gTools().AddAttr(weights, hashednet::kTransformationsChecksumAttribute, transformations_checksum(parent).c_str());
    gTools().AddRawLine(weights, ("\n" + TrainedModel().to_text()).c_str());
 }
 
@@ -465,6 +507,7 @@ void TMVA::MethodHashedDNN::ReadWeightsFromXML(void *wghtnode)
    if (hash != hashednet::hash_definition().c_str())
       Log() << kFATAL << "HashedDNN weight file uses hash definition \"" << hash << "\"; this build knows only \""
             << hashednet::hash_definition() << "\"" << Endl;
+   CheckTransformations(wghtnode);
    try {
       auto model = hashednet::Model::from_text(normalized_weights_text(gTools().GetContent(wghtnode)));
       if (model.network().n_inputs() != GetNvar())
@@ -474,6 +517,30 @@ void TMVA::MethodHashedDNN::ReadWeightsFromXML(void *wghtnode)
    } catch (const hashednet::Error &e) {
       Log() << kFATAL << "HashedDNN weight file: " << e.what() << Endl;
    }
+}
+
+/// The <Transformations> section against the checksum in <Weights> (weights_xml.py
+/// checks the same): a mismatch is fatal, a file written before the checksum
+/// existed loads with a warning.
+void TMVA::MethodHashedDNN::CheckTransformations(void *wghtnode)
+{
+   const char *attribute = hashednet::kTransformationsChecksumAttribute;
+   if (!gTools().HasAttr(wghtnode, attribute)) {
+      Log() << kWARNING << "HashedDNN weight file has no " << attribute
+            << " (written before it existed): its <Transformations> section is read unverified; write the file "
+               "again to protect it"
+            << Endl;
+      return;
+   }
+   TString stored;
+   gTools().ReadAttr(wghtnode, attribute, stored);
+   const std::string computed = transformations_checksum(gTools().xmlengine().GetParent(wghtnode));
+   if (computed != stored.Data())
+      Log() << kFATAL << "HashedDNN weight file: the <Transformations> section does not match its checksum ("
+            << attribute << "=\"" << stored << "\", computed \"" << computed
+            << "\"): it was changed after it was written (e.g. a normalisation range); the file is damaged, restore "
+               "it or retrain"
+            << Endl;
 }
 
 void TMVA::MethodHashedDNN::ReadWeightsFromStream(std::istream &)

@@ -88,6 +88,7 @@ private:
    bool BuildNetwork(const TrainingEvents &events);
    bool RunTrainingPhases(const TrainingEvents &events);
    void PrintModelSize();
+   void CheckTransformations(void *wghtnode);
    /// The network, or kFATAL when there is none yet.
    hashednet::Model &TrainedModel() const;
    std::unique_ptr<Impl> fImpl; //! not streamed

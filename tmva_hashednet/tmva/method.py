@@ -117,11 +117,18 @@ class MethodHashedDNN:
         n_valid = validation_event_count(self.options.validation_size, len(x))
         n_fit = len(x) - n_valid
         self.log.info(f"Using {n_fit} events for training and {n_valid} for testing")
+        if n_valid == 0:
+            self.log.info(f"ValidationSize={self.options.validation_size}: no validation sample; the training loss "
+                          "picks the best epoch and decides early stopping (ConvergenceSteps)")
         self.network = self._network()
+        warning = self.network.cost_warning()  # the training header prints every network's cost
+        if warning:
+            self.log.warning(warning)
         start = time.perf_counter()
         w = sample.weight.astype(np.float32)
+        validation = (x[n_fit:], y[n_fit:], w[n_fit:]) if n_valid > 0 else None
         self.history = self.network.fit(
-            x[:n_fit], y[:n_fit], w[:n_fit], validation_data=(x[n_fit:], y[n_fit:], w[n_fit:]),
+            x[:n_fit], y[:n_fit], w[:n_fit], validation_data=validation, validation_fraction=0.0,
             training=self.options.training, standardize=not self.normalize,
             verbose=self.options.verbosity > 0 and not is_silent())
         self.training_time = time.perf_counter() - start

@@ -15,6 +15,7 @@ import numpy as np
 from . import _optstring, pdf
 from ._log import Logger, set_global_style
 from .response import MethodResponse
+from .weights_xml import TRANSFORMATIONS_CHECKSUM
 from .variables import make_variable
 
 __all__ = ["Reader"]
@@ -61,6 +62,9 @@ class Reader:
         self._check(response.content.variables, self.variables, "variables", "AddVariable")
         self._check(response.content.spectators, self.spectators, "spectators", "AddSpectator")
         self.log.info(f"Booking \"{title}\" of type \"{response.content.method_type}\" from {weight_file}.")
+        if not response.content.transformations_checked:
+            self.log.warning(f"{weight_file} has no {TRANSFORMATIONS_CHECKSUM} (written before it existed): its "
+                             "<Transformations> section is read unverified; write the file again to protect it")
         self.methods[str(title)] = response
         self.log.info(f"Booked classifier \"{response.content.title}\" of type: \"{response.content.method_type}\"")
         return response

@@ -5,7 +5,9 @@ GeneralInfo, Options, Variables, Spectators, Classes, Targets,
 Transformations (Normalize only), MVAPdfs (TMVA's ``<PDF>`` nodes of the
 signal and background MVA PDFs, with ``CreateMVAPdfs``) and a ``Weights`` node
 whose text is the core's network text (docs/weight_file.md). The file is
-written atomically. Reading reports a damaged file as ``ValueError``.
+written atomically. Reading reports a damaged file as ``ValueError``; a changed
+``<Transformations>`` section is caught by its checksum (an attribute of
+``<Weights>``; files written before it existed load unverified).
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from .._core import core
 from ..files import write_text_atomically
 from .pdf import FINE_FACTOR, KDE_GAUSS, KDE_NO_BORDER, KDE_NONADAPTIVE, SPLINE2, Histogram, MvaPdf
 from .transform import NormalizeTransform
 from .variables import VariableInfo
 
-__all__ = ["WeightFile", "write_weight_file", "read_weight_file", "WEIGHTS_FORMAT", "HASH_DEFINITION"]
+__all__ = ["WeightFile", "write_weight_file", "read_weight_file", "WEIGHTS_FORMAT", "HASH_DEFINITION",
+           "TRANSFORMATIONS_CHECKSUM"]
 
 WEIGHTS_FORMAT = "hashednet-1"
+#: The <Weights> attribute with the checksum of <Transformations> (hashednet/section_digest.h).
+TRANSFORMATIONS_CHECKSUM = "TransformationsChecksum"
 _ANALYSIS_TYPES = ("Classification", "Multiclass", "Regression")
 HASH_DEFINITION = "xxh32-v1"
 TMVA_RELEASE = "4.2.1 [262657]"
@@ -46,6 +52,7 @@ class WeightFile:
     training_events: int = 0
     training_time: float = 0.0
     mva_pdfs: tuple | None = None  # (signal, background) MvaPdf, with CreateMVAPdfs
+    transformations_checked: bool = True  # read: False for a file without TransformationsChecksum (older files)
 
 
 # ---------------------------------------------------------------------- writing
@@ -135,6 +142,33 @@ def _mva_pdfs(node: _Node, pdfs) -> None:
                                 ("XMax", _double(h.xmax)), ("HasEquidistantBins", 1)], raw=contents + "\n")
 
 
+def _section_digest(node, tag, attributes, text, children) -> str:
+    """The core's SectionDigest (hashednet/section_digest.h) of an XML subtree,
+    walked with the accessors given (a _Node when writing, an ElementTree element when reading)."""
+    digest = core().SectionDigest()
+
+    def walk(item) -> None:
+        digest.open(tag(item))
+        for name, value in attributes(item):
+            digest.attribute(str(name), str(value))
+        digest.text(text(item) or "")
+        for child in children(item):
+            walk(child)
+        digest.close()
+
+    walk(node)
+    return str(digest.hex())
+
+
+def _written_digest(node: _Node) -> str:
+    return _section_digest(node, lambda n: n.tag, lambda n: n.attributes,
+                           lambda n: n.text if n.text is not None else n.raw, lambda n: n.children)  # fmt: skip
+
+
+def _read_digest(element) -> str:
+    return _section_digest(element, lambda e: e.tag, lambda e: e.attrib.items(), lambda e: e.text, list)
+
+
 def render_weight_file(content: WeightFile) -> str:
     root = _Node("MethodSetup", [("Method", f"{content.method_type}::{content.title}")])
     _general_info(root, content)
@@ -151,7 +185,9 @@ def render_weight_file(content: WeightFile) -> str:
     _transformations(root, content.transform)
     _mva_pdfs(root.add("MVAPdfs"), content.mva_pdfs)
     text = content.network_text if content.network_text.endswith("\n") else content.network_text + "\n"
-    root.add("Weights", [("Format", WEIGHTS_FORMAT), ("HashDefinition", HASH_DEFINITION)], raw=text)
+    checksum = _written_digest(root.children[-2])  # <Transformations>, covered as the network text is
+    root.add("Weights", [("Format", WEIGHTS_FORMAT), ("HashDefinition", HASH_DEFINITION),
+                         (TRANSFORMATIONS_CHECKSUM, checksum)], raw=text)  # fmt: skip
     return '<?xml version="1.0"?>\n' + root.render()
 
 
@@ -278,6 +314,20 @@ def _network_text(node, path: str) -> str:
     return (node.text or "").strip() + "\n"
 
 
+def _check_transformations(root, path: str) -> bool:
+    """True when <Weights> carries the checksum of <Transformations> and it matches; ValueError naming the
+    section when it does not; False for a file written before the checksum existed (not verified)."""
+    stored = _child(root, "Weights", path).get(TRANSFORMATIONS_CHECKSUM)
+    if stored is None:
+        return False
+    computed = _read_digest(_child(root, "Transformations", path))
+    if stored != computed:
+        raise ValueError(f"weight file {path!r}: the <Transformations> section does not match its checksum "
+                         f"({TRANSFORMATIONS_CHECKSUM}=\"{stored}\", computed \"{computed}\"): it was changed after "
+                         "it was written (e.g. a normalisation range); the file is damaged, restore it or retrain")
+    return True
+
+
 def read_weight_file(path) -> WeightFile:
     """The content of a HashedDNN weight file; ValueError if it is damaged or of another method."""
     path = os.fspath(path)
@@ -303,6 +353,7 @@ def read_weight_file(path) -> WeightFile:
     options = [(o.get("name"), o.get("modified") == "Yes", o.text or "") for o in _child(root, "Options", path)]
     targets = root.find("Targets")
     variables = _read_infos(_child(root, "Variables", path), "Variable", path)
+    transformations_checked = _check_transformations(root, path)
     transform = _read_transform(_child(root, "Transformations", path), path)
     if transform is not None and len(transform.inputs) < len(variables):
         raise ValueError(f"weight file {path!r}: the Normalize transform has {len(transform.inputs)} inputs for "
@@ -321,4 +372,5 @@ def read_weight_file(path) -> WeightFile:
         training_events=_info_number(general_node, "Training events", path, int),
         training_time=_info_number(general_node, "TrainingTime", path, float),
         mva_pdfs=_read_mva_pdfs(root.find("MVAPdfs"), path),
+        transformations_checked=transformations_checked,
     )
