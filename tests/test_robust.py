@@ -2,8 +2,9 @@
 a diverging learning rate, validation weights that sum to zero, one class
 only, ValidationSize=0 on a tiny sample, save() into a path that cannot be
 written. Each case is an error (or a log line) naming the problem and what
-is allowed. Enormous layouts: tests/test_robust_cost.py; the checksum of
-<Transformations>: tests/test_robust_weights.py."""
+is allowed. Enormous layouts: tests/test_robust_cost.py; the TMVA workflow
+(the checksum of <Transformations>, one class, ValidationSize=0):
+tests/test_robust_tmva.py."""
 
 from __future__ import annotations
 

@@ -40,6 +40,10 @@ class _Booked:
         self.test_pdfs = None  # CreateMVAPdfs: the (signal, background) PDFs read back from the weight file
 
 
+_ONE_CLASS = ("dataset '{name}' has one class only ({classes}): classification needs events of a 'Signal' and a "
+              "'Background' class; add the other tree (loader.AddSignalTree / loader.AddBackgroundTree)")
+
+
 class Factory:
     """``TMVA.Factory(jobName, outputFile, options)``."""
 
@@ -65,6 +69,8 @@ class Factory:
             return "Classification"
         if len(loader.class_names) >= 2:
             return "Multiclass"
+        if len(loader.class_names) == 1:
+            raise ValueError(_ONE_CLASS.format(name=loader.name, classes=loader.class_names))
         raise ValueError(f"cannot tell the analysis type of dataset '{loader.name}' (classes {loader.class_names}); "
                          "set AnalysisType in the Factory options")
 
@@ -77,9 +83,14 @@ class Factory:
         if key in self.booked:
             raise ValueError(f"a method titled '{title}' is already booked for dataset '{loader.name}'")
         analysis = self._analysis_type(loader)
+        if analysis == "Classification" and len(loader.class_names) == 1:
+            raise ValueError(_ONE_CLASS.format(name=loader.name, classes=loader.class_names))
         if analysis == "Classification" and "Signal" not in loader.class_names:
             raise ValueError(f"classification needs a class named 'Signal'; dataset '{loader.name}' has "
                              f"{loader.class_names}")
+        if analysis == "Multiclass" and len(loader.class_names) < 2:
+            raise ValueError(f"multiclass classification needs at least 2 classes; dataset '{loader.name}' has "
+                             f"{loader.class_names}: add a tree per class (loader.AddTree(tree, 'ClassName'))")
         loader.dataset()
         self.log.header(f"Booking method: {title}")
         self.log.info()
