@@ -18,11 +18,28 @@ set_property(CACHE HASHEDNET_TMVA PROPERTY STRINGS AUTO ON OFF)
 set(HASHEDNET_TMVA_PREFIX "" CACHE PATH
     "Prefix of a TMVA outside ROOT (include/TMVA, lib/libTMVA.so); empty: ROOT's own TMVA")
 
+# What was decided is also written to ${HASHEDNET_TMVA_STATUS_FILE}, installed
+# next to the core library: `python -m tmva_hashednet info` prints it (pip
+# shows no CMake output unless run with -v).
+set(HASHEDNET_TMVA_STATUS_FILE "${CMAKE_BINARY_DIR}/hashednet_tmva_method.txt")
+
+function(hashednet_tmva_status built detail)
+  file(WRITE "${HASHEDNET_TMVA_STATUS_FILE}" "built: ${built}\ndetail: ${detail}\n")
+endfunction()
+
 function(hashednet_tmva_skip reason)
   if(HASHEDNET_TMVA STREQUAL "ON")
     message(FATAL_ERROR "hashednet: TMVA method not built: ${reason} (HASHEDNET_TMVA=ON)")
   endif()
-  message(STATUS "hashednet: TMVA method not built: ${reason}")
+  hashednet_tmva_status(no "${reason}")
+  set(text "hashednet: TMVA method: not built (${reason}); the Python package's compatible workflow \
+(tmva_hashednet.tmva) is used. To build the method against a ROOT with TMVA, see README.md, 'Build the TMVA \
+method against your ROOT'; `python -m tmva_hashednet info` shows this later.")
+  if(SKBUILD)
+    message(WARNING "${text}") # shown by `pip install -v`; pip hides the build's output otherwise
+  else()
+    message(STATUS "${text}")
+  endif()
 endfunction()
 
 function(hashednet_find_root_prefix out)
@@ -54,6 +71,7 @@ endfunction()
 
 function(hashednet_add_tmva_method)
   if(HASHEDNET_TMVA STREQUAL "OFF")
+    hashednet_tmva_status(no "HASHEDNET_TMVA=OFF")
     message(STATUS "hashednet: TMVA method not built: HASHEDNET_TMVA=OFF")
     return()
   endif()
@@ -171,9 +189,11 @@ function(hashednet_add_tmva_method)
   install(FILES "${out_dir}/libTMVAHashedDNN.rootmap" "${out_dir}/libTMVAHashedDNN_rdict.pcm"
           DESTINATION ${HASHEDNET_LIB_DESTINATION})
   install(FILES "${src}/MethodHashedDNN.h" DESTINATION ${HASHEDNET_INCLUDE_DESTINATION}/TMVA)
+  hashednet_tmva_status(yes "against ${tmva_origin}")
   message(STATUS "hashednet: TMVA method TMVAHashedDNN will be built against ${tmva_origin} "
                  "(Types::Instance(): ${HASHEDNET_TMVA_TYPES_IS_CLASS}; MethodBase::fTrainHistory: "
                  "${HASHEDNET_TMVA_HAS_TRAIN_HISTORY})")
 endfunction()
 
 hashednet_add_tmva_method()
+install(FILES "${HASHEDNET_TMVA_STATUS_FILE}" DESTINATION ${HASHEDNET_LIB_DESTINATION})
