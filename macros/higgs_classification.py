@@ -10,7 +10,7 @@ workflow otherwise, then writes into the output folder:
 
 and prints a summary: ROC integral, compression and model bytes.
 
-Usage: python macros/higgs_classification.py [--output output] [--epochs N] [--compression 1/8]
+Usage: python macros/higgs_classification.py [--output output] [--epochs N] [--compression 1/8] [--var-transform N]
 """
 
 from __future__ import annotations
@@ -32,9 +32,17 @@ TITLE = "HashedDNN"
 VARIABLES = ["m_jj", "m_jjj", "m_lv", "m_jlv", "m_bb", "m_wbb", "m_wwbb"]
 
 
+# What a user can judge the ROC integral by: the same 7 variables and split
+# (7000 training events per class, SplitSeed=42) with scikit-learn's
+# HistGradientBoostingClassifier, as measured for issue 12 (not recomputed
+# here: scikit-learn is no dependency of this package).
+REFERENCE = (0.769, "gradient boosting (scikit-learn HistGradientBoosting), issue 12")
+
+
 def method_options(args) -> str:
+    transform = [f"VarTransform={args.var_transform}"] if args.var_transform else []
     return ":".join([
-        "!H", "!V", "VarTransform=N", "ErrorStrategy=CROSSENTROPY", "WeightInitialization=XAVIER",
+        "!H", "!V", *transform, "ErrorStrategy=CROSSENTROPY", "WeightInitialization=XAVIER",
         f"Layout={args.layout}", f"Compression={args.compression}",
         f"TrainingStrategy=LearningRate={args.learning_rate},Momentum=0.9,BatchSize=128,ConvergenceSteps=10,"
         f"MaxEpochs={args.epochs},Optimizer=ADAM,DropConfig={args.dropout}",
@@ -73,7 +81,7 @@ def summary(auc: float, seconds: float, plots) -> str:
     lines = [
         "",
         f"HashedDNN on HIGGS ({len(VARIABLES)} variables), {seconds:.0f} s",
-        f"  ROC integral (test sample):  {auc:.4f}",
+        f"  ROC integral (test sample):  {auc:.4f}   (reference: {REFERENCE[0]:.3f}, {REFERENCE[1]})",
         f"  network:                     {network!r}",
         f"  compression (real/virtual):  {report.compression:.4f}  ({report.real_params} real parameters for "
         f"{report.virtual_weights} virtual weights)",
@@ -87,19 +95,29 @@ def summary(auc: float, seconds: float, plots) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="output", help="folder for the output file, weights and plots")
     # Defaults from benchmarks/README.md ("Quality", HIGGS): hashed nets want
     # dropout on the hidden layers and a larger Adam step than dense ones.
+    # Issue 12: MaxEpochs=60 stopped while the validation loss still fell
+    # (ROC 0.749); up to 300 epochs with early stopping (ConvergenceSteps=10)
+    # converge near epoch 90, and standardised inputs (no VarTransform: the
+    # network standardises them itself) beat VarTransform=N (0.765 vs 0.757).
     parser.add_argument("--layout", default="TANH|256,TANH|256,TANH|256,LINEAR")
     parser.add_argument("--compression", default="1/8", help="real/virtual weights of the hidden layers")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=300, help="MaxEpochs; early stopping usually ends sooner")
+    parser.add_argument("--var-transform", default="",
+                        help="TMVA VarTransform, e.g. N; empty: the network standardises its inputs")
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--dropout", default="0.0+0.2+0.2+0.2", help="DropConfig: drop probability per layer input")
     parser.add_argument("--ntrain", type=int, default=7000, help="training events per class (of 10000)")
     parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = argument_parser().parse_args()
 
     os.makedirs(args.output, exist_ok=True)
     os.chdir(args.output)  # TMVA writes dataset/weights/ under the working directory
