@@ -738,7 +738,12 @@ class HashedNetwork:
     # ------------------------------------------------------------------ evaluation
     def predict(self, x) -> np.ndarray:
         """Responses: P(signal) (classification, shape (n,)), class probabilities
-        (multiclass, (n, C)) or targets (regression, (n,) or (n, T))."""
+        (multiclass, (n, C)) or targets (regression, (n,) or (n, T)).
+
+        Each event costs ``cost_estimate()["forward_multiply_adds"]``: seconds
+        per event above the CostWarning threshold, and a call cannot be
+        interrupted (Ctrl-C takes effect when it returns); predict such a
+        network in slices."""
         x = as_matrix("x", x, self.n_inputs)
         check_finite("x", x)
         out = np.empty((x.shape[0], self.n_outputs), dtype=np.float32)
