@@ -26,7 +26,8 @@ from ._errors import translate_errors
 from ._moments import Moments
 from .memory import LayerMemory, MemoryReport
 
-__all__ = ["HashedNetwork", "CostWarning", "TrainingConfig", "TrainingHistory", "EpochRecord", "ChunkRecord", "StreamHistory",
+__all__ = ["HashedNetwork", "CostWarning",
+           "TrainingConfig", "TrainingHistory", "EpochRecord", "ChunkRecord", "StreamHistory",
            "DEFAULT_LAYOUT", "CORE_DEFAULT"]
 
 class CostWarning(UserWarning):

@@ -229,12 +229,11 @@ void check_classes_present(const Network &network, const DataView &data)
    for (std::int64_t e = 0; e < data.n; ++e)
       ++count[static_cast<std::size_t>(data.y[e * data.n_targets])];
    for (std::int64_t c = 0; c < n_classes; ++c)
-      HASHEDNET_CHECK(count[c] > 0, "training data: none of its " << data.n << " events has class "
-                                                                  << (task == Task::Classification ? "label " : "index ")
-                                                                  << c << "; " << n_classes
-                                                                  << "-class training needs events of every class "
-                                                                     "(allowed labels: 0.." << n_classes - 1
-                                                                  << ", each present)");
+      HASHEDNET_CHECK(count[c] > 0, "training data: none of its "
+                                        << data.n << " events has class "
+                                        << (task == Task::Classification ? "label " : "index ") << c << "; "
+                                        << n_classes << "-class training needs events of every class (allowed "
+                                        << "labels: 0.." << n_classes - 1 << ", each present)");
 }
 
 /// Weighted mean loss of the network on `data` (no dropout), in `work`'s buffers;
@@ -336,7 +335,8 @@ void run_epochs(Network &network, const DataView &training, const DataView &vali
          initial_loss = loss.first_batch;
       check_not_diverged(config, epoch, loss.mean, initial_loss);
       record.train_loss = loss.mean;
-      record.validation_loss = has_validation ? evaluate_loss(network, validation, work, true, epoch) : record.train_loss;
+      record.validation_loss =
+         has_validation ? evaluate_loss(network, validation, work, true, epoch) : record.train_loss;
       record.seconds = seconds_since(epoch_start);
       history.epochs.push_back(record);
       if (record.validation_loss < history.best_validation_loss) {

@@ -7,7 +7,8 @@
 // its end; in values and text, whitespace runs count as one blank and
 // leading/trailing whitespace not at all (XML readers normalise attribute
 // whitespace differently). Indentation, the quoting style and line breaks do
-// not change it; any other changed character of a name, value or number does. Both writers of the TMVA weight file (cpp/tmva/MethodHashedDNN.cxx,
+// not change it; any other changed character of a name, value or number
+// does. Both writers of the TMVA weight file (cpp/tmva/MethodHashedDNN.cxx,
 // tmva_hashednet/tmva/weights_xml.py) store the digest of <Transformations>
 // as <Weights TransformationsChecksum="...">, and both readers check it
 // (docs/weight_file.md, "Checksums").
