@@ -82,11 +82,19 @@ def print_table(title: str, header: list, rows: list) -> None:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     print(f"\n{title}")
+    print(f"CPU: {_cpu_line()}")
     line = "  ".join(h.rjust(w) for h, w in zip(cells[0], widths))
     print(line)
     print("-" * len(line))
     for row in cells[1:]:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def _cpu_line() -> str:
+    """The CPU model, its core count and the load average now (printed above every table)."""
+    d = cpu_description()
+    load = ", ".join(f"{v:.2f}" for v in d["load_average_at_start"])
+    return f"{d['cpu']}, {d['cores']} cores, load average {load}"
 
 
 def cpu_description() -> dict:

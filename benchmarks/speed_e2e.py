@@ -252,4 +252,18 @@ def run_latency(threads: int = 0, events: int = 20000, rounds: int = 5) -> dict:
         table.append([name, fmt_seconds(c_med), f"{1 / c_med:,.0f}", f"{c_med / dense:.2f}", fmt_seconds(py_med)])
     print_table(f"latency: Model::predict_one per event (C++ loop over {events} events, median of {rounds})",
                 ["network", "per event", "events/s", "/ dense", "from Python"], table)  # fmt: skip
-    return {"rows": rows, "table": table}
+    return {"rows": rows, "table": table, "targets": latency_targets(rows)}
+
+
+#: Issue 11's single-event targets: (network, at most this many times the dense network's time per event)
+LATENCY_TARGETS = (("3x512 1/64 B16", 1.0), ("3x512 1/64", 2.0), ("3x64 1/8", 1.5))
+
+
+def latency_targets(rows) -> list:
+    by = {r["network"]: r for r in rows}
+    out = []
+    for name, maximum in LATENCY_TARGETS:
+        ratio = by[name]["ratio_to_dense"]
+        out.append(dict(target=f"latency {name} <= {maximum}x dense", ratio=ratio, reached=ratio <= maximum))
+        print(f"  target: {out[-1]['target']}: {ratio:.2f}x -> {'PASS' if out[-1]['reached'] else 'MISS'}")
+    return out

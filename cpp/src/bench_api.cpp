@@ -135,16 +135,17 @@ private:
 /// Runs passes of one method on one layer; built once, outside any timing.
 class Runner {
 public:
-   Runner(const HashedLayout &layer, const std::string &method, int num_threads) : layer_(layer, Activation::Linear)
+   Runner(const HashedLayout &layer, const std::string &method, int num_threads)
+      : layer_(layer, Activation::Linear), infer_(method == "infer")
    {
-      if (method == "fused")
+      if (method == "fused" || method == "infer")
          backend_ = make_backend(Architecture::Cpu, num_threads);
       else if (method == "reference")
          backend_ = make_backend(Architecture::Reference, num_threads);
       else if (method == "materialized")
          materialized_ = std::make_unique<MaterializedLayer>(layer, num_threads);
       else
-         HASHEDNET_CHECK(false, "unknown method '" << method << "'; allowed: fused, reference, materialized");
+         HASHEDNET_CHECK(false, "unknown method '" << method << "'; allowed: fused, reference, materialized, infer");
    }
 
    void pass(const float *params, const float *x, const float *dy, std::int64_t batch, float *y, float *dx,
@@ -154,13 +155,17 @@ public:
          materialized_->pass(params, x, dy, batch, y, dx, grad);
          return;
       }
-      backend_->linear_forward(layer_, params, x, batch, y);
+      if (infer_)
+         backend_->linear_infer(layer_, params, x, batch, y);
+      else
+         backend_->linear_forward(layer_, params, x, batch, y);
       if (dy)
          backend_->linear_backward(layer_, params, x, dy, batch, dx, grad);
    }
 
 private:
    FullyConnected layer_;
+   bool infer_; ///< "infer": the forward pass as Network::predict runs it (Backend::linear_infer)
    std::unique_ptr<Backend> backend_;
    std::unique_ptr<MaterializedLayer> materialized_;
 };

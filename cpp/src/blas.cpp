@@ -45,6 +45,14 @@ void sgemm(Op op_a, Op op_b, std::int64_t m, std::int64_t n, std::int64_t k, flo
                           narrow(lda), b, narrow(ldb), beta, c, narrow(ldc));
 }
 
+void sgemv(std::int64_t m, std::int64_t n, float alpha, const float *a, std::int64_t lda, const float *x, float beta,
+           float *y)
+{
+   if (m == 0)
+      return;
+   HASHEDNET_CBLAS(sgemv)(CblasRowMajor, CblasNoTrans, narrow(m), narrow(n), alpha, a, narrow(lda), x, 1, beta, y, 1);
+}
+
 void set_num_threads(int n)
 {
    HASHEDNET_BLAS_SET_THREADS(n);

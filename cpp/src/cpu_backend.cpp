@@ -31,6 +31,7 @@
 #include "hash_tile.h"
 #include "host_backend.h"
 #include "hashednet/interrupt.h"
+#include "small_batch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -110,7 +111,8 @@ const float *v_tile(const Tiles &tiles, const float *w, TileRange rows, TileRang
 class CpuBackend final : public HostBackend {
 public:
    explicit CpuBackend(int num_threads)
-      : tile_kernels_{kernels::tile_generator(), kernels::key_slots()}, activations_(kernels::activation_kernels())
+      : tile_kernels_{kernels::tile_generator(), kernels::key_slots()}, activations_(kernels::activation_kernels()),
+        small_batch_(kernels::small_batch_kernels())
    {
       blas::set_num_threads(1);
       set_num_threads(num_threads);
@@ -137,6 +139,8 @@ public:
          fused_forward(tiles, layer.layout(), params, x, batch, y);
       });
    }
+   void linear_infer(const FullyConnected &layer, const float *params, const float *x, std::int64_t batch,
+                     float *y) override;
    void linear_backward(const FullyConnected &layer, const float *params, const float *x, const float *dy,
                         std::int64_t batch, float *dx, float *grad) override
    {
@@ -152,6 +156,7 @@ public:
 
 private:
    int threads_for(std::int64_t work) const { return cpu::threads_for(work, n_threads_); }
+   kernels::SmallBatchFn small_batch_kernel(const FullyConnected &layer, std::int64_t batch) const;
 
    template <class Tiles>
    void fused_forward(const Tiles &tiles, const HashedLayout &layer, const float *params, const float *x,
@@ -171,6 +176,7 @@ private:
    std::vector<ThreadScratch> scratch_;
    cpu::TileKernels tile_kernels_;
    kernels::ActivationKernels activations_;
+   kernels::SmallBatchKernels small_batch_;
    std::vector<float> bias_buffer_; ///< n_out values, reused across calls
 };
 
@@ -215,6 +221,44 @@ void CpuBackend::fused_forward(const Tiles &tiles, const HashedLayout &layer, co
       }
    });
    add_bias(layer, params, batch, y);
+}
+
+/// The scheme's small-batch kernel (small_batch.h) for a batch of at most
+/// kSmallBatch events, else null (the tile path). FUNHASH keeps the tile path
+/// (its V needs g's reconstruction of U hashed values per entry: a kernel of
+/// its own, not written), as do ELEMENT layers whose buckets exceed L2.
+kernels::SmallBatchFn CpuBackend::small_batch_kernel(const FullyConnected &layer, std::int64_t batch) const
+{
+   if (batch > kernels::kSmallBatch)
+      return nullptr;
+   switch (layer.scheme().kind()) {
+   case SchemeKind::Dense: return batch == 1 ? kernels::small_dense_sgemv : small_batch_.dense;
+   case SchemeKind::Element:
+      return layer.layout().n_buckets <= kernels::kSmallBatchL2Buckets ? small_batch_.element : nullptr;
+   case SchemeKind::Block: return small_batch_.block;
+   case SchemeKind::FunHash: return nullptr;
+   }
+   return nullptr;
+}
+
+/// Inference: small batches by the scheme's small-batch kernel, threads
+/// owning blocks of rows (disjoint columns of y); otherwise fused_forward.
+void CpuBackend::linear_infer(const FullyConnected &layer, const float *params, const float *x, std::int64_t batch,
+                              float *y)
+{
+   const kernels::SmallBatchFn kernel = small_batch_kernel(layer, batch);
+   if (kernel == nullptr) {
+      linear_forward(layer, params, x, batch, y);
+      return;
+   }
+   const HashedLayout &L = layer.layout();
+   const int n_threads = threads_for(batch * L.n_virtual_weights());
+   const std::int64_t rows = parallel_tile<cpu::ElementTiles>(L.n_out, n_threads, kTileRows);
+   parallel_for(n_threads, n_tiles(L.n_out, rows), 1, [&](std::int64_t rb) {
+      const TileRange r = tile(rb, rows, L.n_out);
+      kernel(L, params + L.offset, x, batch, r.begin, r.end, y); // y[:, r] (B x |r|) = x (B x n_in) V[r, :]^T
+   });
+   add_bias(L, params, batch, y);
 }
 
 template <class Tiles>

@@ -23,11 +23,15 @@ struct EventRows {
          return layer.w + row0 * L.n_in;
       if (layer.is_funhash())
          kernels::funhash_generate_tile(layer.funhash, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr, hash_keys);
-      else if (L.hash_mode == HashMode::Block)
-         kernels::generate_tile_block(L, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr, hash_keys);
       else
          generate(L, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr);
       return tile;
+   }
+
+   /// BLOCK: the block keys' slots, 8 or 16 hashed at a time.
+   void block_slots(const event::Layer &layer, std::uint64_t key0, std::int64_t n, std::uint32_t *slots) const
+   {
+      hash_keys(key0, layer.layout.weight_seed, static_cast<std::uint32_t>(layer.layout.n_buckets), n, slots);
    }
 };
 

@@ -60,7 +60,10 @@ void FullyConnected::forward_impl(Backend &backend, const float *params, const f
    auto &ctx = static_cast<FullyConnectedContext &>(context);
    backend.resize(ctx.z, batch * layout_.n_out);
    backend.resize(ctx.output, batch * layout_.n_out);
-   backend.linear_forward(*this, params, x, batch, ctx.z.data());
+   if (ctx.inference)
+      backend.linear_infer(*this, params, x, batch, ctx.z.data());
+   else
+      backend.linear_forward(*this, params, x, batch, ctx.z.data());
    backend.activation_forward(activation_, ctx.z.data(), ctx.output.data(), batch * layout_.n_out);
 }
 

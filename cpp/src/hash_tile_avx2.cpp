@@ -4,11 +4,8 @@
 // generator (tests/test_kernels.py). The hash and the gather are here; the
 // rest, shared with AVX-512, is hash_tile_driver.inc.
 //
-// Per row the keys are key0 + c, so the 8-byte xxh32 has a constant high word
-// (rows whose low word would wrap go to the scalar code) and its low-word
-// product low * P3 grows by 8 * P3 per step: four 32-bit multiplies per 8
-// hashes are left, plus two for the bucket (multiply-shift, high halves of
-// two _mm256_mul_epu32).
+// The hash of 8 consecutive keys is hash_lanes_avx2.h's.
+#include "hash_lanes_avx2.h"
 #include "hash_tile.h"
 
 #include <immintrin.h>
@@ -20,24 +17,6 @@ namespace hashednet {
 namespace kernels {
 namespace {
 
-inline __m256i rotl17(__m256i x)
-{
-   return _mm256_or_si256(_mm256_slli_epi32(x, 17), _mm256_srli_epi32(x, 15));
-}
-
-inline __m256i mul(__m256i a, std::uint32_t b)
-{
-   return _mm256_mullo_epi32(a, _mm256_set1_epi32(static_cast<int>(b)));
-}
-
-/// (uint64(h) * K) >> 32 in each 32-bit lane; k holds K in every lane.
-inline __m256i bucket_of8(__m256i h, __m256i k)
-{
-   const __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(h, k), 32);     // lanes 0,2,4,6 in the low halves
-   const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(h, 32), k);      // lanes 1,3,5,7 in the high halves
-   return _mm256_blend_epi32(even, odd, 0xAA);
-}
-
 constexpr std::int64_t kLanes = 8; ///< keys hashed per step
 constexpr std::int64_t kChunk = 256; ///< keys hashed before their weights are gathered
 
@@ -45,29 +24,9 @@ constexpr std::int64_t kChunk = 256; ///< keys hashed before their weights are g
 inline void hash_chunk(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
                        std::uint32_t *slots)
 {
-   using namespace xxh32;
-   const __m256i start = _mm256_set1_epi32(static_cast<int>(seed + kPrime5 + 8u));
-   const __m256i high_p3 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key0 >> 32) * kPrime3));
-   const __m256i k = _mm256_set1_epi32(static_cast<int>(n_buckets));
-   const __m256i step = _mm256_set1_epi32(static_cast<int>(8u * kPrime3));
-   // low word of key c times P3, for the 8 lanes
-   __m256i low_p3 = mul(_mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key0))),
-                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
-                        kPrime3);
-   for (std::int64_t c = 0; c < n; c += 8) {
-      __m256i h = _mm256_add_epi32(start, low_p3);
-      h = mul(rotl17(h), kPrime4);
-      h = _mm256_add_epi32(h, high_p3);
-      h = mul(rotl17(h), kPrime4);
-      h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 15));
-      h = mul(h, kPrime2);
-      h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
-      h = mul(h, kPrime3);
-      h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
-      const __m256i sign = _mm256_slli_epi32(h, 31); // the sign bit alone
-      _mm256_storeu_si256(reinterpret_cast<__m256i *>(slots + c), _mm256_or_si256(bucket_of8(h, k), sign));
-      low_p3 = _mm256_add_epi32(low_p3, step);
-   }
+   avx2::KeyHasher hasher(key0, seed, n_buckets);
+   for (std::int64_t c = 0; c < n; c += 8)
+      _mm256_storeu_si256(reinterpret_cast<__m256i *>(slots + c), hasher.next());
 }
 
 /// Slots ahead whose bucket the gather prefetches. A bucket array beyond L2

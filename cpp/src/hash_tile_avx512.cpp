@@ -1,10 +1,11 @@
 // hash_tile_avx512.cpp: the AVX-512 tile generator, 16 virtual weights per
 // step. This translation unit alone is compiled with -mavx512f -mavx512dq
 // -mavx512vl -mavx512bw (plus AVX2/FMA); it runs only when cpu_isa.cpp finds
-// them on the CPU. The same hash as hash_tile_avx2.cpp (read its comment),
-// twice as wide, with the native 32-bit rotate, and the same driver
+// them on the CPU. The hash of 16 keys is hash_lanes_avx512.h's; the rest,
+// as in hash_tile_avx2.cpp, twice as wide, with the same driver
 // (hash_tile_driver.inc); bit-identical to the scalar generator
 // (tests/test_kernels.py).
+#include "hash_lanes_avx512.h"
 #include "hash_tile.h"
 
 #include <immintrin.h>
@@ -16,48 +17,16 @@ namespace hashednet {
 namespace kernels {
 namespace {
 
-inline __m512i mul(__m512i a, std::uint32_t b)
-{
-   return _mm512_mullo_epi32(a, _mm512_set1_epi32(static_cast<int>(b)));
-}
-
-/// (uint64(h) * K) >> 32 in each 32-bit lane; k holds K in every lane.
-inline __m512i bucket_of16(__m512i h, __m512i k)
-{
-   const __m512i even = _mm512_srli_epi64(_mm512_mul_epu32(h, k), 32); // even lanes, in the low halves
-   const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(h, 32), k);  // odd lanes, in the high halves
-   return _mm512_mask_blend_epi32(0xAAAA, even, odd);
-}
-
 constexpr std::int64_t kLanes = 16; ///< keys hashed per step
 constexpr std::int64_t kChunk = 256; ///< keys hashed before their weights are gathered
 
 /// Slots of n (<= kChunk, a multiple of 16) consecutive keys from key0 (whose low word does not wrap).
 inline void hash_chunk(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets, std::int64_t n,
-                         std::uint32_t *slots)
+                       std::uint32_t *slots)
 {
-   using namespace xxh32;
-   const __m512i start = _mm512_set1_epi32(static_cast<int>(seed + kPrime5 + 8u));
-   const __m512i high_p3 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key0 >> 32) * kPrime3));
-   const __m512i k = _mm512_set1_epi32(static_cast<int>(n_buckets));
-   const __m512i step = _mm512_set1_epi32(static_cast<int>(16u * kPrime3));
-   __m512i low_p3 = mul(_mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key0))),
-                                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)),
-                        kPrime3);
-   for (std::int64_t c = 0; c < n; c += 16) {
-      __m512i h = _mm512_add_epi32(start, low_p3);
-      h = mul(_mm512_rol_epi32(h, 17), kPrime4);
-      h = _mm512_add_epi32(h, high_p3);
-      h = mul(_mm512_rol_epi32(h, 17), kPrime4);
-      h = _mm512_xor_si512(h, _mm512_srli_epi32(h, 15));
-      h = mul(h, kPrime2);
-      h = _mm512_xor_si512(h, _mm512_srli_epi32(h, 13));
-      h = mul(h, kPrime3);
-      h = _mm512_xor_si512(h, _mm512_srli_epi32(h, 16));
-      const __m512i sign = _mm512_slli_epi32(h, 31); // the sign bit alone
-      _mm512_storeu_si512(slots + c, _mm512_or_si512(bucket_of16(h, k), sign));
-      low_p3 = _mm512_add_epi32(low_p3, step);
-   }
+   avx512::KeyHasher hasher(key0, seed, n_buckets);
+   for (std::int64_t c = 0; c < n; c += 16)
+      _mm512_storeu_si512(slots + c, hasher.next());
 }
 
 /// Slots ahead whose bucket the gather prefetches (see hash_tile_avx2.cpp).

@@ -232,6 +232,12 @@ void Network::gather_batch(const DataView &data, const std::int64_t *index, std:
 ForwardContext &Network::forward(const float *x, std::int64_t batch, ForwardContext &ctx, const DropoutPlan *dropout,
                                  std::uint64_t batch_counter) const
 {
+   return forward_pass(x, batch, ctx, dropout, batch_counter, false);
+}
+
+ForwardContext &Network::forward_pass(const float *x, std::int64_t batch, ForwardContext &ctx,
+                                      const DropoutPlan *dropout, std::uint64_t batch_counter, bool inference) const
+{
    Backend &backend = *backend_;
    const int n = n_layers();
    if (static_cast<int>(ctx.layers.size()) != n) {
@@ -257,6 +263,7 @@ ForwardContext &Network::forward(const float *x, std::int64_t batch, ForwardCont
       } else {
          backend.resize(ctx.keep[l], 0); // no dropout here in this batch (keeps the capacity)
       }
+      ctx.layers[l]->inference = inference;
       layer.forward(backend, params_.data(), in, batch, *ctx.layers[l]);
    }
    return ctx;
@@ -287,7 +294,7 @@ void Network::predict(const float *x, std::int64_t n, float *out, ForwardContext
    for (std::int64_t start = 0; start < n; start += kPredictChunk) {
       const std::int64_t batch = std::min(kPredictChunk, n - start);
       transform_inputs(x + start * spec_.n_inputs, batch, ctx.transformed);
-      forward(ctx.transformed.data(), batch, ctx);
+      forward_pass(ctx.transformed.data(), batch, ctx, nullptr, 0, true);
       Buffer &logits = ctx.logits();
       backend_->output_transform(spec_.task, logits.data(), batch, spec_.n_outputs);
       backend_->copy_to_host(logits, 0, batch * spec_.n_outputs, out + start * spec_.n_outputs);

@@ -105,6 +105,17 @@ public:
    virtual void linear_forward(const FullyConnected &layer, const float *params, const float *x, std::int64_t batch,
                                float *y) = 0;
 
+   /// The same y in inference, when no backward pass of the batch follows
+   /// (Network::predict). A backend may take other kernels here (the CPU's
+   /// small-batch kernels) whose summation order differs from linear_forward's:
+   /// the results agree to float rounding. Training always calls
+   /// linear_forward, so its results do not depend on this. By default linear_forward.
+   virtual void linear_infer(const FullyConnected &layer, const float *params, const float *x, std::int64_t batch,
+                             float *y)
+   {
+      linear_forward(layer, params, x, batch, y);
+   }
+
    /// From dy (B x n_out): dx (B x n_in) = dy V when dx is not null, and the
    /// layer's slice of `grad` is overwritten with dL/dparams (scheme and bias).
    virtual void linear_backward(const FullyConnected &layer, const float *params, const float *x, const float *dy,

@@ -6,6 +6,10 @@
 //
 //   "fused"         the CPU backend (tiles of V generated inside the product;
 //                   a dense layout is a plain tiled sgemm on the same threads)
+//   "infer"         the CPU backend's forward pass in inference, as
+//                   Network::predict runs it (Backend::linear_infer: the
+//                   small-batch kernels of small_batch.h up to their batch
+//                   threshold, else "fused"); a backward pass is "fused"'s
 //   "materialized"  the original HashedNets way: build the whole V (D floats),
 //                   then one multi-threaded sgemm; backward builds dV (D
 //                   floats) with sgemm and scatters it into the buckets.

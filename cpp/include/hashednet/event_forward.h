@@ -27,7 +27,9 @@
 //             order from +0, e[k] / sum; regression z.
 // V[i][j] = xi * w[bucket] is exact whichever way it is computed (the sign
 // flip is exact), so a row source may hash in vectors (the core uses its tile
-// generator); only the order above fixes the bits. A FUNHASH layer's V[i][j]
+// generator); only the order above fixes the bits. A BLOCK layer makes no
+// row of V: each block's run of buckets is multiplied in where it lies
+// (add_run), the same products added in the same order. A FUNHASH layer's V[i][j]
 // = g(z_0 .. z_{U-1}; alpha) is not exact: a row source must evaluate it with
 // FunHashLayout::reconstruct (funhash.h's order) on the exact z_u = xi_u w[h_u],
 // as ReferenceRows and the core's FUNHASH tile generator both do. It is what a SIMD version
@@ -88,6 +90,18 @@ struct Net {
    const float *input_scale = nullptr;  ///< n_inputs values
 };
 
+/// The 16 partial sums of a dot product folded by halves (the file comment's order).
+HASHEDNET_HOST_DEVICE inline float fold(float *s)
+{
+   for (int k = 0; k < 8; ++k) // the folds by halves, each a loop of fixed length (unrolled)
+      s[k] += s[k + 8];
+   for (int k = 0; k < 4; ++k)
+      s[k] += s[k + 4];
+   for (int k = 0; k < 2; ++k)
+      s[k] += s[k + 2];
+   return s[0] + s[1];
+}
+
 /// sum_j v[j] a[j] in the fixed order of the file comment.
 HASHEDNET_HOST_DEVICE inline float dot(const float *v, const float *a, std::int64_t n)
 {
@@ -98,13 +112,34 @@ HASHEDNET_HOST_DEVICE inline float dot(const float *v, const float *a, std::int6
          s[k] += v[j + k] * a[j + k];
    for (int k = 0; j + k < n; ++k)
       s[k] += v[j + k] * a[j + k];
-   for (int k = 0; k < 8; ++k) // the folds by halves, each a loop of fixed length (unrolled)
-      s[k] += s[k + 8];
-   for (int k = 0; k < 4; ++k)
-      s[k] += s[k + 4];
-   for (int k = 0; k < 2; ++k)
-      s[k] += s[k + 2];
-   return s[0] + s[1];
+   return fold(s);
+}
+
+/// BLOCK mode: s[j % 16] += V[i][j] a[j] for the columns j0 .. j0 + len - 1 of
+/// one block, straight from its run of buckets: V[i][j0 + t] = xi * w[(start
+/// + t) mod K], with slot = start | (sign bit of xi) << 31. The products and
+/// additions of dot() on a row of V, in its order (a + (-w) b is a - w b).
+HASHEDNET_HOST_DEVICE inline void add_run(const float *w, std::uint32_t n_buckets, std::uint32_t slot, const float *a,
+                                          std::int64_t j0, std::int64_t len, float *s)
+{
+   const std::uint32_t start = slot & 0x7FFFFFFFu;
+   const bool negative = (slot >> 31) != 0u;
+   if (j0 % kLanes == 0 && len % kLanes == 0 && start + static_cast<std::uint64_t>(len) <= n_buckets) {
+      const float *v = w + start; // whole vectors of lanes, no wrap around K: fixed-length loops
+      for (std::int64_t t = 0; t < len; t += kLanes)
+         if (negative)
+            for (int k = 0; k < kLanes; ++k)
+               s[k] -= v[t + k] * a[j0 + t + k];
+         else
+            for (int k = 0; k < kLanes; ++k)
+               s[k] += v[t + k] * a[j0 + t + k];
+      return;
+   }
+   for (std::int64_t t = 0; t < len; ++t) {
+      std::uint64_t b = start + static_cast<std::uint64_t>(t);
+      b = b < n_buckets ? b : b % n_buckets;
+      s[(j0 + t) % kLanes] += (negative ? -w[b] : w[b]) * a[j0 + t];
+   }
 }
 
 /// Rows of V generated at a time for a layer with n_in inputs.
@@ -150,6 +185,17 @@ struct ReferenceRows {
                                                       : L.virtual_weight(layer.w, row0 + r, j);
       return tile;
    }
+
+   /// BLOCK mode: the slots (bucket | sign bit << 31) of block keys key0 ..
+   /// key0 + n - 1 (key = row * n_blocks + q, consecutive along the layer).
+   void block_slots(const Layer &layer, std::uint64_t key0, std::int64_t n, std::uint32_t *slots) const
+   {
+      const HashedLayout &L = layer.layout;
+      for (std::int64_t e = 0; e < n; ++e) {
+         const std::uint32_t h = xxh32::hash_u64(key0 + static_cast<std::uint64_t>(e), L.weight_seed);
+         slots[e] = bucket_of(h, static_cast<std::uint32_t>(L.n_buckets)) | (h << 31);
+      }
+   }
 };
 
 /// z[i] = activate(f, z[i]) for n values, one loop per activation (so it vectorises).
@@ -172,6 +218,43 @@ inline void activate_all(Activation f, float *z, std::int64_t n)
    }
 }
 
+/// Block keys hashed at a time by a BLOCK layer (rows.block_slots).
+constexpr std::int64_t kSlotChunk = 256;
+
+/// A BLOCK layer's z (no activation) for n_events inputs: each row's dot
+/// product taken from the runs of its blocks (add_run), no row of V made.
+/// The layer's block keys, row * n_blocks + q, are consecutive: hashed
+/// kSlotChunk at a time across rows.
+template <class Rows>
+void block_layer_forward(const Layer &layer, const float *in, std::int64_t n_events, float *out, const Rows &rows)
+{
+   const HashedLayout &L = layer.layout;
+   const std::int64_t n_blocks = L.n_blocks();
+   const std::int64_t n_keys = L.n_out * n_blocks;
+   std::uint32_t slots[kSlotChunk];
+   for (std::int64_t e = 0; e < n_events; ++e) {
+      const float *a = in + e * L.n_in;
+      float s[kLanes] = {};
+      std::int64_t i = 0, q = 0;
+      for (std::int64_t k0 = 0; k0 < n_keys; k0 += kSlotChunk) {
+         const std::int64_t n = n_keys - k0 < kSlotChunk ? n_keys - k0 : kSlotChunk;
+         rows.block_slots(layer, static_cast<std::uint64_t>(k0), n, slots);
+         for (std::int64_t c = 0; c < n; ++c) {
+            const std::int64_t j0 = q * L.block;
+            add_run(layer.w, static_cast<std::uint32_t>(L.n_buckets), slots[c], a, j0,
+                    L.n_in - j0 < L.block ? L.n_in - j0 : L.block, s);
+            if (++q < n_blocks)
+               continue;
+            out[e * L.n_out + i] = fold(s) + L.virtual_bias(layer.b, i); // row i done
+            for (int k = 0; k < kLanes; ++k)
+               s[k] = 0.0f;
+            q = 0;
+            ++i;
+         }
+      }
+   }
+}
+
 /// One layer for n_events inputs `in` (n_events x n_in) into `out`
 /// (n_events x n_out); `tile` holds tile_rows(n_in) rows of V.
 template <class Rows>
@@ -179,6 +262,11 @@ void layer_forward(const Layer &layer, const float *in, std::int64_t n_events, f
                    const Rows &rows)
 {
    const HashedLayout &L = layer.layout;
+   if (L.hashed && L.hash_mode == HashMode::Block) {
+      block_layer_forward(layer, in, n_events, out, rows);
+      activate_all(layer.activation, out, n_events * L.n_out);
+      return;
+   }
    const std::int64_t step = tile_rows(L.n_in);
    for (std::int64_t row0 = 0; row0 < L.n_out; row0 += step) {
       const std::int64_t n_rows = L.n_out - row0 < step ? L.n_out - row0 : step;

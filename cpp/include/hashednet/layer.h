@@ -39,6 +39,7 @@ enum class LayerKind {
 struct LayerContext {
    virtual ~LayerContext() = default;
    Buffer output;
+   bool inference = false; ///< set by Network::predict: no backward pass follows this forward pass
 };
 
 /// A layer's size in memory.

@@ -127,6 +127,10 @@ public:
 
 private:
    void build_layers();
+   /// forward(); `inference`: no backward pass follows (predict), so the
+   /// backend may take its inference kernels (Backend::linear_infer).
+   ForwardContext &forward_pass(const float *x, std::int64_t batch, ForwardContext &context,
+                                const DropoutPlan *dropout, std::uint64_t batch_counter, bool inference) const;
    HashedLayout make_layout(int l, std::int64_t n_in, std::int64_t offset) const;
    std::int64_t funhash_weight_params(int l, std::int64_t buckets_given, std::int64_t n_real) const;
    std::unique_ptr<WeightScheme> make_scheme(const HashedLayout &layout) const;

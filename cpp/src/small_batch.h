@@ -1,0 +1,88 @@
+// small_batch.h: the CPU backend's inference kernels for small batches (internal).
+//
+// What it is: y = x V^T (no bias) for a few events, rows [row0, row1) of V,
+// without a tile of V. ELEMENT hashes 8 (AVX2) or 16 (AVX-512) keys of a row
+// in the lanes of a register, gathers their buckets and multiplies them into
+// one accumulator per event; BLOCK takes each row's runs (a block's B
+// consecutive buckets) straight from the bucket array times the same slice of
+// each event's x; DENSE is the same loop with the whole row as one run (and
+// BLAS's sgemv at batch 1).
+// Events go G <= kSmallBatch at a time (G accumulators in registers): a
+// row's hashes are made once per group, its weights read once per group. Variants per
+// instruction set (small_batch.cpp: scalar; small_batch_{avx2,avx512}.cpp),
+// the loops written once in small_batch_driver.inc; chosen like the tile
+// generators (cpu_isa.h).
+//
+// What it is not: bit-identical to the tile path (sgemm's order) or across
+// instruction sets: each sums in its own lanes, with FMA on AVX2/AVX-512;
+// results agree to float rounding (tests/test_small_batch.py). So the CPU
+// backend takes them in inference only (Backend::linear_infer), never in
+// training, whose results stay those of linear_forward.
+#ifndef HASHEDNET_SRC_SMALL_BATCH_H
+#define HASHEDNET_SRC_SMALL_BATCH_H
+
+#include "hash_tile.h"
+
+#include "hashednet/hashed_layout.h"
+
+#include <cstdint>
+#include <string>
+
+namespace hashednet {
+namespace kernels {
+
+/// y[e * n_out + i] = sum_j V[i][j] x[e * n_in + j] for e < batch, row0 <= i < row1
+/// (V: the layer's scheme, w: its weights, no bias).
+using SmallBatchFn = void (*)(const HashedLayout &layer, const float *w, const float *x, std::int64_t batch,
+                              std::int64_t row0, std::int64_t row1, float *y);
+
+struct SmallBatchKernels {
+   SmallBatchFn dense;
+   SmallBatchFn element;
+   SmallBatchFn block;
+};
+
+/// The largest batch that runs through the small-batch kernels in inference;
+/// larger batches take the tile path, whose sgemm reads V once for all the
+/// events. The kernels keep one accumulator per event in registers, up to
+/// this many events at a time, and read a row's weights (DENSE, BLOCK) or
+/// hash it (ELEMENT) once per such group: from the second group on, a second
+/// pass over W or a second hashing of every key costs more than the sgemm it
+/// saves. One-thread timings on the 2-core AMD EPYC of benchmarks/README.md
+/// (2048^2 and 4096^2, batch 1 to 16, a loaded machine): the small-batch
+/// kernels were faster up to batch 4, slower from 8 on.
+constexpr std::int64_t kSmallBatch = 4;
+
+/// ELEMENT layers with more buckets than this (512 KiB, beyond L2) keep the
+/// tile path: its generator hashes a whole tile, then gathers with
+/// prefetching, which beat hashing and gathering in registers there (4096^2
+/// at 1/8 and 1/64, batch 1). BLOCK prefetches the next row's runs instead.
+constexpr std::uint32_t kSmallBatchL2Buckets = 1u << 17;
+
+/// DENSE at batch 1: one BLAS sgemv per event (BLAS's kernel reads W four rows at a time).
+void small_dense_sgemv(const HashedLayout &layer, const float *w, const float *x, std::int64_t batch,
+                       std::int64_t row0, std::int64_t row1, float *y);
+
+#define HASHEDNET_SMALL_BATCH_DECLARE(isa)                                                                           \
+   void small_dense_##isa(const HashedLayout &, const float *, const float *, std::int64_t, std::int64_t,           \
+                          std::int64_t, float *);                                                                    \
+   void small_element_##isa(const HashedLayout &, const float *, const float *, std::int64_t, std::int64_t,         \
+                            std::int64_t, float *);                                                                  \
+   void small_block_##isa(const HashedLayout &, const float *, const float *, std::int64_t, std::int64_t,           \
+                          std::int64_t, float *);
+HASHEDNET_SMALL_BATCH_DECLARE(scalar)
+#if defined(HASHEDNET_HAVE_AVX2)
+HASHEDNET_SMALL_BATCH_DECLARE(avx2)
+#endif
+#if defined(HASHEDNET_HAVE_AVX512)
+HASHEDNET_SMALL_BATCH_DECLARE(avx512)
+#endif
+#undef HASHEDNET_SMALL_BATCH_DECLARE
+
+/// The small-batch kernels for instruction set `isa` (cpu_isa.h).
+SmallBatchKernels small_batch_kernels(const std::string &isa = "auto");
+
+} // namespace kernels
+} // namespace hashednet
+
+#endif // HASHEDNET_SRC_SMALL_BATCH_H
