@@ -154,3 +154,31 @@ def test_an_rvec_of_the_wrong_length_stops_the_event_loop(weights, tree_file):
     df = scorer.define(df, "score", ["inputs"])
     with pytest.raises(Exception, match="the input column holds 3 values in this event; the network of .* takes 4"):
         df.Sum("score").GetValue()
+
+
+@pytest.mark.slow
+def test_the_rdf_benchmark_runs_and_reports(tmp_path):
+    """benchmarks/run.py rdf at a tiny size: every row and the target are reported (no speed is asserted
+    here; the RDataFrame scores agree with predict's within float rounding)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import tmva_hashednet
+    from tmva_hashednet._core import library_path
+
+    run_py = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+    env = dict(os.environ, TMVA_HASHEDNET_PREFIX=str(library_path().parent.parent))
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(tmva_hashednet.__file__).parent.parent), env.get("PYTHONPATH", "")])
+    out = tmp_path / "rdf.json"
+    command = [sys.executable, str(run_py), "rdf", "--quick", "--rdf-events", "3000", "--rdf-dir", str(tmp_path),
+               "--json", str(out)]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(out.read_text())["results"]["rdf"]
+    assert [r["threads"] for r in result["rows"]] == [1, 2, 1, 2]
+    assert all(r["events"] == 3000 and r["events_per_s"] > 0 for r in result["rows"])
+    assert result["max_difference"] < 1e-5
+    assert [isinstance(t["reached"], bool) for t in result["targets"]] == [True]
