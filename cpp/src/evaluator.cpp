@@ -100,15 +100,43 @@ SlotEvaluators::SlotEvaluators(std::shared_ptr<const EventNetwork> network, Norm
    }
    HASHEDNET_CHECK(!inverse_targets_ || !normalize_.empty(), "inverse_targets needs a Normalize transform");
    slots_.reserve(n_slots);
-   for (unsigned s = 0; s < n_slots; ++s)
-      slots_.push_back(Slot{Evaluator(network_), std::vector<float>(n_in), std::vector<float>(n_out), {}});
+   for (unsigned s = 0; s < n_slots; ++s) {
+      slots_.push_back(std::make_unique<Slot>(network_));
+      slots_.back()->input.resize(static_cast<std::size_t>(n_in));
+      slots_.back()->out.resize(static_cast<std::size_t>(n_out));
+   }
 }
+
+namespace {
+/// Marks a slot as entered for the scope; refuses a second thread in it.
+class SlotEntry {
+public:
+   SlotEntry(std::atomic<bool> &busy, unsigned slot) : busy_(busy)
+   {
+      HASHEDNET_CHECK(!busy_.exchange(true, std::memory_order_acquire),
+                      "slot " << slot << " is in use by another thread: each thread needs its own slot (RDataFrame's "
+                              "rdfslot_; on Dask, one task per worker process: threads_per_worker=1)");
+   }
+   ~SlotEntry() { busy_.store(false, std::memory_order_release); }
+   SlotEntry(const SlotEntry &) = delete;
+   SlotEntry &operator=(const SlotEntry &) = delete;
+
+private:
+   std::atomic<bool> &busy_;
+};
+} // namespace
 
 const float *SlotEvaluators::evaluate(unsigned slot, const float *x)
 {
    HASHEDNET_CHECK(slot < slots_.size(), "slot " << slot << " is out of range: there are " << slots_.size()
                                                   << " slots (made for a smaller thread pool?)");
-   Slot &s = slots_[slot];
+   Slot &s = *slots_[slot];
+   const SlotEntry entry(s.busy, slot);
+   return evaluate_in(s, x);
+}
+
+const float *SlotEvaluators::evaluate_in(Slot &s, const float *x)
+{
    const float *input = x;
    if (!normalize_.empty()) {
       normalize_.apply(x, s.input.data());

@@ -6,7 +6,8 @@
 // those of 1, 2 and 8 threads, each with its own Evaluator over ONE shared
 // EventNetwork, each thread walking all events from a different starting
 // point, compared with memcmp; plus SlotEvaluators with a Normalize
-// transform against the transform computed here, and its bad-input errors.
+// transform against the transform computed here, its bad-input errors, and
+// the refusal of two threads in one slot.
 // What it is not: a test of the values against an independent reference
 // (tests/test_event_forward.py compares predict_one with float64 numpy).
 // Built plainly it runs threads; built with -fsanitize=thread it is the
@@ -16,6 +17,7 @@
 #include "hashednet/options.h"
 #include "check.h"
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -173,6 +175,31 @@ void test_slots_apply_normalize()
    check(threw, "a Normalize transform of the wrong size was not refused", __LINE__);
 }
 
+/// Two threads in one slot: refused with an Error (nearly certain to overlap in 2 x 20000 events, even when
+/// the threads are time-sliced on one core: a thread preempted inside a slot keeps it marked).
+void test_one_slot_two_threads_is_refused()
+{
+   Model model = make_model(kCases[0]);
+   SlotEvaluators slots(share_network(model), NormalizeInputs(), false, 1);
+   const std::vector<float> x = random_inputs(1, kCases[0].n_inputs);
+   std::atomic<int> refused{0};
+   std::vector<std::thread> threads;
+   for (int t = 0; t < 2; ++t)
+      threads.emplace_back([&] {
+         for (int e = 0; e < 20000 && refused == 0; ++e) {
+            try {
+               slots.evaluate(0, x.data());
+            } catch (const Error &error) {
+               if (std::string(error.what()).find("slot 0 is in use by another thread") != std::string::npos)
+                  ++refused;
+            }
+         }
+      });
+   for (auto &thread : threads)
+      thread.join();
+   check(refused > 0, "two threads in one slot were not refused", __LINE__);
+}
+
 } // namespace
 
 int main()
@@ -181,5 +208,6 @@ int main()
       test_check::run(c.name, [&] { test_threads_equal_predict_one(c); });
    test_check::run("snapshot", test_snapshot_ignores_later_training);
    test_check::run("slots", test_slots_apply_normalize);
+   test_check::run("one slot, two threads", test_one_slot_two_threads_is_refused);
    return test_check::report();
 }

@@ -22,6 +22,7 @@
 
 #include "hashednet/event_predict.h"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -105,6 +106,7 @@ public:
                   unsigned n_slots);
 
    /// The responses of one raw event in slot `slot` (< n_slots()); valid until that slot's next call.
+   /// A slot entered by a second thread while a first is in it is an Error (not a data race).
    const float *evaluate(unsigned slot, const float *x);
    /// The same for n events x (n x n_inputs) into out (n x n_outputs), one at a time in slot `slot`.
    void evaluate_events(unsigned slot, const float *x, std::int64_t n, float *out);
@@ -114,15 +116,19 @@ public:
 
 private:
    struct Slot {
+      explicit Slot(std::shared_ptr<const EventNetwork> network) : evaluator(std::move(network)) {}
+      std::atomic<bool> busy{false}; ///< a thread is in this slot
       Evaluator evaluator;
       std::vector<float> input;
       std::vector<float> out;
       char padding[64]; ///< keeps neighbouring slots' hot fields off one cache line
    };
+   const float *evaluate_in(Slot &slot, const float *x);
+
    std::shared_ptr<const EventNetwork> network_;
    NormalizeInputs normalize_;
    bool inverse_targets_;
-   std::vector<Slot> slots_;
+   std::vector<std::unique_ptr<Slot>> slots_;
 };
 
 } // namespace hashednet
