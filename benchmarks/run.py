@@ -12,9 +12,11 @@ Suites:
            MNIST-shaped 784-1000-10 epoch time, hashed 1/8 against dense
   latency  single-event evaluation (Model::predict_one, the TMVA Reader case)
   stream   one epoch over an 11M-event TTree, trained in chunks: peak RSS, events/s
+  rdf      a weight file's scores in RDataFrame (IMT 1 and 2 threads) against
+           numpy predict on AsNumpy arrays, over a 10M-event TTree: events/s
   quality  benchmarks/quality.py (test error and AUC against compression);
            the arguments after `--` go to it
-  all      speed memory e2e latency stream
+  all      speed memory e2e latency stream rdf
 
 Every ratio is measured side by side in the same run (methods interleaved,
 medians of repetitions): the machine may be shared, absolute figures are
@@ -35,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SUITES = ("speed", "memory", "e2e", "latency", "stream", "quality")
-ALL = ("speed", "memory", "e2e", "latency", "stream")
+SUITES = ("speed", "memory", "e2e", "latency", "stream", "rdf", "quality")
+ALL = ("speed", "memory", "e2e", "latency", "stream", "rdf")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--stream-events", type=int, help="stream: events in the TTree (default 11000000)")
     p.add_argument("--stream-chunk", type=int, help="stream: events per chunk (default 500000)")
     p.add_argument("--stream-dir", type=Path, help="stream: folder of the TTree file (default /tmp)")
+    p.add_argument("--rdf-events", type=int, help="rdf: events in the TTree (default 10000000, quick 200000)")
+    p.add_argument("--rdf-dir", type=Path, help="rdf: folder of the TTree and weight file (default /tmp)")
     return p
 
 
@@ -108,6 +112,11 @@ def _run(suite: str, args, quality_args) -> dict:
 
         return run_stream(threads=args.threads, n_events=args.stream_events or (500_000 if args.quick else 11_000_000),
                           chunk=args.stream_chunk or 500_000, folder=args.stream_dir or Path("/tmp"))  # fmt: skip
+    if suite == "rdf":
+        from speed_rdf import run_rdf
+
+        return run_rdf(n_events=args.rdf_events or (200_000 if args.quick else 10_000_000),
+                       folder=args.rdf_dir or Path("/tmp"))  # fmt: skip
     if suite == "quality":
         return _run_quality(quality_args)
     raise AssertionError(suite)

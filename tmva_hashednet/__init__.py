@@ -8,6 +8,8 @@ or matrix is kept, in training or in inference.
 
 - :class:`HashedNetwork`: build, train, predict, save (numpy in and out).
 - :mod:`tmva_hashednet.streaming`: TTrees in chunks for ``HashedNetwork.fit_stream``.
+- :mod:`tmva_hashednet.evaluator`: per-thread event-by-event evaluators of one shared network.
+- :mod:`tmva_hashednet.rdf`: a weight file's scores as an RDataFrame column (IMT, Dask).
 - :mod:`tmva_hashednet.evaluation`: ROC curve and integral, efficiencies.
 - :class:`MemoryReport`: virtual weights against real parameters and bytes.
 - ``TMVA`` (``from tmva_hashednet import TMVA``): ROOT's TMVA with HashedDNN, or
@@ -47,7 +49,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-_SUBMODULES = ("datasets", "evaluation", "files", "options", "plotting", "streaming", "tmva")
+_SUBMODULES = ("datasets", "evaluation", "evaluator", "files", "options", "plotting", "rdf", "streaming", "tmva")
 
 
 def __getattr__(name: str):

@@ -356,6 +356,8 @@ class HashedNetwork:
         if warning:
             warnings.warn(CostWarning(warning), stacklevel=2)
 
+    _tmva = None  # a TMVA weight file's input transformation (load), else None
+
     # ------------------------------------------------------------------ construction
     @classmethod
     def _wrap(cls, model) -> "HashedNetwork":
@@ -373,10 +375,21 @@ class HashedNetwork:
 
     @classmethod
     def load(cls, path, num_threads: int = 0) -> "HashedNetwork":
-        """A network saved with :meth:`save`."""
+        """A network saved with :meth:`save`, or the network of a TMVA weight file
+        (``<dataset>/weights/<job>_<title>.weights.xml`` of HashedDNN, written by ROOT's TMVA or the
+        compatible Factory): then :meth:`predict` and :meth:`evaluator` apply the file's input
+        transformation first (and, for regression, its inverse on the targets), as the Reader does."""
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"network file {path!r} does not exist")
+        if _is_tmva_weight_file(path):
+            from .tmva.response import WeightFileTransform
+            from .tmva.weights_xml import read_weight_file
+
+            content = read_weight_file(path)
+            network = cls.from_text(content.network_text, num_threads)
+            network._tmva = WeightFileTransform(content)
+            return network
         with translate_errors():
             return cls._wrap(core().Model.from_file(path, int(num_threads)))
 
@@ -747,10 +760,23 @@ class HashedNetwork:
         network in slices."""
         x = as_matrix("x", x, self.n_inputs)
         check_finite("x", x)
+        if self._tmva is not None:
+            x = self._tmva.inputs(x)
         out = np.empty((x.shape[0], self.n_outputs), dtype=np.float32)
         with translate_errors():
             self._model.predict(x, x.shape[0], x.shape[1], out)
+        if self._tmva is not None:
+            out = self._tmva.outputs(out)
         return out[:, 0] if self.n_outputs == 1 else out
+
+    def evaluator(self):
+        """A :class:`tmva_hashednet.evaluator.Evaluator` over a snapshot of this network: the event path
+        (bit for bit the TMVA method's GetMvaValue), one evaluator per thread (``evaluator.copy()``)."""
+        from .evaluator import Evaluator
+
+        if self._tmva is None:
+            return Evaluator.of(self._model)
+        return Evaluator.of(self._model, self._tmva.normalize_inputs(), self._tmva.inverse_targets)
 
     def loss(self, x, y, weights=None) -> float:
         """Weighted mean loss (no dropout)."""
@@ -772,6 +798,13 @@ class HashedNetwork:
             for info in (self.layer_info(i) for i in range(self.n_layers))
         )
         return f"HashedNetwork(n_inputs={self.n_inputs}, layout='{layers}', task='{self.task}', n_params={self.n_params})"
+
+
+def _is_tmva_weight_file(path: str) -> bool:
+    """A TMVA weight file (XML, <MethodSetup>) rather than the core's network text ("HASHEDNET ...")."""
+    with open(path, "rb") as stream:
+        head = stream.read(256).lstrip()
+    return head.startswith(b"<?xml") or head.startswith(b"<MethodSetup")
 
 
 def _nullptr():

@@ -38,11 +38,18 @@ struct EventRows {
 namespace {
 event::Net view(const Network &network, std::vector<event::Layer> &layers)
 {
-   layers.resize(network.n_layers());
    // The event path reads the parameters where they are: host memory (the CPU and reference backends).
    HASHEDNET_ASSERT(network.params().owner() != nullptr &&
                     network.params().owner()->architecture() != Architecture::Gpu);
-   const float *params = network.params().data();
+   return event_view(network, network.params().data(), network.input_offset().data(), network.input_scale().data(),
+                     layers);
+}
+} // namespace
+
+event::Net event_view(const Network &network, const float *params, const float *input_offset,
+                      const float *input_scale, std::vector<event::Layer> &layers)
+{
+   layers.resize(network.n_layers());
    for (int l = 0; l < network.n_layers(); ++l) {
       const HashedLayout &layout = network.layout(l);
       layers[l] = {layout, network.activation(l), params + layout.offset, params + layout.bias_offset(), {}};
@@ -55,16 +62,19 @@ event::Net view(const Network &network, std::vector<event::Layer> &layers)
    net.n_outputs = network.n_outputs();
    net.layers = layers.data();
    net.n_layers = network.n_layers();
-   net.input_offset = network.input_offset().data();
-   net.input_scale = network.input_scale().data();
+   net.input_offset = input_offset;
+   net.input_scale = input_scale;
    return net;
 }
-} // namespace
 
 void predict_events(const Network &network, const float *x, std::int64_t n, float *out, EventScratch &scratch)
 {
+   forward_events(view(network, scratch.layers), x, n, out, scratch);
+}
+
+void forward_events(const event::Net &net, const float *x, std::int64_t n, float *out, EventScratch &scratch)
+{
    HASHEDNET_ASSERT(n >= 0);
-   const event::Net net = view(network, scratch.layers);
    scratch.floats.resize(event::scratch_floats(net, n));
    if (!scratch.rows)
       scratch.rows = std::make_shared<const EventRows>();

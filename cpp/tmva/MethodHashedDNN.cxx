@@ -13,7 +13,7 @@
 //   regression      the linear outputs (squared error), back-transformed by
 //                   TMVA's target transformation.
 //
-// Compatibility. Written for ROOT 6.x; older and newer TMVAs differ in three ways:
+// Compatibility. Written for ROOT 6.x; older and newer TMVAs differ in four ways:
 //   * MethodBase's constructors take a trailing TDirectory* with a default in
 //     TMVA 4.2.1 (2015): the calls below pass no directory, so they compile
 //     against both;
@@ -22,13 +22,16 @@
 //     RegisterHashedDNN.cxx;
 //   * TMVA 4.2.1 has no MethodBase::fTrainHistory (ROOT >= 6.20 has): the
 //     training history is then written by WriteMonitoringHistosToFile() as
-//     the same TH1D histograms.
+//     the same TH1D histograms;
+//   * TMVA 4.2.1 has no MethodBase::GetMvaValues (batched testing): the
+//     override is compiled from ROOT 6.10 on (MethodHashedDNN.h).
 // CMake detects the last two (HASHEDNET_TMVA_TYPES_IS_CLASS,
 // HASHEDNET_TMVA_HAS_TRAIN_HISTORY); without CMake, the presence of
 // TMVA/TrainingHistory.h decides the second and the singleton is assumed.
 #include "MethodHashedDNN.h"
 
 #include "hashednet/cost.h"
+#include "hashednet/evaluator.h"
 #include "hashednet/interrupt.h"
 #include "hashednet/model.h"
 #include "hashednet/network_spec.h"
@@ -46,6 +49,7 @@
 #include "TMVA/Event.h"
 #include "TMVA/MsgLogger.h"
 #include "TMVA/Ranking.h"
+#include "TMVA/Timer.h"
 #include "TMVA/Tools.h"
 #include "TMVA/Types.h"
 
@@ -155,6 +159,7 @@ std::string transformations_checksum(void *weights_parent)
 struct TMVA::MethodHashedDNN::Impl {
    hashednet::MethodOptions options;
    std::unique_ptr<hashednet::Model> model;
+   std::unique_ptr<hashednet::Evaluator> evaluator; ///< the Get*Value calls' (evaluator.h); null when stale
    std::vector<float> input;              ///< one event, reused by the Get*Value calls
    std::vector<double> train_loss, validation_loss; ///< per epoch, all phases in order
 };
@@ -185,6 +190,7 @@ Bool_t TMVA::MethodHashedDNN::HasAnalysisType(Types::EAnalysisType type, UInt_t 
 
 void TMVA::MethodHashedDNN::Init()
 {
+   fImpl->evaluator.reset();
    fImpl->model.reset();
    fImpl->train_loss.clear();
    fImpl->validation_loss.clear();
@@ -314,6 +320,7 @@ void standardization(const hashednet::DataView &data, std::vector<float> &offset
 void TMVA::MethodHashedDNN::Train()
 {
    TrainingEvents events;
+   fImpl->evaluator.reset(); // it would hold the parameters of before the training
    if (CollectTrainingEvents(events) && BuildNetwork(events) && RunTrainingPhases(events))
       PrintModelSize();
 }
@@ -437,13 +444,13 @@ void TMVA::MethodHashedDNN::PrintModelSize()
 /// The network's responses to the current (transformed) event.
 
 namespace {
-const std::vector<float> &respond(hashednet::Model &model, const TMVA::Event *ev, std::vector<float> &input)
+const float *respond(hashednet::Evaluator &evaluator, const TMVA::Event *ev, std::vector<float> &input)
 {
-   const auto n = static_cast<std::int64_t>(model.network().n_inputs());
+   const auto n = static_cast<std::size_t>(evaluator.n_inputs());
    input.resize(n);
-   for (std::int64_t j = 0; j < n; ++j)
+   for (std::size_t j = 0; j < n; ++j)
       input[j] = ev->GetValue(j);
-   return model.predict_one(input.data(), n);
+   return evaluator.evaluate(input.data());
 }
 } // namespace
 
@@ -454,32 +461,86 @@ hashednet::Model &TMVA::MethodHashedDNN::TrainedModel() const
    return *fImpl->model;
 }
 
+hashednet::Evaluator &TMVA::MethodHashedDNN::TrainedEvaluator()
+{
+   if (!fImpl->evaluator)
+      fImpl->evaluator = std::make_unique<hashednet::Evaluator>(hashednet::share_network(TrainedModel()));
+   return *fImpl->evaluator;
+}
+
 Double_t TMVA::MethodHashedDNN::GetMvaValue(Double_t *err, Double_t *errUpper)
 {
    NoErrorCalc(err, errUpper);
-   return respond(TrainedModel(), GetEvent(), fImpl->input)[0];
+   return respond(TrainedEvaluator(), GetEvent(), fImpl->input)[0];
 }
 
 const std::vector<Float_t> &TMVA::MethodHashedDNN::GetMulticlassValues()
 {
-   const auto &out = respond(TrainedModel(), GetEvent(), fImpl->input);
-   fOutputValues.assign(out.begin(), out.end());
+   hashednet::Evaluator &evaluator = TrainedEvaluator();
+   const float *out = respond(evaluator, GetEvent(), fImpl->input);
+   fOutputValues.assign(out, out + evaluator.n_outputs());
    return fOutputValues;
 }
 
 const std::vector<Float_t> &TMVA::MethodHashedDNN::GetRegressionValues()
 {
    const Event *ev = GetEvent();
-   const auto &out = respond(TrainedModel(), ev, fImpl->input);
+   hashednet::Evaluator &evaluator = TrainedEvaluator();
+   const float *out = respond(evaluator, ev, fImpl->input);
+   const auto n_out = static_cast<std::size_t>(evaluator.n_outputs());
    Event transformed(*ev);
-   for (std::size_t t = 0; t < out.size(); ++t)
+   for (std::size_t t = 0; t < n_out; ++t)
       transformed.SetTarget(t, out[t]);
    const Event *original = GetTransformationHandler().InverseTransform(&transformed);
-   fOutputValues.resize(out.size());
-   for (std::size_t t = 0; t < out.size(); ++t)
+   fOutputValues.resize(n_out);
+   for (std::size_t t = 0; t < n_out; ++t)
       fOutputValues[t] = original->GetTarget(t);
    return fOutputValues;
 }
+
+#ifdef HASHEDNET_TMVA_HAS_GET_MVA_VALUES
+std::vector<Double_t> TMVA::MethodHashedDNN::GetMvaValues(Long64_t firstEvt, Long64_t lastEvt, Bool_t logProgress)
+{
+   const Long64_t n_events = Data()->GetNEvents();
+   if (firstEvt > lastEvt || lastEvt > n_events)
+      lastEvt = n_events;
+   if (firstEvt < 0)
+      firstEvt = 0;
+   const Long64_t n = lastEvt - firstEvt;
+   Timer timer(n, GetName(), kTRUE);
+   if (logProgress)
+      Log() << kHEADER << Form("[%s] : ", DataInfo().GetName()) << "Evaluation of " << GetMethodName() << " on "
+            << (Data()->GetCurrentType() == Types::kTraining ? "training" : "testing") << " sample (" << n
+            << " events)" << Endl;
+   hashednet::Model &model = TrainedModel();
+   const std::int64_t n_in = model.network().n_inputs(), n_out = model.network().n_outputs();
+   constexpr Long64_t kBatch = 4096; // events per call of the core: bounds the float copies
+   std::vector<float> x, out;
+   std::vector<Double_t> values(static_cast<std::size_t>(n));
+   for (Long64_t first = 0; first < n; first += kBatch) {
+      const Long64_t batch = std::min(kBatch, n - first);
+      x.resize(static_cast<std::size_t>(batch * n_in));
+      out.resize(static_cast<std::size_t>(batch * n_out));
+      for (Long64_t i = 0; i < batch; ++i) {
+         Data()->SetCurrentEvent(firstEvt + first + i);
+         const Event *ev = GetEvent();
+         for (std::int64_t j = 0; j < n_in; ++j)
+            x[i * n_in + j] = ev->GetValue(j);
+      }
+      try {
+         model.predict(x.data(), batch, n_in, out.data());
+      } catch (const hashednet::Error &e) {
+         Log() << kFATAL << "HashedDNN: " << e.what() << Endl;
+      }
+      for (Long64_t i = 0; i < batch; ++i)
+         values[first + i] = out[i * n_out];
+   }
+   if (logProgress)
+      Log() << kINFO << "Elapsed time for evaluation of " << n << " events: " << timer.GetElapsedTime() << "       "
+            << Endl;
+   return values;
+}
+#endif
 
 ////////////////////////////////////////////////////////////////////////////////
 /// <Weights Format="hashednet-1" HashDefinition="xxh32-v1"> holds the core's
@@ -513,6 +574,7 @@ void TMVA::MethodHashedDNN::ReadWeightsFromXML(void *wghtnode)
       if (model.network().n_inputs() != GetNvar())
          Log() << kFATAL << "HashedDNN weight file: the network has " << model.network().n_inputs()
                << " inputs but the weight file declares " << GetNvar() << " variables" << Endl;
+      fImpl->evaluator.reset();
       fImpl->model = std::make_unique<hashednet::Model>(std::move(model));
    } catch (const hashednet::Error &e) {
       Log() << kFATAL << "HashedDNN weight file: " << e.what() << Endl;

@@ -25,16 +25,25 @@
 #ifndef TMVA_HASHEDNET_METHODHASHEDDNN_H
 #define TMVA_HASHEDNET_METHODHASHEDDNN_H
 
+#include "RVersion.h"
 #include "TMVA/MethodBase.h"
 #include "TString.h"
+
+// MethodBase::GetMvaValues(first, last, logProgress), through which the Factory
+// tests classifiers in one call, appeared after TMVA 4.2.1 (ROOT 6.08; 6.10 is
+// taken as the safe bound). Without it the Factory loops GetMvaValue as before.
+#if ROOT_VERSION_CODE >= ROOT_VERSION(6, 10, 0)
+#define HASHEDNET_TMVA_HAS_GET_MVA_VALUES 1
+#endif
 
 #include <iosfwd>
 #include <memory>
 #include <vector>
 
 namespace hashednet {
+class Evaluator;
 class Model;
-}
+} // namespace hashednet
 
 namespace TMVA {
 
@@ -73,6 +82,13 @@ public:
    TString GetNetworkText() const;
 
 protected:
+#ifdef HASHEDNET_TMVA_HAS_GET_MVA_VALUES
+   /// The classifier responses of events [firstEvt, lastEvt) of the current
+   /// sample in batches through the core's batch path (as MethodDL): equal to
+   /// GetMvaValue's per event within float rounding (sgemm's order).
+   std::vector<Double_t> GetMvaValues(Long64_t firstEvt = 0, Long64_t lastEvt = -1,
+                                      Bool_t logProgress = false) override;
+#endif
    void MakeClassSpecificHeader(std::ostream &fout, const TString &className = "") const override;
    void MakeClassSpecific(std::ostream &fout, const TString &className = "") const override;
 
@@ -89,6 +105,8 @@ private:
    bool RunTrainingPhases(const TrainingEvents &events);
    void PrintModelSize();
    void CheckTransformations(void *wghtnode);
+   /// The per-event evaluator of the network (made on first use; reset when the network changes).
+   hashednet::Evaluator &TrainedEvaluator();
    /// The network, or kFATAL when there is none yet.
    hashednet::Model &TrainedModel() const;
    std::unique_ptr<Impl> fImpl; //! not streamed

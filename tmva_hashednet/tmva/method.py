@@ -166,7 +166,7 @@ class MethodHashedDNN:
             return None
         network = HashedNetwork.from_text(self.network.to_text())
         if self.normalize:  # x' = (x - low) * scale * 2 - 1 = (x - (low + 1 / (2 scale))) * (2 scale)
-            low, scale = self.transform._offset_scale(slice(0, len(self.loader.variables)))
+            low, scale = self.transform.offset_scale(slice(0, len(self.loader.variables)))
             network.set_input_transform(low + np.float32(0.5) / scale, np.float32(2) * scale)
         class_name = "Read" + "".join(c if c.isalnum() or c == "_" else "_" for c in self.title)
         source = network.standalone_class(class_name, [v.expression for v in self.loader.variables])

@@ -6,6 +6,13 @@ current values. ``EvaluateMVA(values, title)`` takes the values directly, and
 :meth:`Reader.evaluate_batch` (an extra, not in TMVA) evaluates many events.
 ``GetProba`` and ``GetRarity`` use the MVA PDFs of a weight file trained with
 ``CreateMVAPdfs``.
+
+One event goes through the event path (``tmva_hashednet.evaluator``): the
+responses of the real method's ``GetMvaValue`` bit for bit. Each thread that
+evaluates gets its own evaluator of one network shared by all, so one Reader
+(or several) may run ``EvaluateMVA(values, title)`` in many threads; the bound
+variables of ``EvaluateMVA(title)`` are, as in TMVA, one set per Reader.
+``evaluate_batch`` takes the batch path (equal within float rounding).
 """
 
 from __future__ import annotations
@@ -104,7 +111,8 @@ class Reader:
             self.log.error(f"{bad[0]}-th variable of the event ('{name}') is {values[bad[0]]} --> {answer}; "
                            "please fix or remove this event")
             return None
-        return method.evaluate(values[None, :])[0]
+        out = method.evaluate_one(values)  # the event path: TMVA's Reader's (GetMvaValue's) bits
+        return out[0] if analysis == "Classification" else out
 
     def EvaluateMVA(self, *args) -> float:
         """``EvaluateMVA(title)`` or ``EvaluateMVA(values, title)``: P(signal) of one event; -999 (with an

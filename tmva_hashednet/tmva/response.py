@@ -1,17 +1,62 @@
 """A HashedDNN method recreated from its weight file: transform + network.
 
 Used by the Factory for testing (TMVA tests the method recreated from the
-weight file) and by the Reader.
+weight file, in one batch) and by the Reader (one event at a time, through a
+per-thread evaluator of one shared network: ``tmva_hashednet.evaluator``).
+:class:`WeightFileTransform` is the file's input transformation as TMVA's
+Reader applies it; ``HashedNetwork.load("...weights.xml")`` and
+``tmva_hashednet.rdf`` use it too.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
 from ..network import HashedNetwork
 from .weights_xml import WeightFile, read_weight_file
 
-__all__ = ["MethodResponse"]
+__all__ = ["MethodResponse", "WeightFileTransform"]
+
+
+class WeightFileTransform:
+    """The Normalize transformation of a weight file (none: identity): inputs before the network, the
+    inverse on regression targets after it (docs/tmva_file_layout.md §4)."""
+
+    def __init__(self, content: WeightFile):
+        self.n_variables = len(content.variables)
+        self.analysis_type = content.analysis_type
+        self.transform = content.transform
+        self.inverse_targets = (self.transform is not None and self.analysis_type == "Regression"
+                                and len(self.transform.inputs) > self.n_variables)  # fmt: skip
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """x (n, n_variables) float32 as the network sees it."""
+        if self.transform is None:
+            return x
+        return self.transform.apply(x, slice(0, self.n_variables))
+
+    def outputs(self, out: np.ndarray) -> np.ndarray:
+        """The network's (n, n_outputs) responses as the method returns them."""
+        if not self.inverse_targets:
+            return out
+        return self.transform.inverse(out, slice(self.n_variables, len(self.transform.inputs)))
+
+    def normalize_inputs(self):
+        """The same transformation as the core's ``NormalizeInputs`` (evaluator.h), for evaluators."""
+        import ROOT
+
+        from .._core import core
+
+        normalize = core().NormalizeInputs()
+        if self.transform is None:
+            return normalize
+        low, scale = self.transform.offset_scale(slice(None))
+        normalize.low = ROOT.std.vector["float"]([float(v) for v in np.asarray(low, np.float32)])
+        normalize.scale = ROOT.std.vector["float"]([float(v) for v in np.asarray(scale, np.float32)])
+        normalize.n_inputs = self.n_variables
+        return normalize
 
 
 class MethodResponse:
@@ -24,6 +69,10 @@ class MethodResponse:
         if self.network.n_inputs != self.n_variables:
             raise ValueError(f"weight file of '{content.title}' declares {self.n_variables} variables but its network "
                              f"has {self.network.n_inputs} inputs; the file is damaged")
+        self.transform = WeightFileTransform(content)
+        self._shared_evaluator = None  # made on the first event
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     @classmethod
     def from_file(cls, path, num_threads: int = 0) -> "MethodResponse":
@@ -34,15 +83,26 @@ class MethodResponse:
         return self.content.analysis_type
 
     def evaluate(self, x) -> np.ndarray:
-        """(n,) for classification, (n, classes) for multiclass, (n, targets) for regression."""
+        """(n,) for classification, (n, classes) for multiclass, (n, targets) for regression (batch path)."""
         x = np.ascontiguousarray(np.asarray(x, np.float32).reshape(-1, self.n_variables))
-        transform = self.content.transform
-        if transform is not None:
-            x = transform.apply(x, slice(0, self.n_variables))
-        out = self.network.predict(x)
+        out = self.network.predict(self.transform.inputs(x))
         if self.analysis_type != "Regression":
             return out
-        out = out.reshape(len(x), -1)
-        if transform is not None and len(transform.inputs) > self.n_variables:
-            out = transform.inverse(out, slice(self.n_variables, len(transform.inputs)))
-        return out
+        return self.transform.outputs(out.reshape(len(x), -1))
+
+    def evaluate_one(self, values: np.ndarray) -> np.ndarray:
+        """The responses of one event (the event path, as TMVA's Reader: bit for bit the method's GetMvaValue),
+        through this thread's evaluator of one network shared by all threads."""
+        evaluator = getattr(self._local, "evaluator", None)
+        if evaluator is None:
+            evaluator = self._local.evaluator = self._thread_evaluator()
+        return evaluator.one(values)
+
+    def _thread_evaluator(self):
+        from ..evaluator import Evaluator
+
+        with self._lock:
+            if self._shared_evaluator is None:
+                self._shared_evaluator = Evaluator.of(self.network._model, self.transform.normalize_inputs(),
+                                                      self.transform.inverse_targets)  # fmt: skip
+            return self._shared_evaluator.copy()

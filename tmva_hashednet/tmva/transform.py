@@ -58,19 +58,19 @@ class NormalizeTransform:
         ranges.append(_ranges("the training events", values, weights))
         return cls(list(inputs), ranges)
 
-    def _offset_scale(self, columns: slice):
+    def offset_scale(self, columns: slice):
         low, high = (np.asarray(a, np.float32)[columns] for a in self.ranges[-1])
         width = (high - low).astype(np.float32)
         scale = (1.0 / np.where(width > 0, width, 1.0).astype(np.float64)).astype(np.float32)
         return low, scale
 
     def apply(self, values: np.ndarray, columns: slice = slice(None)) -> np.ndarray:
-        low, scale = self._offset_scale(columns)
+        low, scale = self.offset_scale(columns)
         values = np.asarray(values, np.float32)
         return np.ascontiguousarray((values - low) * scale * np.float32(2) - np.float32(1), dtype=np.float32)
 
     def inverse(self, values: np.ndarray, columns: slice) -> np.ndarray:
-        low, scale = self._offset_scale(columns)
+        low, scale = self.offset_scale(columns)
         values = np.asarray(values, np.float32)
         return (low + (values + np.float32(1)) / (np.float32(2) * scale)).astype(np.float32)
 

@@ -26,8 +26,8 @@ from .pdf import FINE_FACTOR, KDE_GAUSS, KDE_NO_BORDER, KDE_NONADAPTIVE, SPLINE2
 from .transform import NormalizeTransform
 from .variables import VariableInfo
 
-__all__ = ["WeightFile", "write_weight_file", "read_weight_file", "WEIGHTS_FORMAT", "HASH_DEFINITION",
-           "TRANSFORMATIONS_CHECKSUM"]
+__all__ = ["WeightFile", "write_weight_file", "read_weight_file", "parse_weight_text", "WEIGHTS_FORMAT",
+           "HASH_DEFINITION", "TRANSFORMATIONS_CHECKSUM"]
 
 WEIGHTS_FORMAT = "hashednet-1"
 #: The <Weights> attribute with the checksum of <Transformations> (hashednet/section_digest.h).
@@ -337,6 +337,19 @@ def read_weight_file(path) -> WeightFile:
         root = ElementTree.parse(path).getroot()
     except ElementTree.ParseError as error:
         raise ValueError(f"weight file {path!r} is not valid XML ({error}); it is truncated or damaged") from None
+    return _content(root, path)
+
+
+def parse_weight_text(text: str, path: str) -> WeightFile:
+    """The content of a HashedDNN weight file's text (read from `path` elsewhere: a Dask worker's copy)."""
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        raise ValueError(f"weight file {path!r} is not valid XML ({error}); it is truncated or damaged") from None
+    return _content(root, path)
+
+
+def _content(root, path: str) -> WeightFile:
     if root.tag != "MethodSetup" or "::" not in root.get("Method", ""):
         raise ValueError(f"weight file {path!r} is not a TMVA weight file (no <MethodSetup Method=\"Type::Title\">)")
     method_type, title = root.get("Method").split("::", 1)

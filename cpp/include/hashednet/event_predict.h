@@ -31,6 +31,16 @@ struct EventScratch {
 /// event_forward.h's fixed order; each event's result is the same for any n.
 void predict_events(const Network &network, const float *x, std::int64_t n, float *out, EventScratch &scratch);
 
+/// The same for an event::Net whose parameters live elsewhere (evaluator.h's
+/// snapshot); scratch.layers is not used.
+void forward_events(const event::Net &net, const float *x, std::int64_t n, float *out, EventScratch &scratch);
+
+/// `network` as event_forward.h sees it, reading its parameters from `params`
+/// (n_params floats, host memory) and its input transform from the two arrays
+/// (n_inputs each); `layers` receives the layer table the result points into.
+event::Net event_view(const Network &network, const float *params, const float *input_offset,
+                      const float *input_scale, std::vector<event::Layer> &layers);
+
 } // namespace hashednet
 
 #endif // HASHEDNET_EVENT_PREDICT_H
