@@ -75,10 +75,18 @@ def test_misspelled_phase_key(class_file):
         factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", "TrainingStrategy=LearnigRate=0.1")
 
 
-def test_unsupported_var_transform(class_file):
+@pytest.mark.parametrize(
+    ("transform", "message"),
+    [("G", r"VarTransform=G: the Gauss transformation \('G'\) is not implemented in the compat workflow"),
+     ("N,U", r"VarTransform=N,U: the Uniform transformation \('U'\) is not implemented"),
+     ("D_Signal", r"a reference class \('D_Signal'\) is not supported .* write 'D' or 'D_AllClasses'"),
+     ("N(var1)", r"a selection of variables \('N\(var1\)'\) is not supported")],
+    ids=["gauss", "uniform-in-chain", "reference-class", "selection"],
+)
+def test_unsupported_var_transform(class_file, transform, message):
     factory = TMVA.Factory("job", None, "Silent")
-    with pytest.raises(ValueError, match="VarTransform=D is not supported in the compat workflow"):
-        factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", "VarTransform=D")
+    with pytest.raises(ValueError, match=message):
+        factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", "VarTransform=" + transform)
 
 
 def test_bad_validation_size(class_file):

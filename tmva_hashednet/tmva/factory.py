@@ -265,11 +265,12 @@ class Factory:
         analysis = method.analysis_type
         values = np.concatenate([sample.x, sample.targets], axis=1) if analysis == "Regression" else sample.x
         infos = loader.variables + (loader.targets if analysis == "Regression" else [])
-        if method.normalize:
-            values = method.transform.apply(values, slice(0, values.shape[1]))
+        chain = method.transform
+        if chain is not None:
+            values = chain.apply(values, slice(0, values.shape[1]))
         rows = output.write_variable_plots(booked.directory, values, sample.weight, sample.class_id,
                                            loader.class_names, infos, analysis, len(loader.variables), suffix="",
-                                           axis_suffix=" (Norm)" if method.normalize else "")
+                                           axis_suffix=f" ({chain.short_name})" if chain is not None else "")
         _print_stats_table(Logger(f"TFHandler_{method.title}"), rows)
 
     def _write_trees(self) -> None:
