@@ -8,7 +8,7 @@ from array import array
 
 import pytest
 from signal_helpers import interrupt_child
-from tmva_helpers import macro
+from tmva_helpers import macro, run_macro
 
 from tmva_hashednet import datasets
 from tmva_hashednet.tmva import _real_tmva, compat_namespace
@@ -206,7 +206,7 @@ def test_interrupted_run_leaves_no_output_and_no_weight_file(tmp_path):
     # minutes (no early stopping); compat workflow: KeyboardInterrupt, real
     # TMVA: the method's kFATAL. Neither leaves TMVA.root, a weight file or a temporary.
     code = """
-    from tmva_helpers import macro
+    from tmva_helpers import macro, run_macro
     job = macro("tmva_classification")
     options = job.method_options
     job.method_options = lambda epochs, rate: options(epochs, rate).replace("ConvergenceSteps=5", "ConvergenceSteps=100000")
@@ -243,12 +243,11 @@ def test_interrupted_weight_file_write_leaves_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.tmva
 @pytest.mark.skipif(_real_tmva() is None, reason="ROOT has no TMVA")
-def test_real_tmva_books_hashed_dnn(tmp_path, monkeypatch):
+def test_real_tmva_books_hashed_dnn(tmp_path):
     from tmva_hashednet import TMVA as real
 
     assert real is _real_tmva()
-    monkeypatch.chdir(tmp_path)
-    auc = macro("tmva_classification").run("class", "TMVA.root", epochs=2, n_train=500)
+    auc = run_macro(tmp_path, "tmva_classification", "class", "TMVA.root", epochs=2, n_train=500)
     assert auc > 0.6
 
 

@@ -10,7 +10,7 @@ from array import array
 
 import numpy as np
 import pytest
-from tmva_helpers import keys, macro, tree_columns
+from tmva_helpers import keys, run_macro, tree_columns
 
 from tmva_hashednet.evaluation import roc_auc
 
@@ -21,10 +21,8 @@ WEIGHTS = "dataset/weights/TMVAClassification_HashedDNN.weights.xml"
 
 def _run(tmp_path_factory, data: str, n_train: int, epochs: int, learning_rate: float = 1e-2):
     folder = tmp_path_factory.mktemp(data)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        auc = macro("tmva_classification").run(data, "TMVA.root", epochs, n_train, learning_rate=learning_rate)
-    return folder, auc
+    return folder, run_macro(folder, "tmva_classification", data, "TMVA.root", epochs, n_train,
+                             learning_rate=learning_rate)
 
 
 @pytest.fixture(scope="module")
@@ -259,7 +257,7 @@ def test_multiclass_end_to_end(tmp_path, monkeypatch):
     import ROOT
 
     monkeypatch.chdir(tmp_path)
-    aucs = macro("tmva_multiclass").run("TMVAMulticlass.root", epochs=4, n_train=400)
+    aucs = run_macro(tmp_path, "tmva_multiclass", "TMVAMulticlass.root", epochs=4, n_train=400)
     assert len(aucs) == 4 and min(aucs) > 0.6
     handle = _open(tmp_path / "TMVAMulticlass.root")
     tree = handle.Get("dataset/TestTree")
@@ -285,7 +283,7 @@ def test_multiclass_end_to_end(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_regression_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    macro("tmva_regression").run("TMVAReg.root", epochs=8, n_train=1000)
+    run_macro(tmp_path, "tmva_regression", "TMVAReg.root", epochs=8, n_train=1000)
     handle = _open(tmp_path / "TMVAReg.root")
     dataset = handle.Get("dataset")
     assert dataset.Get("CorrelationMatrix") and dataset.Get("InputVariables_Id/fvalue__Regression_target_Id")

@@ -149,12 +149,12 @@ VARS = ["var1", "var2", "var3", "var4"]
 OPTIONS = "!H:!V:Layout=TANH|16,LINEAR:TrainingStrategy=LearningRate=1e-2,BatchSize=64,MaxEpochs=3:RandomSeed=1"
 
 
-def _train(folder: Path, transform: str) -> Path:
+def _train(folder: Path, transform: str, plots: str = "I") -> Path:
     import ROOT
 
     data = ROOT.TFile.Open(str(datasets.tutorial_file("tmva_class_example.root")))
     output = ROOT.TFile.Open(str(folder / "TMVA.root"), "RECREATE")
-    factory = TMVA.Factory("TMVAClassification", output, "!V:Silent:!Color:!DrawProgressBar")
+    factory = TMVA.Factory("TMVAClassification", output, f"!V:Silent:!Color:!DrawProgressBar:Transformations={plots}")
     loader = TMVA.DataLoader("dataset")
     for name in VARS:
         loader.AddVariable(name, "F")
@@ -218,3 +218,26 @@ int main() {{
                          capture_output=True, text=True, check=True)  # fmt: skip
     np.testing.assert_allclose(np.array(run.stdout.split(), np.float64), data["HashedDNN"][:300], rtol=1e-5,
                                atol=1e-6)  # fmt: skip
+
+
+def test_factory_transformations_give_one_input_variables_folder_each(tmp_path, monkeypatch):
+    """Transformations=I;D;N,D: InputVariables_Id, _Deco, _Norm_Deco (TMVA's handler names), each
+    histogram filled with the training events after that chain, fitted on them."""
+    import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    _train(tmp_path, "N", plots="I;D;N,D;G")
+    handle = ROOT.TFile.Open(str(tmp_path / "TMVA.root"))
+    dataset = handle.Get("dataset")
+    folders = [k.GetName() for k in dataset.GetListOfKeys() if k.GetName().startswith("InputVariables_")]
+    assert folders == ["InputVariables_Id", "InputVariables_Deco", "InputVariables_Norm_Deco"]
+    train = tree_columns(dataset.Get("TrainTree"), VARS + ["classID", "weight"])
+    x = np.stack([train[v] for v in VARS], axis=1)
+    chain = TransformChain.fit(["D"], x, train["classID"].astype(np.int64), 2,
+                               [("Variable", v, v) for v in VARS], 4, train["weight"])  # fmt: skip
+    expected = chain.apply(x, slice(0, 4))[:, 0][train["classID"] == 0]
+    hist = dataset.Get("InputVariables_Deco/var1__Signal_Deco")
+    assert hist.GetXaxis().GetTitle() == "var1 (Deco)"
+    assert hist.GetEntries() == len(expected)
+    assert hist.GetMean() == pytest.approx(float(np.mean(expected)), rel=1e-3, abs=1e-3)
+    handle.Close()

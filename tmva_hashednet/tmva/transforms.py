@@ -194,6 +194,11 @@ class PCATransform:
         return values
 
 
+def _apply_to_all(step, values: np.ndarray, n_variables: int) -> np.ndarray:
+    return np.concatenate([step.apply(values[:, :n_variables], slice(0, n_variables)),
+                           step.apply(values[:, n_variables:], slice(n_variables, values.shape[1]))], axis=1)
+
+
 _FITS = {"N": NormalizeTransform.fit, "D": DecorrelateTransform.fit, "P": PCATransform.fit}
 
 
@@ -214,10 +219,15 @@ class TransformChain:
                 step = NormalizeTransform.fit(values, class_id, n_classes, columns, weights, class_names)
             else:
                 step = _FITS[letter](values, class_id, n_classes, columns[:n_variables], weights)
-            values = np.concatenate([step.apply(values[:, :n_variables], slice(0, n_variables)),
-                                     step.apply(values[:, n_variables:], slice(n_variables, values.shape[1]))], axis=1)
+            values = _apply_to_all(step, values, n_variables)
             steps.append(step)
         return cls(steps)
+
+    def apply_to_all(self, values: np.ndarray, n_variables: int) -> np.ndarray:
+        """Every column of `values`: the variables, then the targets (if any) after them."""
+        for step in self.steps:
+            values = _apply_to_all(step, values, n_variables)
+        return values
 
     @property
     def inputs(self) -> list:
