@@ -204,9 +204,10 @@ def test_reader_non_finite_input_gives_minus_999_with_an_error_line(weight_file,
 def test_interrupted_run_leaves_no_output_and_no_weight_file(tmp_path):
     # A real Ctrl-C to a child running the macro with a training of many
     # minutes (no early stopping); compat workflow: KeyboardInterrupt, real
-    # TMVA: the method's kFATAL. Neither leaves TMVA.root, a weight file or a temporary.
+    # TMVA: the method's error line and an exception (not kFATAL, which is exit(1) in
+    # TMVA 4.2.1). Neither leaves TMVA.root, a weight file or a temporary.
     code = """
-    from tmva_helpers import macro, run_macro
+    from tmva_helpers import macro
     job = macro("tmva_classification")
     options = job.method_options
     job.method_options = lambda epochs, rate: options(epochs, rate).replace("ConvergenceSteps=5", "ConvergenceSteps=100000")
