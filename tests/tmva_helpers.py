@@ -31,20 +31,22 @@ def macro(name: str):
     return module
 
 
-def run_macro(folder: Path, name: str, *args, options: str | None = None, **kwargs):
+def run_macro(folder: Path, name: str, *args, options: str | None = None, compat: bool = False, **kwargs):
     """``macro(name).run(*args, **kwargs)`` with `folder` as working directory; `options` replaces
-    what its method_options returns. In this process with the compatible workflow; in a child
-    process with ROOT's real TMVA, where a TMVA job per process is the rule (a TMVA 4.2.1
-    development build keeps DataLoader names for the life of the process:
-    tmva_hashednet/tmva/_dataloader_names.py), as a user runs the macros."""
-    from tmva_hashednet.tmva import _real_tmva
+    what its method_options returns; `compat` runs it on the compatible workflow even where ROOT
+    has TMVA. In this process with the compatible workflow; in a child process with ROOT's real
+    TMVA, where a TMVA job per process is the rule (a TMVA 4.2.1 development build keeps
+    DataLoader names for the life of the process: tmva_hashednet/tmva/_dataloader_names.py),
+    as a user runs the macros."""
+    from tmva_hashednet.tmva import _real_tmva, compat_namespace
 
-    if _real_tmva() is None:
+    if compat or _real_tmva() is None:
         import pytest
 
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(folder)
             module = macro(name)
+            patch.setattr(module, "TMVA", compat_namespace())
             if options is not None:
                 patch.setattr(module, "method_options", lambda *a, **k: options)
             return module.run(*args, **kwargs)
