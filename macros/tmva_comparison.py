@@ -4,8 +4,8 @@ On ROOT's HIGGS sample this books, with one Factory:
   HashedDNN        the hashed network (Layout at Compression)
   DenseVirtual     the same Layout dense (Compression=1): the network HashedDNN pretends to be
   DenseReal        a dense network whose hidden width gives about HashedDNN's real parameters
-and, where ROOT has TMVA, also MLP with the virtual layout and (if this ROOT has
-MethodDL) DL. Prints parameters, bytes and ROC integral per method and writes
+and, where ROOT has TMVA, also TMVA's MLP with the virtual layout (tanh neurons).
+Prints parameters, bytes and ROC integral per method and writes
 TMVA_Comparison.root. The same script runs on the PyPI wheel (compatible
 workflow: HashedDNN variants only) and with the real TMVA.
 
@@ -63,8 +63,10 @@ def book(factory, loader, args) -> dict:
         factory.BookMethod(loader, "HashedDNN", title, options)
     parameters = {title: n for title, (_, n) in booked.items()}
     if _real_tmva() is not None:
+        # TMVA's own MLP at the virtual layout, with TMVA's usual settings (tanh, as in TMVAClassification.C):
+        # its ReLU neurons diverge to NaN responses (ROC 1.0) in TMVA 4.2.1 at these sizes.
         hidden = ",".join([str(width)] * depth)
-        factory.BookMethod(loader, "MLP", "MLP", f"!H:!V:NeuronType=ReLU:VarTransform=N:NCycles={args.epochs * 10}:"
+        factory.BookMethod(loader, "MLP", "MLP", f"!H:!V:NeuronType=tanh:VarTransform=N:NCycles={args.epochs * 10}:"
                                                  f"HiddenLayers={hidden}:TestRate=5:!UseRegulator")  # fmt: skip
         parameters["MLP"] = dense_parameters(n_in, width, depth)
     return parameters

@@ -223,19 +223,16 @@ def test_adam_trains_a_funhash_network_with_an_mlp_g():
                               alpha_before)  # g is trained  # fmt: skip
 
 
-def test_compatible_tmva_workflow_trains_funhash(tmp_path, monkeypatch):
+def test_compatible_tmva_workflow_trains_funhash(tmp_path):
     """HashMode=FUNHASH in a booking string goes through the core's network_spec; the weight file
     records the scheme; the standalone class is written with the FUNHASH layers' g and compiles (its
     responses are checked bit for bit in tests/test_standalone_class.py)."""
-    from tmva_helpers import macro
+    from tmva_helpers import macro, run_macro
 
-    workflow = macro("tmva_classification")
-    options = workflow.method_options(2, 1e-2).replace("Compression=1/8", "Compression=1/4:HashMode=FUNHASH:"
-                                                       "HashFunctions=2:Reconstruction=MLP|2|TANH")  # fmt: skip
+    options = macro("tmva_classification").method_options(2, 1e-2).replace(
+        "Compression=1/8", "Compression=1/4:HashMode=FUNHASH:HashFunctions=2:Reconstruction=MLP|2|TANH")
     assert "HashMode=FUNHASH" in options
-    monkeypatch.setattr(workflow, "method_options", lambda epochs, learning_rate: options)
-    monkeypatch.chdir(tmp_path)
-    auc = workflow.run("class", "TMVA.root", 2, 300)
+    auc = run_macro(tmp_path, "tmva_classification", "class", "TMVA.root", 2, 300, options=options)
     assert 0.6 < auc <= 1.0
     text = (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml").read_text()
     assert "hash_mode FUNHASH 2 MLP|2|TANH" in text

@@ -155,7 +155,7 @@ def test_vartransform_n_folded_into_the_input_transform(generator, tmp_path):
     net = make_network("element-tanh-relu")
     x = events(net)
     transform = NormalizeTransform.fit(x, np.zeros(len(x), dtype=int), 1, list(range(net.n_inputs)))
-    low, scale = transform._offset_scale(slice(0, net.n_inputs))
+    low, scale = transform.offset_scale(slice(0, net.n_inputs))
     net.set_input_transform(low + np.float32(0.5) / scale, np.float32(2) * scale)
     _assert_bit_for_bit(_compile_and_run(_class_source(generator, net), net, x, tmp_path, GXX, ["-O2"]),
                         predict_one(net, x))  # fmt: skip

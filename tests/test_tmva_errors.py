@@ -8,7 +8,7 @@ from array import array
 
 import pytest
 from signal_helpers import interrupt_child
-from tmva_helpers import macro
+from tmva_helpers import macro, run_macro
 
 from tmva_hashednet import datasets
 from tmva_hashednet.tmva import _real_tmva, compat_namespace
@@ -75,10 +75,18 @@ def test_misspelled_phase_key(class_file):
         factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", "TrainingStrategy=LearnigRate=0.1")
 
 
-def test_unsupported_var_transform(class_file):
+@pytest.mark.parametrize(
+    ("transform", "message"),
+    [("G", r"VarTransform=G: the Gauss transformation \('G'\) is not implemented in the compat workflow"),
+     ("N,U", r"VarTransform=N,U: the Uniform transformation \('U'\) is not implemented"),
+     ("D_Signal", r"a reference class \('D_Signal'\) is not supported .* write 'D' or 'D_AllClasses'"),
+     ("N(var1)", r"a selection of variables \('N\(var1\)'\) is not supported")],
+    ids=["gauss", "uniform-in-chain", "reference-class", "selection"],
+)
+def test_unsupported_var_transform(class_file, transform, message):
     factory = TMVA.Factory("job", None, "Silent")
-    with pytest.raises(ValueError, match="VarTransform=D is not supported in the compat workflow"):
-        factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", "VarTransform=D")
+    with pytest.raises(ValueError, match=message):
+        factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", "VarTransform=" + transform)
 
 
 def test_bad_validation_size(class_file):
@@ -196,7 +204,8 @@ def test_reader_non_finite_input_gives_minus_999_with_an_error_line(weight_file,
 def test_interrupted_run_leaves_no_output_and_no_weight_file(tmp_path):
     # A real Ctrl-C to a child running the macro with a training of many
     # minutes (no early stopping); compat workflow: KeyboardInterrupt, real
-    # TMVA: the method's kFATAL. Neither leaves TMVA.root, a weight file or a temporary.
+    # TMVA: the method's error line and an exception (not kFATAL, which is exit(1) in
+    # TMVA 4.2.1). Neither leaves TMVA.root, a weight file or a temporary.
     code = """
     from tmva_helpers import macro
     job = macro("tmva_classification")
@@ -235,12 +244,11 @@ def test_interrupted_weight_file_write_leaves_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.tmva
 @pytest.mark.skipif(_real_tmva() is None, reason="ROOT has no TMVA")
-def test_real_tmva_books_hashed_dnn(tmp_path, monkeypatch):
+def test_real_tmva_books_hashed_dnn(tmp_path):
     from tmva_hashednet import TMVA as real
 
     assert real is _real_tmva()
-    monkeypatch.chdir(tmp_path)
-    auc = macro("tmva_classification").run("class", "TMVA.root", epochs=2, n_train=500)
+    auc = run_macro(tmp_path, "tmva_classification", "class", "TMVA.root", epochs=2, n_train=500)
     assert auc > 0.6
 
 

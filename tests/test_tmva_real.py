@@ -342,7 +342,11 @@ def _run_plain(body: str, arg: dict, cwd: Path):
     return json.loads([line for line in run.stdout.splitlines() if line.startswith("RESULT ")][-1][7:])
 
 
-@pytest.mark.parametrize("transform", ["VarTransform=N", "VarTransform=None"], ids=["normalize", "none"])
+TRANSFORMS = ["VarTransform=N", "VarTransform=None", "VarTransform=D", "VarTransform=P", "VarTransform=N,D"]
+TRANSFORM_IDS = ["normalize", "none", "decorrelate", "pca", "normalize-decorrelate"]
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS, ids=TRANSFORM_IDS)
 def test_real_reader_reads_compat_weight_file(tmp_path, transform):
     job = dict(CLASS_EXAMPLE, data=str(DATA), options=CLASS_EXAMPLE["options"].replace("VarTransform=N", transform))
     _run_plain(COMPAT_JOB, job, tmp_path)
@@ -351,13 +355,26 @@ def test_real_reader_reads_compat_weight_file(tmp_path, transform):
     _check_reader(CLASS_EXAMPLE, tmp_path, weights, atol=1e-6)
 
 
-def test_compat_reader_reads_real_weight_file(class_example_run):
-    cwd, _ = class_example_run
+def _compat_reader_reads_real_weight_file(cwd: Path) -> None:
     arg = {"output": str(cwd / "TMVA.root"), "variables": CLASS_EXAMPLE["variables"], "n": 400,
            "analysis": "Classification",
            "weights": str(cwd / "dataset/weights/TMVAClassification_HashedDNN.weights.xml")}  # fmt: skip
     result = _run_plain(COMPAT_READER_JOB, arg, cwd)
     np.testing.assert_allclose(np.array(result["got"]), np.array(result["stored"]), rtol=1e-6, atol=1e-6)
+
+
+def test_compat_reader_reads_real_weight_file(class_example_run):
+    _compat_reader_reads_real_weight_file(class_example_run[0])
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS[2:], ids=TRANSFORM_IDS[2:])
+def test_compat_reader_reads_real_weight_file_with_transform(tmp_path, transform):
+    """The real method trained with D, P or N,D: TMVA's <Transformations> read by the compatible
+    Reader (tmva/transforms_xml.py) give TMVA's TestTree responses."""
+    _train(dict(CLASS_EXAMPLE, options=CLASS_EXAMPLE["options"].replace("VarTransform=N", transform)), tmp_path)
+    text = (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml").read_text()
+    assert text.count("<Transform Name=") == len(transform.split("=")[1].split(","))
+    _compat_reader_reads_real_weight_file(tmp_path)
 
 
 # GetProba / GetRarity of the MVA PDFs (CreateMVAPdfs), against TestTree's prob_HashedDNN.

@@ -1,6 +1,8 @@
 """The TMVA-compatible workflow end to end: the macros run, the output file has
 TMVA's layout key by key, the ROC integral equals one computed independently
-from TestTree, and the Reader reproduces TestTree's responses."""
+from TestTree, and the Reader reproduces TestTree's responses. The macros run on
+the compatible workflow here also where ROOT has a real TMVA (the same macros on
+the real TMVA: tests/test_tmva_real.py, test_tmva_errors.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ from array import array
 
 import numpy as np
 import pytest
-from tmva_helpers import keys, macro, tree_columns
+from tmva_helpers import keys, run_macro, tree_columns
 
 from tmva_hashednet.evaluation import roc_auc
+from tmva_hashednet.tmva import compat_namespace
+
+TMVA = compat_namespace()
 
 VARS = ["var1", "var2", "var3", "var4"]
 HIGGS_VARS = ["m_jj", "m_jjj", "m_lv", "m_jlv", "m_bb", "m_wbb", "m_wwbb"]
@@ -21,10 +26,8 @@ WEIGHTS = "dataset/weights/TMVAClassification_HashedDNN.weights.xml"
 
 def _run(tmp_path_factory, data: str, n_train: int, epochs: int, learning_rate: float = 1e-2):
     folder = tmp_path_factory.mktemp(data)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        auc = macro("tmva_classification").run(data, "TMVA.root", epochs, n_train, learning_rate=learning_rate)
-    return folder, auc
+    return folder, run_macro(folder, "tmva_classification", data, "TMVA.root", epochs, n_train,
+                             learning_rate=learning_rate, compat=True)
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +150,6 @@ def _tmva_roc_integral(values, weights, is_signal) -> float:
 
 
 def test_reader_equals_test_tree_responses(class_run):
-    from tmva_hashednet import TMVA
-
     folder, _ = class_run
     data = _test_tree(folder, VARS)
     reader = TMVA.Reader("!Color:Silent")
@@ -259,7 +260,7 @@ def test_multiclass_end_to_end(tmp_path, monkeypatch):
     import ROOT
 
     monkeypatch.chdir(tmp_path)
-    aucs = macro("tmva_multiclass").run("TMVAMulticlass.root", epochs=4, n_train=400)
+    aucs = run_macro(tmp_path, "tmva_multiclass", "TMVAMulticlass.root", epochs=4, n_train=400, compat=True)
     assert len(aucs) == 4 and min(aucs) > 0.6
     handle = _open(tmp_path / "TMVAMulticlass.root")
     tree = handle.Get("dataset/TestTree")
@@ -270,8 +271,6 @@ def test_multiclass_end_to_end(tmp_path, monkeypatch):
     assert isinstance(method.Get("MVA_HashedDNN_Test_rejBvsS_bg2"), ROOT.TGraph)
     assert handle.Get("dataset/CorrelationMatrixbg0")
     handle.Close()
-    from tmva_hashednet import TMVA
-
     reader = TMVA.Reader("Silent")
     for name in VARS:
         reader.AddVariable(name, array("f", [0.0]))
@@ -285,7 +284,7 @@ def test_multiclass_end_to_end(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_regression_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    macro("tmva_regression").run("TMVAReg.root", epochs=8, n_train=1000)
+    run_macro(tmp_path, "tmva_regression", "TMVAReg.root", epochs=8, n_train=1000, compat=True)
     handle = _open(tmp_path / "TMVAReg.root")
     dataset = handle.Get("dataset")
     assert dataset.Get("CorrelationMatrix") and dataset.Get("InputVariables_Id/fvalue__Regression_target_Id")
@@ -302,8 +301,6 @@ def test_regression_end_to_end(tmp_path, monkeypatch):
     response = data["HashedDNN.fvalue"]
     baseline = np.mean((data["fvalue"] - data["fvalue"].mean()) ** 2)
     assert np.mean((response - data["fvalue"]) ** 2) < 0.5 * baseline  # learns something
-    from tmva_hashednet import TMVA
-
     reader = TMVA.Reader("Silent")
     reader.AddVariable("var1")
     reader.AddVariable("var2")

@@ -66,6 +66,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <stdexcept>
 #include <streambuf>
 #include <string>
 
@@ -409,8 +410,11 @@ bool TMVA::MethodHashedDNN::RunTrainingPhases(const TrainingEvents &events)
          history = fImpl->model->train_phase(events.fit(), events.validation(), config,
                                              Log().GetMinType() <= kINFO ? &progress : nullptr);
       } catch (const hashednet::Interrupted &stop) { // Ctrl-C: not a hashednet::Error
-         Log() << kFATAL << "HashedDNN: " << stop.what() << Endl;
-         return false;
+         // Not kFATAL: TMVA 4.2.1's kFATAL calls exit(1), whose handlers write the half-trained job's
+         // open output file (and crash in ROOT's streamers). An exception ends the job in every TMVA
+         // (the newest ROOT's kFATAL throws too) and lets the caller clean up (Python: the output file).
+         Log() << kERROR << "HashedDNN: " << stop.what() << Endl;
+         throw std::runtime_error(std::string("HashedDNN: ") + stop.what());
       } catch (const hashednet::Error &e) {
          Log() << kFATAL << "HashedDNN training failed: " << e.what() << Endl;
          return false;

@@ -14,6 +14,7 @@ import os
 import types
 from pathlib import Path
 
+from ._dataloader_names import guard_dataloader_names
 from .dataloader import DataLoader
 from .factory import Factory
 from .reader import Reader
@@ -78,6 +79,7 @@ def _real_tmva():
     if ROOT.gSystem.Load(str(library)) < 0 or not hasattr(ROOT, "TMVA"):
         raise ImportError(f"ROOT could not load TMVA from {library} (found by tmva_hashednet.tmva.locate_tmva)")
     _load_method_library(ROOT)
+    guard_dataloader_names(ROOT, library)
     return ROOT.TMVA
 
 

@@ -16,6 +16,7 @@ from ._log import Logger, set_global_style
 from ._rootio import make_dir, root
 from .method import MethodHashedDNN
 from .response import MethodResponse
+from .transforms import TransformChain, parse_var_transform
 
 __all__ = ["Factory"]
 
@@ -130,17 +131,27 @@ class Factory:
         infos = loader.variables + (loader.targets if analysis == "Regression" else [])
         output.write_data_information(directory, dataset.train, loader.class_names, infos, analysis)
         for transformation in self.options["Transformations"].split(";"):
-            if transformation.strip() in ("I", "Id", "Identity", ""):
-                self._plot_input_variables(directory, dataset.train, loader, infos, analysis)
-            else:
-                self.log.warning(f"Transformations entry '{transformation}' is not supported in the compat workflow "
-                                 "(ROOT without TMVA); only I is plotted")
+            try:
+                steps = parse_var_transform(transformation if transformation.strip() else "I")
+            except ValueError as error:
+                self.log.warning(f"Transformations entry '{transformation}' is not plotted: {error}")
+                continue
+            self._plot_input_variables(directory, dataset.train, loader, infos, analysis, steps)
 
-    def _plot_input_variables(self, directory, sample, loader, infos, analysis) -> None:
+    def _plot_input_variables(self, directory, sample, loader, infos, analysis, steps: list) -> None:
+        """InputVariables_<name>: the training events after the chain `steps` (Id: none), fitted on them."""
         values = np.concatenate([sample.x, sample.targets], axis=1) if analysis == "Regression" else sample.x
-        plots = make_dir(directory, "InputVariables_Id")
+        name, axis_suffix = "Id", ""
+        if steps:
+            columns = [("Variable", v.label, v.expression) for v in loader.variables]
+            columns += [("Target", t.label, t.expression) for t in loader.targets] if analysis == "Regression" else []
+            chain = TransformChain.fit(steps, values, sample.class_id, len(loader.class_names), columns,
+                                       len(loader.variables), sample.weight, loader.class_names)
+            values = chain.apply_to_all(values, len(loader.variables))
+            name, axis_suffix = chain.short_name, f" ({chain.short_name})"
+        plots = make_dir(directory, f"InputVariables_{name}")
         rows = output.write_variable_plots(plots, values, sample.weight, sample.class_id, loader.class_names, infos,
-                                           analysis, len(loader.variables))
+                                           analysis, len(loader.variables), suffix=f"_{name}", axis_suffix=axis_suffix)
         _print_stats_table(Logger("TFHandler_Factory"), rows)
 
     def TrainAllMethods(self) -> None:
@@ -276,11 +287,12 @@ class Factory:
         analysis = method.analysis_type
         values = np.concatenate([sample.x, sample.targets], axis=1) if analysis == "Regression" else sample.x
         infos = loader.variables + (loader.targets if analysis == "Regression" else [])
-        if method.normalize:
-            values = method.transform.apply(values, slice(0, values.shape[1]))
+        chain = method.transform
+        if chain is not None:
+            values = chain.apply_to_all(values, len(loader.variables))
         rows = output.write_variable_plots(booked.directory, values, sample.weight, sample.class_id,
                                            loader.class_names, infos, analysis, len(loader.variables), suffix="",
-                                           axis_suffix=" (Norm)" if method.normalize else "")
+                                           axis_suffix=f" ({chain.short_name})" if chain is not None else "")
         _print_stats_table(Logger(f"TFHandler_{method.title}"), rows)
 
     def _write_trees(self) -> None:

@@ -1,8 +1,8 @@
 """HashedDNN as booked by the compatible Factory: options, training, weight file.
 
 It does what the C++ MethodHashedDNN does inside TMVA: reads the options
-with the C++ parser, applies VarTransform=N the way TMVA would (the network's
-own input transform then stays the identity), holds out the last
+with the C++ parser, applies the VarTransform chain (N, D, P: transforms.py)
+the way TMVA would (the network's own input transform then stays the identity), holds out the last
 ``ValidationSize`` of the training events for early stopping (as MethodDL),
 trains a :class:`HashedNetwork` and writes the weight file and the
 standalone class (MakeClass).
@@ -22,7 +22,8 @@ from ..network import HashedNetwork
 from ..options import describe_options, option_items, parse_options, validation_event_count
 from ._log import Logger, is_silent
 from ._optstring import option_key
-from .transform import NormalizeTransform, transform_kind
+from .standalone_transform import standalone_class_with_transform
+from .transforms import TransformChain, parse_var_transform
 from .weights_xml import WeightFile, write_weight_file
 
 __all__ = ["MethodHashedDNN"]
@@ -50,7 +51,7 @@ class MethodHashedDNN:
             self.log.raw(describe_options())
         for warning in self.options.warnings:
             self.log.warning(warning)
-        self.normalize = transform_kind(self.options.var_transform) == "normalize"
+        self.transform_steps = parse_var_transform(self.options.var_transform)  # e.g. ['N', 'D']
         if self.options.create_mva_pdfs and analysis_type != "Classification":
             raise ValueError(f"CreateMVAPdfs: method '{self.title}' is booked for {analysis_type}, but TMVA builds the "
                              "MVA PDFs of a two-class classifier only (MethodBase::TrainMethod); remove CreateMVAPdfs")
@@ -83,13 +84,15 @@ class MethodHashedDNN:
         if self.task == "regression":
             columns += [("Target", t.label, t.expression) for t in self.loader.targets]
             values = np.concatenate([sample.x, sample.targets], axis=1)
-        self.transform = NormalizeTransform.fit(values, sample.class_id, n_classes, columns, sample.weight,
-                                                self.loader.class_names)
-        self.log.info(f"Dataset[{self.loader.name}] : Create Transformation \"N\" with events from all classes.")
+        for letter in self.transform_steps:
+            self.log.info(f"Dataset[{self.loader.name}] : Create Transformation \"{letter}\" with events from all "
+                          "classes.")
+        self.transform = TransformChain.fit(self.transform_steps, values, sample.class_id, n_classes, columns,
+                                            len(self.loader.variables), sample.weight, self.loader.class_names)
 
     def _inputs(self, sample):
         x, y = sample.x, self._targets(sample)
-        if self.normalize:
+        if self.transform is not None:
             n_var = len(self.loader.variables)
             x = self.transform.apply(x, slice(0, n_var))
             if self.task == "regression":
@@ -111,7 +114,7 @@ class MethodHashedDNN:
         """Trains on the training sample; the last ValidationSize events validate (MethodDL)."""
         if self.options.ignore_neg_weights:
             sample = sample.take(sample.weight >= 0)
-        if self.normalize:
+        if self.transform_steps:
             self._fit_transform(sample)
         x, y = self._inputs(sample)
         n_valid = validation_event_count(self.options.validation_size, len(x))
@@ -129,7 +132,7 @@ class MethodHashedDNN:
         validation = (x[n_fit:], y[n_fit:], w[n_fit:]) if n_valid > 0 else None
         self.history = self.network.fit(
             x[:n_fit], y[:n_fit], w[:n_fit], validation_data=validation, validation_fraction=0.0,
-            training=self.options.training, standardize=not self.normalize,
+            training=self.options.training, standardize=not self.transform_steps,
             verbose=self.options.verbosity > 0 and not is_silent())
         self.training_time = time.perf_counter() - start
         self.n_training_events = len(sample)
@@ -149,7 +152,7 @@ class MethodHashedDNN:
             variables=self.loader.variables, classes=self.loader.class_names,
             network_text=self.network.to_text(), spectators=self.loader.spectators,
             targets=self.loader.targets if analysis == "Regression" else [],
-            transform=self.transform if self.normalize else None, options=self._option_list(),
+            transform=self.transform, options=self._option_list(),
             training_events=self.n_training_events, training_time=self.training_time, mva_pdfs=self.mva_pdfs)
 
     def write_weight_file(self) -> str:
@@ -159,17 +162,14 @@ class MethodHashedDNN:
 
     def write_standalone_class(self) -> str | None:
         """TMVA's MakeClass response, ``<dataset>/weights/<job>_<title>.class.C``:
-        a class ``Read<title>`` of raw inputs (VarTransform=N folded into the
-        network's input transform). Like TMVA's Factory, for classification
-        and multiclass only (None for a regression)."""
+        a class ``Read<title>`` of raw inputs (the VarTransform chain applied
+        inside, standalone_transform.py). Like TMVA's Factory, for
+        classification and multiclass only (None for a regression)."""
         if self.task == "regression":
             return None
-        network = HashedNetwork.from_text(self.network.to_text())
-        if self.normalize:  # x' = (x - low) * scale * 2 - 1 = (x - (low + 1 / (2 scale))) * (2 scale)
-            low, scale = self.transform.offset_scale(slice(0, len(self.loader.variables)))
-            network.set_input_transform(low + np.float32(0.5) / scale, np.float32(2) * scale)
         class_name = "Read" + "".join(c if c.isalnum() or c == "_" else "_" for c in self.title)
-        source = network.standalone_class(class_name, [v.expression for v in self.loader.variables])
+        source = standalone_class_with_transform(HashedNetwork.from_text(self.network.to_text()), self.transform,
+                                                 class_name, [v.expression for v in self.loader.variables])
         self.log.info(f"Creating standalone class: {self.class_file}")
         write_text_atomically(self.class_file, source)
         return self.class_file

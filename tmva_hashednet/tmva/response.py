@@ -15,14 +15,16 @@ import threading
 import numpy as np
 
 from ..network import HashedNetwork
+from .transform import NormalizeTransform
 from .weights_xml import WeightFile, read_weight_file
 
 __all__ = ["MethodResponse", "WeightFileTransform"]
 
 
 class WeightFileTransform:
-    """The Normalize transformation of a weight file (none: identity): inputs before the network, the
-    inverse on regression targets after it (docs/tmva_file_layout.md §4)."""
+    """The input transformation of a weight file (its VarTransform chain; none: identity): inputs before the
+    network, the inverse on regression targets after it (docs/tmva_file_layout.md §4). The event evaluators
+    (evaluator.h) apply Normalize themselves; other chains (D, P, N,D ...) are applied here first."""
 
     def __init__(self, content: WeightFile):
         self.n_variables = len(content.variables)
@@ -43,16 +45,28 @@ class WeightFileTransform:
             return out
         return self.transform.inverse(out, slice(self.n_variables, len(self.transform.inputs)))
 
+    @property
+    def in_evaluator(self) -> bool:
+        """True when the core's evaluators can apply this transformation (none, or Normalize alone)."""
+        steps = [] if self.transform is None else self.transform.steps
+        return len(steps) == 0 or (len(steps) == 1 and isinstance(steps[0], NormalizeTransform))
+
     def normalize_inputs(self):
-        """The same transformation as the core's ``NormalizeInputs`` (evaluator.h), for evaluators."""
+        """The same transformation as the core's ``NormalizeInputs`` (evaluator.h), for evaluators;
+        ValueError for a chain the evaluators cannot apply (see :attr:`in_evaluator`)."""
         import ROOT
 
         from .._core import core
 
+        if not self.in_evaluator:
+            raise ValueError(f"the weight file's input transformation {self.transform.short_name} is applied by "
+                             "the event evaluators (evaluator(), tmva_hashednet.rdf) only for VarTransform=N or "
+                             "none; evaluate in batch with HashedNetwork.load(...).predict, or retrain with N")
         normalize = core().NormalizeInputs()
         if self.transform is None:
             return normalize
-        low, scale = self.transform.offset_scale(slice(None))
+        (step,) = self.transform.steps
+        low, scale = step.offset_scale(slice(None))
         normalize.low = ROOT.std.vector["float"]([float(v) for v in np.asarray(low, np.float32)])
         normalize.scale = ROOT.std.vector["float"]([float(v) for v in np.asarray(scale, np.float32)])
         normalize.n_inputs = self.n_variables
@@ -96,13 +110,20 @@ class MethodResponse:
         evaluator = getattr(self._local, "evaluator", None)
         if evaluator is None:
             evaluator = self._local.evaluator = self._thread_evaluator()
-        return evaluator.one(values)
+        if self.transform.in_evaluator:
+            return evaluator.one(values)
+        x = self.transform.inputs(np.asarray(values, np.float32).reshape(1, self.n_variables))
+        out = np.asarray(evaluator.one(x[0]), np.float32)
+        return self.transform.outputs(out.reshape(1, -1))[0] if self.analysis_type == "Regression" else out
 
     def _thread_evaluator(self):
         from ..evaluator import Evaluator
 
         with self._lock:
             if self._shared_evaluator is None:
-                self._shared_evaluator = Evaluator.of(self.network._model, self.transform.normalize_inputs(),
-                                                      self.transform.inverse_targets)  # fmt: skip
+                if self.transform.in_evaluator:
+                    self._shared_evaluator = Evaluator.of(self.network._model, self.transform.normalize_inputs(),
+                                                          self.transform.inverse_targets)  # fmt: skip
+                else:  # the chain is applied in evaluate_one
+                    self._shared_evaluator = Evaluator.of(self.network._model)
             return self._shared_evaluator.copy()

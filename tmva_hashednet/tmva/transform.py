@@ -4,7 +4,8 @@ Ranges are the per-class and all-classes min/max of the training events
 (index n_classes = all classes when there is more than one class); the
 all-classes range is applied: x' = (x - min) * float(1/(max - min)) * 2 - 1.
 Regression targets are normalised too and the outputs mapped back
-(docs/tmva_file_layout.md §4).
+(docs/tmva_file_layout.md §4). The VarTransform chain and the other
+transformations: transforms.py.
 """
 
 from __future__ import annotations
@@ -15,24 +16,7 @@ import numpy as np
 
 from .._moments import Moments
 
-__all__ = ["NormalizeTransform", "transform_kind"]
-
-_NORMALIZE_NAMES = {"n", "norm", "normalise", "normalize"}
-_NONE_NAMES = {"", "none"}
-
-
-def transform_kind(var_transform: str) -> str:
-    """'none' or 'normalize'; anything else is an error in the compat workflow."""
-    text = var_transform.strip()
-    if text.lower() in _NONE_NAMES:
-        return "none"
-    base = text.split("_", 1)[0]
-    suffix = text.split("_", 1)[1] if "_" in text else "AllClasses"
-    if base.lower() in _NORMALIZE_NAMES and suffix == "AllClasses" and "(" not in text:
-        return "normalize"
-    raise ValueError(f"VarTransform={var_transform} is not supported in the compat workflow (ROOT without TMVA); "
-                     "use VarTransform=N (Normalize over all classes) or None")
-
+__all__ = ["NormalizeTransform"]
 
 @dataclass
 class NormalizeTransform:

@@ -2,7 +2,7 @@
 
 Writes and reads TMVA's ``MethodSetup`` XML (docs/tmva_file_layout.md §3):
 GeneralInfo, Options, Variables, Spectators, Classes, Targets,
-Transformations (Normalize only), MVAPdfs (TMVA's ``<PDF>`` nodes of the
+Transformations (``transforms_xml.py``), MVAPdfs (TMVA's ``<PDF>`` nodes of the
 signal and background MVA PDFs, with ``CreateMVAPdfs``) and a ``Weights`` node
 whose text is the core's network text (docs/weight_file.md). The file is
 written atomically. Reading reports a damaged file as ``ValueError``; a changed
@@ -23,7 +23,8 @@ import numpy as np
 from .._core import core
 from ..files import write_text_atomically
 from .pdf import FINE_FACTOR, KDE_GAUSS, KDE_NO_BORDER, KDE_NONADAPTIVE, SPLINE2, Histogram, MvaPdf
-from .transform import NormalizeTransform
+from .transforms import TransformChain
+from .transforms_xml import read_transformations, write_transformations
 from .variables import VariableInfo
 
 __all__ = ["WeightFile", "write_weight_file", "read_weight_file", "parse_weight_text", "WEIGHTS_FORMAT",
@@ -47,7 +48,7 @@ class WeightFile:
     network_text: str
     spectators: list = field(default_factory=list)
     targets: list = field(default_factory=list)
-    transform: NormalizeTransform | None = None
+    transform: TransformChain | None = None
     options: list = field(default_factory=list)  # (name, modified, value)
     training_events: int = 0
     training_time: float = 0.0
@@ -114,22 +115,6 @@ def _collection(parent: _Node, tag: str, count_name: str, child: str, index_name
         node.add(child, _variable_attributes(index_name, i, v))
 
 
-def _transformations(parent: _Node, transform: NormalizeTransform | None) -> None:
-    node = parent.add("Transformations", [("NTransformations", 0 if transform is None else 1)])
-    if transform is None:
-        return
-    normalize = node.add("Transform", [("Name", "Normalize")])
-    selection = normalize.add("Selection")
-    for tag, count in (("Input", "NInputs"), ("Output", "NOutputs")):
-        group = selection.add(tag, [(count, len(transform.inputs))])
-        for kind, label, expression in transform.inputs:
-            group.add(tag, [("Type", kind), ("Label", label), ("Expression", expression)])
-    for c, (low, high) in enumerate(transform.ranges):
-        ranges = normalize.add("Class", [("ClassIndex", c)]).add("Ranges")
-        for i, (a, b) in enumerate(zip(low, high)):
-            ranges.add("Range", [("Index", i), ("Min", _double(a)), ("Max", _double(b))])
-
-
 def _mva_pdfs(node: _Node, pdfs) -> None:
     """PDF::AddXMLTo for the signal, then the background PDF (MethodBase::WriteStateToXML)."""
     for pdf in pdfs or ():
@@ -182,7 +167,7 @@ def render_weight_file(content: WeightFile) -> str:
         classes.add("Class", [("Name", name), ("Index", i)])
     if content.analysis_type == "Regression":
         _collection(root, "Targets", "NTrgt", "Target", "TargetIndex", content.targets)
-    _transformations(root, content.transform)
+    write_transformations(root, content.transform)
     _mva_pdfs(root.add("MVAPdfs"), content.mva_pdfs)
     text = content.network_text if content.network_text.endswith("\n") else content.network_text + "\n"
     checksum = _written_digest(root.children[-2])  # <Transformations>, covered as the network text is
@@ -221,33 +206,6 @@ def _read_infos(node, child: str, path: str) -> list:
                                   a.get("Unit", ""), a.get("Type", "F"), _number(item, "Min", path, 0),
                                   _number(item, "Max", path, 0)))
     return infos
-
-
-def _read_transform(node, path: str) -> NormalizeTransform | None:
-    transforms = node.findall("Transform")
-    if not transforms:
-        return None
-    if len(transforms) > 1 or transforms[0].get("Name") != "Normalize":
-        names = ", ".join(t.get("Name", "?") for t in transforms)
-        raise ValueError(f"weight file {path!r} uses the transformations {names}; only a single Normalize is "
-                         "supported in the compat workflow")
-    normalize = transforms[0]
-    inputs = [(i.get("Type"), i.get("Label"), i.get("Expression"))
-              for i in _child(_child(normalize, "Selection", path), "Input", path).findall("Input")]
-    ranges = []
-    for cls in normalize.findall("Class"):
-        rows = _child(cls, "Ranges", path).findall("Range")
-        if len(rows) != len(inputs):
-            raise ValueError(f"weight file {path!r}: the Normalize transform has {len(inputs)} inputs but "
-                             f"{len(rows)} ranges in one <Class>; the file is damaged")
-        low, high = (np.array([_number(r, name, path) for r in rows]) for name in ("Min", "Max"))
-        if not np.all(np.abs(np.concatenate([low, high])) <= np.finfo(np.float32).max):
-            raise ValueError(f"weight file {path!r}: a Normalize range is not a finite float32 (Min {low.tolist()}, "
-                             f"Max {high.tolist()}); the file is damaged")
-        ranges.append((low.astype(np.float32), high.astype(np.float32)))
-    if not ranges:
-        raise ValueError(f"weight file {path!r}: the Normalize transform has no <Class> ranges; the file is damaged")
-    return NormalizeTransform(inputs, ranges)
 
 
 def _pdf_attribute(node, name: str, path: str) -> str:
@@ -367,9 +325,9 @@ def _content(root, path: str) -> WeightFile:
     targets = root.find("Targets")
     variables = _read_infos(_child(root, "Variables", path), "Variable", path)
     transformations_checked = _check_transformations(root, path)
-    transform = _read_transform(_child(root, "Transformations", path), path)
+    transform = read_transformations(_child(root, "Transformations", path), path)
     if transform is not None and len(transform.inputs) < len(variables):
-        raise ValueError(f"weight file {path!r}: the Normalize transform has {len(transform.inputs)} inputs for "
+        raise ValueError(f"weight file {path!r}: the transformations have {len(transform.inputs)} inputs for "
                          f"{len(variables)} variables; the file is damaged")
     return WeightFile(
         method_type=method_type, title=title,
