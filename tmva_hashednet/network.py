@@ -260,7 +260,7 @@ class StreamHistory:
 _STANDARDIZE = ("first_pass", "first_chunk", None)
 
 # HashedNetwork keyword -> the HashedDNN option that reads (and checks) it.
-_NETWORK_KEYWORDS = {"layout": "Layout", "compression": "Compression", "hash_output_layer": "HashOutputLayer",
+_NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compression": "Compression", "hash_output_layer": "HashOutputLayer",
                      "hashed_bias": "HashedBias", "hash_seed": "HashSeed", "hash_mode": "HashMode",
                      "hash_block": "HashBlock", "hash_functions": "HashFunctions", "reconstruction": "Reconstruction",
                      "weight_init": "WeightInitialization", "seed": "RandomSeed", "num_threads": "NumThreads"}
@@ -274,6 +274,13 @@ class HashedNetwork:
     n_inputs : number of input variables.
     layout : TMVA layout string, e.g. ``"TANH|64,TANH|64,LINEAR"``; a layer may
         carry its own compression (``"RELU|512|1/64"``) or bucket count (``K=4096``).
+        MethodDL's CNN entries are accepted as written: ``"CONV|8|3|3|1|1|1|1|RELU,
+        MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|64|TANH,DENSE|1|LINEAR"`` (a CONV
+        entry may end in its own compression, ``...|RELU|1/8``).
+    input_layout : the events as images, ``"depth|height|width"`` (MethodDL's
+        InputLayout, e.g. ``"1|28|28"`` for 784 pixel variables, depth-major,
+        then rows, then columns); the product must be ``n_inputs``. Left out:
+        ``1|1|n_inputs``. A tuple ``(depth, height, width)`` is accepted too.
     task : ``"classification"`` (two classes, labels 0/1), ``"multiclass"``
         (labels 0..n_outputs-1) or ``"regression"``.
     n_outputs : classes (multiclass) or targets (regression); 1 for classification.
@@ -308,6 +315,7 @@ class HashedNetwork:
         n_inputs: int,
         layout: str = CORE_DEFAULT,
         *,
+        input_layout: str = CORE_DEFAULT,
         task: str = "classification",
         n_outputs: int | None = None,
         compression=CORE_DEFAULT,
@@ -330,7 +338,9 @@ class HashedNetwork:
             raise TypeError(f"task must be a string such as 'classification', got {type(task).__name__}")
         if layout is not CORE_DEFAULT and not isinstance(layout, str):
             raise TypeError(f"layout must be a string like '{_default_layout()}', got {type(layout).__name__}")
-        given = dict(layout=layout, compression=compression, hash_output_layer=hash_output_layer,
+        if isinstance(input_layout, (tuple, list)):
+            input_layout = "|".join(_option_text("input_layout", side) for side in input_layout)
+        given = dict(layout=layout, input_layout=input_layout, compression=compression, hash_output_layer=hash_output_layer,
                      hashed_bias=hashed_bias, hash_seed=hash_seed, hash_mode=hash_mode, hash_block=hash_block,
                      hash_functions=hash_functions, reconstruction=reconstruction, weight_init=weight_init, seed=seed,
                      num_threads=num_threads)  # fmt: skip
