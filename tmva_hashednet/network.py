@@ -259,6 +259,15 @@ class StreamHistory:
 
 _STANDARDIZE = ("first_pass", "first_chunk", None)
 
+# hashednet::LayerKind's values, in order (layer.h), as the Layout names them.
+_LAYER_KINDS = ("DENSE", "CONV", "MAXPOOL", "RESHAPE")
+_WINDOW_FIELDS = ("depth", "height", "width", "fh", "fw", "stride_rows", "stride_cols", "pad_rows", "pad_cols")
+
+
+def _window_dict(window) -> dict:
+    """A CONV or MAXPOOL layer's image_window.h geometry as a dict of ints."""
+    return {name: int(getattr(window, name)) for name in _WINDOW_FIELDS}
+
 # HashedNetwork keyword -> the HashedDNN option that reads (and checks) it.
 _NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compression": "Compression", "hash_output_layer": "HashOutputLayer",
                      "hashed_bias": "HashedBias", "hash_seed": "HashSeed", "hash_mode": "HashMode",
@@ -449,12 +458,25 @@ class HashedNetwork:
     def layer_info(self, layer: int) -> dict:
         """Shape, hashing and seeds of one layer. ``n_buckets`` is K; a FUNHASH
         layer's g follows its buckets (``n_reconstruction_params`` of them),
-        then comes the bias."""
+        then comes the bias. ``kind`` is the Layout entry's type: ``"DENSE"``,
+        ``"CONV"`` (its n_in x n_out are the filter matrix's, filters x
+        depth*fh*fw, and ``window`` its geometry), ``"MAXPOOL"`` or ``"RESHAPE"``
+        (no weights: only kind, n_in and n_out, the values per event)."""
+        if not 0 <= layer < self.n_layers:
+            raise IndexError(f"layer {layer} does not exist; the network has layers 0..{self.n_layers - 1}")
+        network = self._model.network()
+        kind = _LAYER_KINDS[int(network.layer(layer).kind())]
+        if kind in ("MAXPOOL", "RESHAPE"):
+            info = {"kind": kind, "n_in": int(network.layer(layer).n_in()), "n_out": int(network.layer(layer).n_out())}
+            if kind == "MAXPOOL":
+                info["window"] = _window_dict(network.layer(layer).window())
+            return info
         layout = self._layout(layer)
-        fc = self._model.network().fully_connected(layer)
+        fc = network.weight_layer(layer)
         scheme = str(fc.scheme().name())
         n_alpha = int(core().funhash_layout(fc).n_alpha()) if scheme == "FUNHASH" else 0
-        return {
+        info = {
+            "kind": kind,
             "n_in": int(layout.n_in),
             "n_out": int(layout.n_out),
             "hashed": bool(layout.hashed),
@@ -465,14 +487,18 @@ class HashedNetwork:
             "weight_seed": int(layout.weight_seed),
             "bias_seed": int(layout.bias_seed),
             "offset": int(layout.offset),
-            "activation": str(core().activation_name(self._model.network().activation(layer))),
+            "activation": str(core().activation_name(network.activation(layer))),
             "scheme": scheme,
         }
+        if kind == "CONV":
+            info["window"] = _window_dict(network.layer(layer).window())
+        return info
 
     def _layout(self, layer: int):
         if not 0 <= layer < self.n_layers:
             raise IndexError(f"layer {layer} does not exist; the network has layers 0..{self.n_layers - 1}")
-        return self._model.network().layout(layer)
+        with translate_errors():
+            return self._model.network().layout(layer)
 
     def virtual_weights(self, layer: int) -> np.ndarray:
         """The dense n_out x n_in matrix V of a layer, built for inspection and tests only."""
@@ -496,6 +522,7 @@ class HashedNetwork:
                 bytes=int(r.bytes),
                 scheme=str(r.scheme),
                 reconstruction_params=int(r.reconstruction_params),
+                kind=str(r.kind),
             )
             for i, r in enumerate(self._model.network().memory_report())
         ]

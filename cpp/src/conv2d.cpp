@@ -33,6 +33,7 @@ LayerMemory Conv2D::memory() const
    LayerMemory m = filter_layer_.memory();
    m.n_in = n_in();
    m.n_out = n_out();
+   m.kind = "CONV";
    return m;
 }
 

@@ -10,9 +10,10 @@ struct MaxPoolContext final : LayerContext {
 };
 } // namespace
 
-LayerMemory parameterless_memory(std::int64_t n_in, std::int64_t n_out)
+LayerMemory parameterless_memory(std::int64_t n_in, std::int64_t n_out, const char *kind)
 {
    LayerMemory m;
+   m.kind = kind;
    m.n_in = n_in;
    m.n_out = n_out;
    m.scheme = "NONE";

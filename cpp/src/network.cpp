@@ -203,14 +203,16 @@ const HashedLayout &Network::layout(int l) const
    return fully_connected(l).layout();
 }
 
-const FullyConnected &Network::weight_layer(int l, std::int64_t &shift) const
+const FullyConnected &Network::weight_layer(int l) const
 {
-   shift = 0;
    if (layer(l).kind() != LayerKind::Conv2D)
       return fully_connected(l);
-   const auto &conv = static_cast<const Conv2D &>(layer(l));
-   shift = conv.offset();
-   return conv.filter_layer();
+   return static_cast<const Conv2D &>(layer(l)).filter_layer();
+}
+
+std::int64_t Network::weight_shift(int l) const
+{
+   return layer(l).kind() == LayerKind::Conv2D ? layer(l).offset() : 0;
 }
 
 std::int64_t Network::n_virtual_params() const
@@ -335,8 +337,8 @@ void Network::predict(const float *x, std::int64_t n, float *out, ForwardContext
 
 std::vector<float> Network::materialize_weights(int l) const
 {
-   std::int64_t shift = 0;
-   const FullyConnected &layer = weight_layer(l, shift);
+   const std::int64_t shift = weight_shift(l);
+   const FullyConnected &layer = weight_layer(l);
    const std::vector<float> params = host_params();
    std::vector<float> v(layer.n_out() * layer.n_in());
    for (std::int64_t i = 0; i < layer.n_out(); ++i)
@@ -347,8 +349,8 @@ std::vector<float> Network::materialize_weights(int l) const
 
 std::vector<float> Network::materialize_bias(int l) const
 {
-   std::int64_t shift = 0;
-   const FullyConnected &layer = weight_layer(l, shift);
+   const std::int64_t shift = weight_shift(l);
+   const FullyConnected &layer = weight_layer(l);
    const std::vector<float> params = host_params();
    std::vector<float> b(layer.n_out());
    for (std::int64_t i = 0; i < layer.n_out(); ++i)

@@ -17,7 +17,7 @@
 namespace hashednet {
 
 /// The memory row of a layer without parameters.
-LayerMemory parameterless_memory(std::int64_t n_in, std::int64_t n_out);
+LayerMemory parameterless_memory(std::int64_t n_in, std::int64_t n_out, const char *kind);
 
 class MaxPool2D final : public Layer {
 public:
@@ -29,7 +29,7 @@ public:
    std::int64_t n_out() const override { return window_.depth * window_.positions(); }
    std::int64_t offset() const override { return offset_; }
    std::int64_t n_params() const override { return 0; }
-   LayerMemory memory() const override { return parameterless_memory(n_in(), n_out()); }
+   LayerMemory memory() const override { return parameterless_memory(n_in(), n_out(), "MAXPOOL"); }
    void initialize(float *, WeightInit, Rng &) const override {}
    std::unique_ptr<LayerContext> make_context() const override;
 
@@ -55,7 +55,7 @@ public:
    std::int64_t n_out() const override { return n_; }
    std::int64_t offset() const override { return offset_; }
    std::int64_t n_params() const override { return 0; }
-   LayerMemory memory() const override { return parameterless_memory(n_, n_); }
+   LayerMemory memory() const override { return parameterless_memory(n_, n_, "RESHAPE"); }
    void initialize(float *, WeightInit, Rng &) const override {}
    std::unique_ptr<LayerContext> make_context() const override;
 

@@ -79,9 +79,11 @@ public:
    /// Layer l's weight layout: a fully connected layer's, or a CONV layer's filter matrix
    /// (filters x depth*fh*fw, at the layer's offset); an Error for a layer without weights.
    const HashedLayout &layout(int l) const;
-   /// The fully connected layer whose V is layer l's weights (a CONV layer's filter layer, whose
-   /// offset is 0), and in `shift` where its parameters start in the flat buffer (0 for a dense layer).
-   const FullyConnected &weight_layer(int l, std::int64_t &shift) const;
+   /// The fully connected layer whose V is layer l's weights: itself, or a CONV layer's filter
+   /// layer, whose offset is 0 (pass it params + weight_shift(l)); an Error for a layer without weights.
+   const FullyConnected &weight_layer(int l) const;
+   /// Where weight_layer(l)'s parameters start: a CONV layer's offset, 0 for a dense layer.
+   std::int64_t weight_shift(int l) const;
    Activation activation(int l) const { return spec_.layers.at(l).activation; }
    std::int64_t n_params() const { return params_.size(); }
    std::int64_t n_virtual_params() const;
