@@ -78,7 +78,7 @@ def test_fully_connected_networks_keep_weight_format_2():
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        (" CONV ELEMENT ", " CONVX ELEMENT ", "is of kind 'CONVX'; allowed: FULLY_CONNECTED, CONV, MAXPOOL, RESHAPE"),
+        (" CONV DENSE ", " CONVX DENSE ", "is of kind 'CONVX'; allowed: FULLY_CONNECTED, CONV, MAXPOOL, RESHAPE"),
         ("MAXPOOL 2 2 2 2", "MAXPOOL 9 9 2 2", "window does not fit"),
         ("MAXPOOL 2 2 2 2", "MAXPOOL 2 2 0 2", "window does not fit"),
         ("input_layout 1 8 8", "input_layout 1 8 9", "input_layout does not hold the 64 inputs"),

@@ -136,6 +136,8 @@ inline std::int64_t tile_floats(const Net &net)
    std::int64_t tile = 0;
    for (int l = 0; l < net.n_layers; ++l) {
       const HashedLayout &L = net.layers[l].layout;
+      if (net.layers[l].image == ImageKind::MaxPool || net.layers[l].image == ImageKind::Reshape)
+         continue; // no weights (and an empty layout)
       const std::int64_t floats = (tile_rows(L.n_in) < L.n_out ? tile_rows(L.n_in) : L.n_out) * L.n_in;
       tile = floats > tile ? floats : tile;
    }
