@@ -83,9 +83,10 @@ def _test_tree(folder):
     import ROOT
 
     handle = ROOT.TFile.Open(str(folder / "TMVA_CNN.root"))
-    columns = tree_columns(handle.Get("dataset/TestTree"), [f"img[{j}]" for j in range(N_PIXELS)] + ["HashedCNN"])
+    names = [f"img_{j}_" for j in range(N_PIXELS)]  # TMVA's internal names of img[j] (TestTree branches)
+    columns = tree_columns(handle.Get("dataset/TestTree"), names + ["HashedCNN"])
     handle.Close()
-    return np.stack([columns[f"img[{j}]"] for j in range(N_PIXELS)], axis=1), columns["HashedCNN"]
+    return np.stack([columns[name] for name in names], axis=1), columns["HashedCNN"]
 
 
 def test_cnn_trains_and_separates_the_bars(cnn_run):
