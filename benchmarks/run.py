@@ -12,6 +12,8 @@ Suites:
            MNIST-shaped 784-1000-10 epoch time, hashed 1/8 against dense
   latency  single-event evaluation (Model::predict_one, the TMVA Reader case)
   stream   one epoch over an 11M-event TTree, trained in chunks: peak RSS, events/s
+  conv     one convolution layer (32 filters 3x3 on 16x28x28, batch 256): dense and
+           hashed filters against PyTorch's conv2d (skipped without torch)
   quality  benchmarks/quality.py (test error and AUC against compression);
            the arguments after `--` go to it
   all      speed memory e2e latency stream
@@ -35,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SUITES = ("speed", "memory", "e2e", "latency", "stream", "quality")
+SUITES = ("speed", "memory", "e2e", "latency", "stream", "conv", "quality")
 ALL = ("speed", "memory", "e2e", "latency", "stream")
 
 
@@ -108,6 +110,11 @@ def _run(suite: str, args, quality_args) -> dict:
 
         return run_stream(threads=args.threads, n_events=args.stream_events or (500_000 if args.quick else 11_000_000),
                           chunk=args.stream_chunk or 500_000, folder=args.stream_dir or Path("/tmp"))  # fmt: skip
+    if suite == "conv":
+        from speed_conv import run_conv
+
+        rounds = args.rounds or (2 if args.quick else 5)
+        return run_conv(threads=args.threads, batch=32 if args.quick else 256, rounds=rounds)
     if suite == "quality":
         return _run_quality(quality_args)
     raise AssertionError(suite)

@@ -13,35 +13,57 @@
 
 namespace hashednet {
 
+namespace {
+/// body(row, k, at) for every tap of every output position of one image, in patch order (row p of the
+/// patch matrix, column k; at = the pixel's index, or -1 in the padding), walking rows of the image
+/// instead of dividing per tap (image_window.h's tap() is the definition; this is its loop form).
+template <class Body>
+void for_each_tap(const ImageWindow &w, Body body)
+{
+   const std::int64_t out_w = w.out_width(), out_h = w.out_height();
+   for (std::int64_t oy = 0; oy < out_h; ++oy)
+      for (std::int64_t ox = 0; ox < out_w; ++ox) {
+         const std::int64_t p = oy * out_w + ox, x0 = ox * w.stride_cols - w.pad_cols;
+         std::int64_t k = 0;
+         for (std::int64_t c = 0; c < w.depth; ++c)
+            for (std::int64_t ky = 0; ky < w.fh; ++ky) {
+               const std::int64_t y = oy * w.stride_rows - w.pad_rows + ky;
+               const bool row_inside = y >= 0 && y < w.height;
+               const std::int64_t base = (c * w.height + y) * w.width;
+               for (std::int64_t kx = 0; kx < w.fw; ++kx, ++k) {
+                  const std::int64_t x = x0 + kx;
+                  body(p, k, row_inside && x >= 0 && x < w.width ? base + x : -1);
+               }
+            }
+      }
+}
+} // namespace
+
 void HostBackend::im2col(const ImageWindow &window, const float *x, std::int64_t n_images, float *cols)
 {
-   const std::int64_t positions = window.positions(), patch = window.patch(), size = window.image_size();
+   const std::int64_t patch = window.patch(), size = window.image_size();
+   float *out = cols;
    for (std::int64_t b = 0; b < n_images; ++b) {
       const float *image = x + b * size;
-      for (std::int64_t p = 0; p < positions; ++p) {
-         float *row = cols + (b * positions + p) * patch;
-         for (std::int64_t k = 0; k < patch; ++k) {
-            const std::int64_t at = window.tap(p, k);
-            row[k] = at < 0 ? 0.0f : image[at];
-         }
-      }
+      for_each_tap(window, [&](std::int64_t p, std::int64_t k, std::int64_t at) {
+         out[p * patch + k] = at < 0 ? 0.0f : image[at];
+      });
+      out += window.positions() * patch;
    }
 }
 
 void HostBackend::col2im(const ImageWindow &window, const float *cols, std::int64_t n_images, float *dx)
 {
-   const std::int64_t positions = window.positions(), patch = window.patch(), size = window.image_size();
+   const std::int64_t patch = window.patch(), size = window.image_size();
    std::fill(dx, dx + n_images * size, 0.0f);
+   const float *in = cols;
    for (std::int64_t b = 0; b < n_images; ++b) {
       float *image = dx + b * size;
-      for (std::int64_t p = 0; p < positions; ++p) {
-         const float *row = cols + (b * positions + p) * patch;
-         for (std::int64_t k = 0; k < patch; ++k) {
-            const std::int64_t at = window.tap(p, k);
-            if (at >= 0)
-               image[at] += row[k];
-         }
-      }
+      for_each_tap(window, [&](std::int64_t p, std::int64_t k, std::int64_t at) {
+         if (at >= 0)
+            image[at] += in[p * patch + k];
+      });
+      in += window.positions() * patch;
    }
 }
 
