@@ -14,56 +14,63 @@
 namespace hashednet {
 
 namespace {
-/// body(row, k, at) for every tap of every output position of one image, in patch order (row p of the
-/// patch matrix, column k; at = the pixel's index, or -1 in the padding), walking rows of the image
-/// instead of dividing per tap (image_window.h's tap() is the definition; this is its loop form).
+/// body(dst_offset, src_row, x0) for every run of fw taps (one filter row of one channel at one output
+/// position): the run's first column in the patch matrix of one image (row p, column (c*fh + ky)*fw),
+/// the input row it reads (its index times width, or -1 in the padding) and its first input column x0
+/// (taps x0 .. x0 + fw - 1, those outside [0, width) in the padding). image_window.h's tap() is the
+/// definition; this is its loop form, a row of the image at a time.
 template <class Body>
-void for_each_tap(const ImageWindow &w, Body body)
+void for_each_run(const ImageWindow &w, Body body)
 {
-   const std::int64_t out_w = w.out_width(), out_h = w.out_height();
+   const std::int64_t out_w = w.out_width(), out_h = w.out_height(), patch = w.patch();
    for (std::int64_t oy = 0; oy < out_h; ++oy)
-      for (std::int64_t ox = 0; ox < out_w; ++ox) {
-         const std::int64_t p = oy * out_w + ox, x0 = ox * w.stride_cols - w.pad_cols;
-         std::int64_t k = 0;
-         for (std::int64_t c = 0; c < w.depth; ++c)
-            for (std::int64_t ky = 0; ky < w.fh; ++ky) {
-               const std::int64_t y = oy * w.stride_rows - w.pad_rows + ky;
-               const bool row_inside = y >= 0 && y < w.height;
-               const std::int64_t base = (c * w.height + y) * w.width;
-               for (std::int64_t kx = 0; kx < w.fw; ++kx, ++k) {
-                  const std::int64_t x = x0 + kx;
-                  body(p, k, row_inside && x >= 0 && x < w.width ? base + x : -1);
-               }
-            }
-      }
+      for (std::int64_t c = 0; c < w.depth; ++c)
+         for (std::int64_t ky = 0; ky < w.fh; ++ky) {
+            const std::int64_t y = oy * w.stride_rows - w.pad_rows + ky;
+            const std::int64_t row = y >= 0 && y < w.height ? (c * w.height + y) * w.width : -1;
+            for (std::int64_t ox = 0; ox < out_w; ++ox)
+               body((oy * out_w + ox) * patch + (c * w.fh + ky) * w.fw, row, ox * w.stride_cols - w.pad_cols);
+         }
 }
 } // namespace
 
 void HostBackend::im2col(const ImageWindow &window, const float *x, std::int64_t n_images, float *cols)
 {
-   const std::int64_t patch = window.patch(), size = window.image_size();
-   float *out = cols;
+   const std::int64_t fw = window.fw, width = window.width, size = window.image_size();
+   const std::int64_t per_image = window.positions() * window.patch();
    for (std::int64_t b = 0; b < n_images; ++b) {
       const float *image = x + b * size;
-      for_each_tap(window, [&](std::int64_t p, std::int64_t k, std::int64_t at) {
-         out[p * patch + k] = at < 0 ? 0.0f : image[at];
+      float *out = cols + b * per_image;
+      for_each_run(window, [&](std::int64_t at, std::int64_t row, std::int64_t x0) {
+         float *dst = out + at;
+         if (row < 0) {
+            std::fill(dst, dst + fw, 0.0f);
+         } else if (x0 >= 0 && x0 + fw <= width) {
+            std::copy(image + row + x0, image + row + x0 + fw, dst);
+         } else {
+            for (std::int64_t kx = 0; kx < fw; ++kx)
+               dst[kx] = x0 + kx >= 0 && x0 + kx < width ? image[row + x0 + kx] : 0.0f;
+         }
       });
-      out += window.positions() * patch;
    }
 }
 
+/// The runs in im2col's order; each pixel's sum is taken in that order (position-major, deterministic).
 void HostBackend::col2im(const ImageWindow &window, const float *cols, std::int64_t n_images, float *dx)
 {
-   const std::int64_t patch = window.patch(), size = window.image_size();
+   const std::int64_t fw = window.fw, width = window.width, size = window.image_size();
+   const std::int64_t per_image = window.positions() * window.patch();
    std::fill(dx, dx + n_images * size, 0.0f);
-   const float *in = cols;
    for (std::int64_t b = 0; b < n_images; ++b) {
       float *image = dx + b * size;
-      for_each_tap(window, [&](std::int64_t p, std::int64_t k, std::int64_t at) {
-         if (at >= 0)
-            image[at] += in[p * patch + k];
+      const float *in = cols + b * per_image;
+      for_each_run(window, [&](std::int64_t at, std::int64_t row, std::int64_t x0) {
+         if (row < 0)
+            return;
+         for (std::int64_t kx = 0; kx < fw; ++kx)
+            if (x0 + kx >= 0 && x0 + kx < width)
+               image[row + x0 + kx] += in[at + kx];
       });
-      in += window.positions() * patch;
    }
 }
 
