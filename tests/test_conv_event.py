@@ -21,6 +21,8 @@ CNN_CASES = {
     "element-stride2-nonsquare": ("2|9|7", "CONV|5|3|2|2|2|1|0|TANH,CONV|3|2|2|1|1|0|1|SIGMOID,RESHAPE|FLAT,"
                                   "TANH|7,LINEAR", "multiclass", 3, 1 / 4, "ELEMENT", True),
     # 300 filters of 2 x 5 x 5 (50 columns): V is made in several tiles of rows (event_forward.h's tile_rows)
+    "funhash-conv": ("2|7|6", "CONV|3|3|3|1|1|1|1|TANH,MAXPOOL|2|2|2|2,RESHAPE|FLAT,TANH|5,LINEAR", "classification",
+                     1, 1 / 2, "FUNHASH", False),
     "block-two-row-tiles": ("2|6|6", "CONV|300|5|5|1|1|2|2|TANH,MAXPOOL|3|3|3|3,RESHAPE|FLAT,LINEAR", "regression",
                             2, 1 / 8, "BLOCK", False),
 }

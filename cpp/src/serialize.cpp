@@ -329,6 +329,10 @@ LayerSpec read_layer(std::istringstream &fields, int format, int l)
    layer.compression = hashed ? -1.0 : 1.0;
    layer.buckets = hashed ? buckets : 0;
    if (kind == "CONV") {
+      if (scheme == "FUNHASH") { // U and g: checked against the rebuilt layer's line
+         read_value<int>(fields, "layer");
+         read_value<std::string>(fields, "layer");
+      }
       layer.type = LayerType::Conv;
       read_window(fields, layer.window, true, l);
    }
