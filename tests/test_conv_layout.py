@@ -119,3 +119,8 @@ def test_existing_layouts_are_unchanged():
     net = HashedNetwork(7, "TANH|16|1/4,RELU|8,LINEAR", compression=1 / 2)
     assert [net.layer_info(l)["kind"] for l in range(3)] == ["DENSE"] * 3
     assert net.to_text().startswith("HASHEDNET 2\n")
+
+
+def test_repr_names_the_cnn_layers():
+    net = _network("CONV|4|3|3|1|1|1|1|TANH,MAXPOOL|2|2|2|2,RESHAPE|FLAT,LINEAR", compression=1 / 2)
+    assert "layout='CONV|TANH|4|K=18,MAXPOOL,RESHAPE,LINEAR|1'" in repr(net)

@@ -264,6 +264,14 @@ _LAYER_KINDS = ("DENSE", "CONV", "MAXPOOL", "RESHAPE")
 _WINDOW_FIELDS = ("depth", "height", "width", "fh", "fw", "stride_rows", "stride_cols", "pad_rows", "pad_cols")
 
 
+def _repr_entry(info: dict) -> str:
+    """A layer as HashedNetwork's repr shows it: ACTIVATION|width[|K=...], CONV|filters|..., MAXPOOL, RESHAPE."""
+    if info["kind"] in ("MAXPOOL", "RESHAPE"):
+        return info["kind"]
+    entry = f"{info['activation']}|{info['n_out']}" + (f"|K={info['n_buckets']}" if info["hashed"] else "")
+    return f"CONV|{entry}" if info["kind"] == "CONV" else entry
+
+
 def _window_dict(window) -> dict:
     """A CONV or MAXPOOL layer's image_window.h geometry as a dict of ints."""
     return {name: int(getattr(window, name)) for name in _WINDOW_FIELDS}
@@ -770,10 +778,7 @@ class HashedNetwork:
         return float(loss), grad
 
     def __repr__(self) -> str:
-        layers = ",".join(
-            f"{info['activation']}|{info['n_out']}" + (f"|K={info['n_buckets']}" if info["hashed"] else "")
-            for info in (self.layer_info(i) for i in range(self.n_layers))
-        )
+        layers = ",".join(_repr_entry(self.layer_info(i)) for i in range(self.n_layers))
         return f"HashedNetwork(n_inputs={self.n_inputs}, layout='{layers}', task='{self.task}', n_params={self.n_params})"
 
 
