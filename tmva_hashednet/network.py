@@ -277,7 +277,8 @@ def _window_dict(window) -> dict:
     return {name: int(getattr(window, name)) for name in _WINDOW_FIELDS}
 
 # HashedNetwork keyword -> the HashedDNN option that reads (and checks) it.
-_NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compression": "Compression", "hash_output_layer": "HashOutputLayer",
+_NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compression": "Compression",
+                     "hash_output_layer": "HashOutputLayer",
                      "hashed_bias": "HashedBias", "hash_seed": "HashSeed", "hash_mode": "HashMode",
                      "hash_block": "HashBlock", "hash_functions": "HashFunctions", "reconstruction": "Reconstruction",
                      "weight_init": "WeightInitialization", "seed": "RandomSeed", "num_threads": "NumThreads"}
@@ -357,7 +358,8 @@ class HashedNetwork:
             raise TypeError(f"layout must be a string like '{_default_layout()}', got {type(layout).__name__}")
         if isinstance(input_layout, (tuple, list)):
             input_layout = "|".join(_option_text("input_layout", side) for side in input_layout)
-        given = dict(layout=layout, input_layout=input_layout, compression=compression, hash_output_layer=hash_output_layer,
+        given = dict(layout=layout, input_layout=input_layout, compression=compression,
+                     hash_output_layer=hash_output_layer,
                      hashed_bias=hashed_bias, hash_seed=hash_seed, hash_mode=hash_mode, hash_block=hash_block,
                      hash_functions=hash_functions, reconstruction=reconstruction, weight_init=weight_init, seed=seed,
                      num_threads=num_threads)  # fmt: skip

@@ -110,8 +110,9 @@ std::unique_ptr<Layer> Network::make_image_layer(int l, ImageShape &shape, bool 
 
 std::vector<double> Network::image_input_importance() const
 {
-   std::vector<double> importance(static_cast<std::size_t>(n_inputs()), layer(0).kind() == LayerKind::Conv2D ? 0.0 : 1.0);
-   if (layer(0).kind() != LayerKind::Conv2D)
+   const bool conv_first = layer(0).kind() == LayerKind::Conv2D;
+   std::vector<double> importance(static_cast<std::size_t>(n_inputs()), conv_first ? 0.0 : 1.0);
+   if (!conv_first)
       return importance;
    const auto &conv = static_cast<const Conv2D &>(layer(0));
    const ImageWindow &window = conv.window();
