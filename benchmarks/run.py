@@ -14,6 +14,8 @@ Suites:
   stream   one epoch over an 11M-event TTree, trained in chunks: peak RSS, events/s
   rdf      a weight file's scores in RDataFrame (IMT 1 and 2 threads) against
            numpy predict on AsNumpy arrays, over a 10M-event TTree: events/s
+  conv     one convolution layer (32 filters 3x3 on 16x28x28, batch 256): dense and
+           hashed filters against PyTorch's conv2d (skipped without torch)
   quality  benchmarks/quality.py (test error and AUC against compression);
            the arguments after `--` go to it
   all      speed memory e2e latency stream rdf
@@ -37,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SUITES = ("speed", "memory", "e2e", "latency", "stream", "rdf", "quality")
+SUITES = ("speed", "memory", "e2e", "latency", "stream", "rdf", "conv", "quality")
 ALL = ("speed", "memory", "e2e", "latency", "stream", "rdf")
 
 
@@ -117,6 +119,11 @@ def _run(suite: str, args, quality_args) -> dict:
 
         return run_rdf(n_events=args.rdf_events or (200_000 if args.quick else 10_000_000),
                        folder=args.rdf_dir or Path("/tmp"))  # fmt: skip
+    if suite == "conv":
+        from speed_conv import run_conv
+
+        rounds = args.rounds or (2 if args.quick else 5)
+        return run_conv(threads=args.threads, batch=32 if args.quick else 256, rounds=rounds)
     if suite == "quality":
         return _run_quality(quality_args)
     raise AssertionError(suite)

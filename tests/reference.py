@@ -53,8 +53,71 @@ def random_events(rng, batch: int, n_inputs: int, task: str, n_outputs: int):
     return x, y, w
 
 
+def image_patches(a, window: dict):
+    """(batch, positions, depth*fh*fw) float64: each output position's window over all channels (zero
+    padding), columns depth-major, then fh, then fw; a loop over positions on a padded numpy image."""
+    c, h, w = window["depth"], window["height"], window["width"]
+    fh, fw, sr, sc, pr, pc = (window[k] for k in ("fh", "fw", "stride_rows", "stride_cols", "pad_rows", "pad_cols"))
+    oh, ow = (h + 2 * pr - fh) // sr + 1, (w + 2 * pc - fw) // sc + 1
+    padded = np.pad(np.asarray(a, dtype=np.float64).reshape(-1, c, h, w), ((0, 0), (0, 0), (pr, pr), (pc, pc)))
+    out = np.empty((len(padded), oh, ow, c, fh, fw))
+    for y in range(oh):
+        for x in range(ow):
+            out[:, y, x] = padded[:, :, y * sr : y * sr + fh, x * sc : x * sc + fw]
+    return out.reshape(len(padded), oh * ow, c * fh * fw)
+
+
+def image_patches_transpose(d_patches, window: dict):
+    """The transpose of image_patches: every patch value added back into its pixel (batch, depth*height*width)."""
+    c, h, w = window["depth"], window["height"], window["width"]
+    fh, fw, sr, sc, pr, pc = (window[k] for k in ("fh", "fw", "stride_rows", "stride_cols", "pad_rows", "pad_cols"))
+    oh, ow = (h + 2 * pr - fh) // sr + 1, (w + 2 * pc - fw) // sc + 1
+    d = d_patches.reshape(len(d_patches), oh, ow, c, fh, fw)
+    padded = np.zeros((len(d), c, h + 2 * pr, w + 2 * pc))
+    for y in range(oh):
+        for x in range(ow):
+            padded[:, :, y * sr : y * sr + fh, x * sc : x * sc + fw] += d[:, y, x]
+    return padded[:, :, pr : pr + h, pc : pc + w].reshape(len(d), -1)
+
+
+class _ImageLayers:
+    """Forward and backward of the CNN layer kinds in float64 (V: filters x depth*fh*fw)."""
+
+    @staticmethod
+    def conv_forward(layer, a):
+        patches = image_patches(a, layer["window"])  # (n, P, patch)
+        z = np.einsum("npk,ik->nip", patches, layer["V"]) + layer["b"][None, :, None]
+        return z.reshape(len(a), -1), patches
+
+    @staticmethod
+    def conv_backward(layer, patches, delta):
+        d = delta.reshape(len(delta), layer["V"].shape[0], -1)  # (n, filters, P)
+        dV = np.einsum("nip,npk->ik", d, patches)
+        dx = image_patches_transpose(np.einsum("nip,ik->npk", d, layer["V"]), layer["window"])
+        return dV, d.sum(axis=(0, 2)), dx
+
+    @staticmethod
+    def pool_windows(layer, a):
+        window = layer["window"]
+        patches = image_patches(a, window)  # (n, P, depth*fh*fw)
+        return patches.reshape(len(a), patches.shape[1], window["depth"], -1)  # (n, P, depth, fh*fw)
+
+    @classmethod
+    def pool_forward(cls, layer, a):
+        windows = cls.pool_windows(layer, a)
+        return windows.max(axis=3).transpose(0, 2, 1).reshape(len(a), -1), windows.argmax(axis=3)
+
+    @staticmethod
+    def pool_backward(layer, argmax, delta):
+        n, positions, depth = argmax.shape
+        taps = layer["window"]["fh"] * layer["window"]["fw"]
+        d = np.zeros((n, positions, depth, taps))
+        np.put_along_axis(d, argmax[..., None], delta.reshape(n, depth, positions).transpose(0, 2, 1)[..., None], 3)
+        return image_patches_transpose(d.reshape(n, positions, -1), layer["window"])
+
+
 class ReferenceNetwork:
-    """The network of a HashedNetwork, rebuilt densely in float64."""
+    """The network of a HashedNetwork, rebuilt densely in float64 (CNN layers: see _ImageLayers)."""
 
     def __init__(self, net):
         self.task = net.task
@@ -62,6 +125,9 @@ class ReferenceNetwork:
         self.layers = []
         for l in range(net.n_layers):
             info = net.layer_info(l)
+            if info["kind"] in ("MAXPOOL", "RESHAPE"):
+                self.layers.append(dict(info=info, kind=info["kind"], window=info.get("window")))
+                continue
             n_in, n_out, off = info["n_in"], info["n_out"], info["offset"]
             n_weight = info["n_buckets"] + info["n_reconstruction_params"]
             w = params[off : off + n_weight]
@@ -83,7 +149,8 @@ class ReferenceNetwork:
             else:
                 b_bucket, b_sign = np.arange(n_out), np.ones(n_out)
             self.layers.append(
-                dict(info=info, bucket=bucket, sign=sign, b_bucket=b_bucket, b_sign=b_sign, funhash=funhash, w=w,
+                dict(info=info, kind=info["kind"], window=info.get("window"), bucket=bucket, sign=sign,
+                     b_bucket=b_bucket, b_sign=b_sign, funhash=funhash, w=w,
                      V=funhash.virtual_matrix(w) if funhash else (sign * w[bucket]).reshape(n_out, n_in),
                      b=b_sign * wb[b_bucket])
             )  # fmt: skip
@@ -91,9 +158,21 @@ class ReferenceNetwork:
     def forward(self, x):
         cache, a = [], np.asarray(x, dtype=np.float64)
         for layer in self.layers:
-            z = a @ layer["V"].T + layer["b"]
+            if layer["kind"] == "RESHAPE":
+                cache.append((a, None, a))
+                continue
+            if layer["kind"] == "MAXPOOL":
+                y, argmax = _ImageLayers.pool_forward(layer, a)
+                cache.append((argmax, None, y))
+                a = y
+                continue
+            if layer["kind"] == "CONV":
+                z, patches = _ImageLayers.conv_forward(layer, a)
+                a_in = patches
+            else:
+                z, a_in = a @ layer["V"].T + layer["b"], a
             f, _ = ACTIVATIONS[layer["info"]["activation"]]
-            cache.append((a, z, f(z)))
+            cache.append((a_in, z, f(z)))
             a = cache[-1][2]
         return a, cache
 
@@ -130,18 +209,25 @@ class ReferenceNetwork:
         delta = d * (w / norm)[:, None]
         grads = []
         for layer, (a_in, z, a) in zip(reversed(self.layers), reversed(cache)):
+            if layer["kind"] in ("MAXPOOL", "RESHAPE"):
+                delta = _ImageLayers.pool_backward(layer, a_in, delta) if layer["kind"] == "MAXPOOL" else delta
+                grads.append(np.zeros(0))
+                continue
             _, df = ACTIVATIONS[layer["info"]["activation"]]
             delta = delta * df(z, a)
-            dV = delta.T @ a_in
+            if layer["kind"] == "CONV":
+                dV, db, d_in = _ImageLayers.conv_backward(layer, a_in, delta)
+            else:
+                dV, db, d_in = delta.T @ a_in, delta.sum(axis=0), None
             if layer["funhash"]:
                 gw = layer["funhash"].gradient(layer["w"], dV)  # buckets, then g's parameters
             else:
                 gw = np.bincount(layer["bucket"], weights=layer["sign"] * dV.reshape(-1),
                                  minlength=layer["info"]["n_buckets"])  # fmt: skip
-            gb = np.bincount(layer["b_bucket"], weights=layer["b_sign"] * delta.sum(axis=0),
+            gb = np.bincount(layer["b_bucket"], weights=layer["b_sign"] * db,
                              minlength=layer["info"]["n_bias_buckets"])  # fmt: skip
             grads.append(np.concatenate([gw, gb]))
-            delta = delta @ layer["V"]
+            delta = delta @ layer["V"] if d_in is None else d_in
         return float((w * loss).sum() / norm), np.concatenate(grads[::-1])
 
 

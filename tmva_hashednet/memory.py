@@ -21,10 +21,12 @@ class LayerMemory:
     bytes: int  # real_params * 4
     scheme: str = ""  # DENSE, ELEMENT, BLOCK or FUNHASH
     reconstruction_params: int = 0  # FUNHASH: g's parameters, counted in real_params
+    kind: str = "DENSE"  # the Layout entry: DENSE, CONV (n_in, n_out: image sizes), MAXPOOL or RESHAPE (no weights)
 
     @property
     def compression(self) -> float:
-        return self.real_params / self.virtual_weights
+        """real_params / virtual_weights; 1 for a layer without weights (MAXPOOL, RESHAPE)."""
+        return self.real_params / self.virtual_weights if self.virtual_weights else 1.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class MemoryReport:
         for r in self.layers:
             shape = f"{r.n_out}x{r.n_in}"
             kind = "funhash" if r.scheme == "FUNHASH" else "hashed" if r.hashed else "dense"
+            kind = kind if r.kind in ("DENSE", "CONV") else r.kind.lower()
+            kind = f"c-{kind}" if r.kind == "CONV" else kind
             g = f"   (g: {r.reconstruction_params} parameters)" if r.scheme == "FUNHASH" else ""
             lines.append(
                 f"{r.layer:>5} {shape:>13} {kind:>7} {r.virtual_weights:>10} {r.real_params:>10} {r.bytes:>10} "

@@ -266,8 +266,26 @@ class StreamHistory:
 
 _STANDARDIZE = ("first_pass", "first_chunk", None)
 
+# hashednet::LayerKind's values, in order (layer.h), as the Layout names them.
+_LAYER_KINDS = ("DENSE", "CONV", "MAXPOOL", "RESHAPE")
+_WINDOW_FIELDS = ("depth", "height", "width", "fh", "fw", "stride_rows", "stride_cols", "pad_rows", "pad_cols")
+
+
+def _repr_entry(info: dict) -> str:
+    """A layer as HashedNetwork's repr shows it: ACTIVATION|width[|K=...], CONV|filters|..., MAXPOOL, RESHAPE."""
+    if info["kind"] in ("MAXPOOL", "RESHAPE"):
+        return info["kind"]
+    entry = f"{info['activation']}|{info['n_out']}" + (f"|K={info['n_buckets']}" if info["hashed"] else "")
+    return f"CONV|{entry}" if info["kind"] == "CONV" else entry
+
+
+def _window_dict(window) -> dict:
+    """A CONV or MAXPOOL layer's image_window.h geometry as a dict of ints."""
+    return {name: int(getattr(window, name)) for name in _WINDOW_FIELDS}
+
 # HashedNetwork keyword -> the HashedDNN option that reads (and checks) it.
-_NETWORK_KEYWORDS = {"layout": "Layout", "compression": "Compression", "hash_output_layer": "HashOutputLayer",
+_NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compression": "Compression",
+                     "hash_output_layer": "HashOutputLayer",
                      "hashed_bias": "HashedBias", "hash_seed": "HashSeed", "hash_mode": "HashMode",
                      "hash_block": "HashBlock", "hash_functions": "HashFunctions", "reconstruction": "Reconstruction",
                      "weight_init": "WeightInitialization", "seed": "RandomSeed", "num_threads": "NumThreads"}
@@ -281,6 +299,13 @@ class HashedNetwork:
     n_inputs : number of input variables.
     layout : TMVA layout string, e.g. ``"TANH|64,TANH|64,LINEAR"``; a layer may
         carry its own compression (``"RELU|512|1/64"``) or bucket count (``K=4096``).
+        MethodDL's CNN entries are accepted as written: ``"CONV|8|3|3|1|1|1|1|RELU,
+        MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|64|TANH,DENSE|1|LINEAR"`` (a CONV
+        entry may end in its own compression, ``...|RELU|1/8``).
+    input_layout : the events as images, ``"depth|height|width"`` (MethodDL's
+        InputLayout, e.g. ``"1|28|28"`` for 784 pixel variables, depth-major,
+        then rows, then columns); the product must be ``n_inputs``. Left out:
+        ``1|1|n_inputs``. A tuple ``(depth, height, width)`` is accepted too.
     task : ``"classification"`` (two classes, labels 0/1), ``"multiclass"``
         (labels 0..n_outputs-1) or ``"regression"``.
     n_outputs : classes (multiclass) or targets (regression); 1 for classification.
@@ -315,6 +340,7 @@ class HashedNetwork:
         n_inputs: int,
         layout: str = CORE_DEFAULT,
         *,
+        input_layout: str = CORE_DEFAULT,
         task: str = "classification",
         n_outputs: int | None = None,
         compression=CORE_DEFAULT,
@@ -337,7 +363,10 @@ class HashedNetwork:
             raise TypeError(f"task must be a string such as 'classification', got {type(task).__name__}")
         if layout is not CORE_DEFAULT and not isinstance(layout, str):
             raise TypeError(f"layout must be a string like '{_default_layout()}', got {type(layout).__name__}")
-        given = dict(layout=layout, compression=compression, hash_output_layer=hash_output_layer,
+        if isinstance(input_layout, (tuple, list)):
+            input_layout = "|".join(_option_text("input_layout", side) for side in input_layout)
+        given = dict(layout=layout, input_layout=input_layout, compression=compression,
+                     hash_output_layer=hash_output_layer,
                      hashed_bias=hashed_bias, hash_seed=hash_seed, hash_mode=hash_mode, hash_block=hash_block,
                      hash_functions=hash_functions, reconstruction=reconstruction, weight_init=weight_init, seed=seed,
                      num_threads=num_threads)  # fmt: skip
@@ -462,12 +491,25 @@ class HashedNetwork:
     def layer_info(self, layer: int) -> dict:
         """Shape, hashing and seeds of one layer. ``n_buckets`` is K; a FUNHASH
         layer's g follows its buckets (``n_reconstruction_params`` of them),
-        then comes the bias."""
+        then comes the bias. ``kind`` is the Layout entry's type: ``"DENSE"``,
+        ``"CONV"`` (its n_in x n_out are the filter matrix's, filters x
+        depth*fh*fw, and ``window`` its geometry), ``"MAXPOOL"`` or ``"RESHAPE"``
+        (no weights: only kind, n_in and n_out, the values per event)."""
+        if not 0 <= layer < self.n_layers:
+            raise IndexError(f"layer {layer} does not exist; the network has layers 0..{self.n_layers - 1}")
+        network = self._model.network()
+        kind = _LAYER_KINDS[int(network.layer(layer).kind())]
+        if kind in ("MAXPOOL", "RESHAPE"):
+            info = {"kind": kind, "n_in": int(network.layer(layer).n_in()), "n_out": int(network.layer(layer).n_out())}
+            if kind == "MAXPOOL":
+                info["window"] = _window_dict(network.layer(layer).window())
+            return info
         layout = self._layout(layer)
-        fc = self._model.network().fully_connected(layer)
+        fc = network.weight_layer(layer)
         scheme = str(fc.scheme().name())
         n_alpha = int(core().funhash_layout(fc).n_alpha()) if scheme == "FUNHASH" else 0
-        return {
+        info = {
+            "kind": kind,
             "n_in": int(layout.n_in),
             "n_out": int(layout.n_out),
             "hashed": bool(layout.hashed),
@@ -478,14 +520,18 @@ class HashedNetwork:
             "weight_seed": int(layout.weight_seed),
             "bias_seed": int(layout.bias_seed),
             "offset": int(layout.offset),
-            "activation": str(core().activation_name(self._model.network().activation(layer))),
+            "activation": str(core().activation_name(network.activation(layer))),
             "scheme": scheme,
         }
+        if kind == "CONV":
+            info["window"] = _window_dict(network.layer(layer).window())
+        return info
 
     def _layout(self, layer: int):
         if not 0 <= layer < self.n_layers:
             raise IndexError(f"layer {layer} does not exist; the network has layers 0..{self.n_layers - 1}")
-        return self._model.network().layout(layer)
+        with translate_errors():
+            return self._model.network().layout(layer)
 
     def virtual_weights(self, layer: int) -> np.ndarray:
         """The dense n_out x n_in matrix V of a layer, built for inspection and tests only."""
@@ -509,6 +555,7 @@ class HashedNetwork:
                 bytes=int(r.bytes),
                 scheme=str(r.scheme),
                 reconstruction_params=int(r.reconstruction_params),
+                kind=str(r.kind),
             )
             for i, r in enumerate(self._model.network().memory_report())
         ]
@@ -793,10 +840,7 @@ class HashedNetwork:
         return float(loss), grad
 
     def __repr__(self) -> str:
-        layers = ",".join(
-            f"{info['activation']}|{info['n_out']}" + (f"|K={info['n_buckets']}" if info["hashed"] else "")
-            for info in (self.layer_info(i) for i in range(self.n_layers))
-        )
+        layers = ",".join(_repr_entry(self.layer_info(i)) for i in range(self.n_layers))
         return f"HashedNetwork(n_inputs={self.n_inputs}, layout='{layers}', task='{self.task}', n_params={self.n_params})"
 
 

@@ -44,6 +44,8 @@ _FIELDS = {
     "ignore_neg_weights": ("IgnoreNegWeightsInTraining", _bool),
     "error_strategy": ("ErrorStrategy", str),
     "weight_init": ("WeightInitialization", str),
+    "input_layout": ("InputLayout", str),
+    "batch_layout": ("BatchLayout", str),
     "layout": ("Layout", str),
     "architecture": ("Architecture", str),
     "random_seed": ("RandomSeed", int),
@@ -72,6 +74,8 @@ class MethodOptions:
     ignore_neg_weights: bool
     error_strategy: str
     weight_init: str  # XAVIER or XAVIERUNIFORM
+    input_layout: str  # MethodDL's InputLayout, depth|height|width ("0|0|0": none)
+    batch_layout: str  # MethodDL's BatchLayout (checked against BatchSize and InputLayout only)
     layout: str  # as written; the source of truth
     architecture: str
     random_seed: int

@@ -33,6 +33,31 @@ void Backend::resize(Buffer &buffer, std::int64_t n)
    buffer.set_size(n);
 }
 
+namespace {
+[[noreturn]] void no_image_kernels(const Backend &backend)
+{
+   throw Error(std::string("the ") + backend.name() +
+               " backend has no convolution or pooling kernels yet; run CONV and MAXPOOL layers with "
+               "Architecture=CPU");
+}
+} // namespace
+
+void Backend::im2col(const ImageWindow &, const float *, std::int64_t, float *) { no_image_kernels(*this); }
+void Backend::col2im(const ImageWindow &, const float *, std::int64_t, float *) { no_image_kernels(*this); }
+void Backend::transpose_blocks(const float *, std::int64_t, std::int64_t, std::int64_t, float *)
+{
+   no_image_kernels(*this);
+}
+void Backend::accumulate(const float *, float *, std::int64_t) { no_image_kernels(*this); }
+void Backend::max_pool_forward(const ImageWindow &, const float *, std::int64_t, float *, float *)
+{
+   no_image_kernels(*this);
+}
+void Backend::max_pool_backward(const ImageWindow &, const float *, const float *, std::int64_t, float *)
+{
+   no_image_kernels(*this);
+}
+
 std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads)
 {
    switch (architecture) {

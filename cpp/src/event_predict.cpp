@@ -4,7 +4,9 @@
 #include "funhash_tile.h"
 #include "hash_tile.h"
 
+#include "hashednet/conv2d.h"
 #include "hashednet/funhash_scheme.h"
+#include "hashednet/image_layers.h"
 
 namespace hashednet {
 
@@ -35,6 +37,32 @@ struct EventRows {
    }
 };
 
+event::Layer event_layer(const Network &network, int l, const float *params)
+{
+   event::Layer layer;
+   const Layer &core = network.layer(l);
+   layer.n_values = core.n_out();
+   if (core.kind() == LayerKind::MaxPool2D || core.kind() == LayerKind::Reshape) {
+      layer.image = core.kind() == LayerKind::MaxPool2D ? event::ImageKind::MaxPool : event::ImageKind::Reshape;
+      if (core.kind() == LayerKind::MaxPool2D)
+         layer.window = static_cast<const MaxPool2D &>(core).window();
+      return layer;
+   }
+   if (core.kind() == LayerKind::Conv2D) {
+      layer.image = event::ImageKind::Conv;
+      layer.window = static_cast<const Conv2D &>(core).window();
+   }
+   layer.layout = network.layout(l);
+   layer.activation = network.activation(l);
+   if (params) {
+      layer.w = params + layer.layout.offset;
+      layer.b = params + layer.layout.bias_offset();
+   }
+   if (layer.is_funhash())
+      layer.funhash = funhash_layout(network.weight_layer(l));
+   return layer;
+}
+
 namespace {
 event::Net view(const Network &network, std::vector<event::Layer> &layers)
 {
@@ -50,12 +78,8 @@ event::Net event_view(const Network &network, const float *params, const float *
                       const float *input_scale, std::vector<event::Layer> &layers)
 {
    layers.resize(network.n_layers());
-   for (int l = 0; l < network.n_layers(); ++l) {
-      const HashedLayout &layout = network.layout(l);
-      layers[l] = {layout, network.activation(l), params + layout.offset, params + layout.bias_offset(), {}};
-      if (layers[l].is_funhash())
-         layers[l].funhash = funhash_layout(network.fully_connected(l));
-   }
+   for (int l = 0; l < network.n_layers(); ++l)
+      layers[l] = event_layer(network, l, params);
    event::Net net;
    net.task = network.spec().task;
    net.n_inputs = network.n_inputs();

@@ -33,6 +33,16 @@ public:
                std::int64_t n_outputs, double norm, float *d_logits) override;
    void output_transform(Task task, float *logits, std::int64_t n, std::int64_t n_outputs) override;
    void multiply(float *x, const float *factor, std::int64_t n) override;
+
+   // The image layers' data movements, plain loops (host_image_ops.cpp).
+   void im2col(const ImageWindow &window, const float *x, std::int64_t n_images, float *cols) override;
+   void col2im(const ImageWindow &window, const float *cols, std::int64_t n_images, float *dx) override;
+   void transpose_blocks(const float *in, std::int64_t n, std::int64_t rows, std::int64_t cols, float *out) override;
+   void accumulate(const float *x, float *y, std::int64_t n) override;
+   void max_pool_forward(const ImageWindow &window, const float *x, std::int64_t batch, float *y,
+                         float *argmax) override;
+   void max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax, std::int64_t batch,
+                          float *dx) override;
 };
 
 /// The CPU backend: tiles of V generated from the hash into a cache-sized

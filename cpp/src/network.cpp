@@ -2,6 +2,7 @@
 #include "hashednet/network.h"
 
 #include "hashednet/activation.h"
+#include "hashednet/conv2d.h"
 #include "hashednet/funhash_scheme.h"
 #include "hashednet/hash.h"
 #include "hashednet/options.h"
@@ -149,9 +150,27 @@ void Network::build_layers()
 {
    std::int64_t n_in = spec_.n_inputs;
    std::int64_t offset = 0;
+   const ImageShape &given = spec_.input_shape;
+   HASHEDNET_CHECK(!given.given() || (given.depth >= 1 && given.height >= 1 && given.width >= 1 &&
+                                      given.size() == spec_.n_inputs),
+                   "InputLayout " << given.depth << "|" << given.height << "|" << given.width << " (depth|height|width) "
+                                  << "has " << given.size() << " values, but the events have " << spec_.n_inputs
+                                  << " input variables; their product must equal the number of input variables");
+   ImageShape shape = input_shape(spec_);
+   bool flat = true; // the values may go into a dense layer: not after CONV or MAXPOOL without RESHAPE
    const int n = static_cast<int>(spec_.layers.size());
    for (int l = 0; l < n; ++l) {
       LayerSpec &layer = spec_.layers[l];
+      if (layer.type != LayerType::Dense) {
+         HASHEDNET_CHECK(l + 1 < n, "the last Layout entry is the output layer and must be dense (e.g. "
+                                    "DENSE|1|LINEAR or LINEAR), not " << layer_type_name(layer.type));
+         layers_.push_back(make_image_layer(l, shape, flat, offset));
+         offset += layers_.back()->n_params();
+         n_in = layers_.back()->n_out();
+         continue;
+      }
+      HASHEDNET_CHECK(flat, "layer " << l << " is dense but its input is the image of a CONV or MAXPOOL layer; "
+                                     "flatten it first with a RESHAPE|FLAT entry before the DENSE entry");
       if (l + 1 == n && layer.width == 0)
          layer.width = spec_.n_outputs;
       HASHEDNET_CHECK(layer.width > 0, "layer " << l << " has width " << layer.width
@@ -163,6 +182,7 @@ void Network::build_layers()
       layers_.push_back(std::make_unique<FullyConnected>(layout, make_scheme(layout), layer.activation));
       offset += layers_.back()->n_params();
       n_in = layer.width;
+      shape = ImageShape{}; // a vector: CONV or MAXPOOL need RESHAPE|depth|height|width first
    }
    params_ = backend_->allocate(offset);
 }
@@ -170,8 +190,29 @@ void Network::build_layers()
 const FullyConnected &Network::fully_connected(int l) const
 {
    const Layer &layer = this->layer(l);
-   HASHEDNET_CHECK(layer.kind() == LayerKind::FullyConnected, "layer " << l << " is not a fully connected layer");
+   HASHEDNET_CHECK(layer.kind() == LayerKind::FullyConnected,
+                   "layer " << l << " is not a fully connected layer"
+                            << (layer.kind() == LayerKind::Conv2D ? " (a CONV layer)" : " (it has no weights)"));
    return static_cast<const FullyConnected &>(layer);
+}
+
+const HashedLayout &Network::layout(int l) const
+{
+   if (layer(l).kind() == LayerKind::Conv2D)
+      return static_cast<const Conv2D &>(layer(l)).layout();
+   return fully_connected(l).layout();
+}
+
+const FullyConnected &Network::weight_layer(int l) const
+{
+   if (layer(l).kind() != LayerKind::Conv2D)
+      return fully_connected(l);
+   return static_cast<const Conv2D &>(layer(l)).filter_layer();
+}
+
+std::int64_t Network::weight_shift(int l) const
+{
+   return layer(l).kind() == LayerKind::Conv2D ? layer(l).offset() : 0;
 }
 
 std::int64_t Network::n_virtual_params() const
@@ -303,22 +344,24 @@ void Network::predict(const float *x, std::int64_t n, float *out, ForwardContext
 
 std::vector<float> Network::materialize_weights(int l) const
 {
-   const FullyConnected &layer = fully_connected(l);
+   const std::int64_t shift = weight_shift(l);
+   const FullyConnected &layer = weight_layer(l);
    const std::vector<float> params = host_params();
    std::vector<float> v(layer.n_out() * layer.n_in());
    for (std::int64_t i = 0; i < layer.n_out(); ++i)
       for (std::int64_t j = 0; j < layer.n_in(); ++j)
-         v[i * layer.n_in() + j] = layer.virtual_weight(params.data(), i, j);
+         v[i * layer.n_in() + j] = layer.virtual_weight(params.data() + shift, i, j);
    return v;
 }
 
 std::vector<float> Network::materialize_bias(int l) const
 {
-   const FullyConnected &layer = fully_connected(l);
+   const std::int64_t shift = weight_shift(l);
+   const FullyConnected &layer = weight_layer(l);
    const std::vector<float> params = host_params();
    std::vector<float> b(layer.n_out());
    for (std::int64_t i = 0; i < layer.n_out(); ++i)
-      b[i] = layer.virtual_bias(params.data(), i);
+      b[i] = layer.virtual_bias(params.data() + shift, i);
    return b;
 }
 
@@ -332,6 +375,8 @@ std::vector<LayerMemory> Network::memory_report() const
 
 std::vector<double> Network::input_importance() const
 {
+   if (layer(0).kind() != LayerKind::FullyConnected)
+      return image_input_importance();
    const FullyConnected &layer = fully_connected(0);
    const std::vector<float> params = host_params();
    std::vector<double> importance(layer.n_in(), 0.0);

@@ -19,6 +19,7 @@ NetworkSpec network_spec(const MethodOptions &options, std::int64_t n_inputs, Ta
    spec.hash_block = options.hash_block;
    spec.funhash = parse_reconstruction(options.reconstruction, "option Reconstruction");
    spec.funhash.n_hashes = options.hash_functions;
+   spec.input_shape = parse_image_layout(options.input_layout, "option InputLayout");
    spec.layers = options.layers.empty() ? parse_layout(options.layout_string, n_inputs) : options.layers;
    return spec;
 }

@@ -6,15 +6,24 @@
 //   ACTIVATION                            the last entry only, e.g. LINEAR
 //   DENSE|width|ACTIVATION                MethodDL style, a plain dense layer
 //   HASHED|width|ACTIVATION[|compression] MethodDL style, a hashed layer
+//   CONV|nFilters|fh|fw|strideRows|strideCols|padRows|padCols|ACTIVATION[|compression]
+//                                         MethodDL's convolution (filters hashed as dense layers)
+//   MAXPOOL|fh|fw|strideRows|strideCols   MethodDL's max pooling
+//   RESHAPE|FLAT, RESHAPE|depth|height|width[|FLAT]
+//                                         MethodDL's reshape (FLAT before the first DENSE after a CONV)
 // where compression is a ratio (1/8, 0.125) or a bucket count (K=4096), and
 // width an integer or an expression in N, the number of input variables.
+// The image shapes (InputLayout, the sizes each CNN layer makes) are checked
+// when the network is built (network_image.cpp), where they are known.
 #include "hashednet/options.h"
 
 #include "hashednet/common.h"
 #include "hashednet/funhash.h"
 #include "options_internal.h"
 
+#include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace hashednet {
 
@@ -24,7 +33,11 @@ const std::vector<std::string> kActivationNames{"TANH", "RELU", "SYMMRELU", "SIG
 const std::vector<Activation> kActivations{Activation::Tanh,     Activation::Relu,  Activation::SymmRelu,
                                            Activation::Sigmoid,  Activation::Softsign, Activation::Gauss,
                                            Activation::Linear};
-const std::vector<std::string> kLayerTypes{"DENSE", "HASHED"};
+const std::vector<std::string> kLayerTypes{"DENSE", "HASHED", "CONV", "MAXPOOL", "RESHAPE"};
+constexpr std::int64_t kMaxImageSide = std::int64_t(1) << 24; ///< filter sides, strides, padding, shapes
+const char kConvForm[] = "CONV|nFilters|fh|fw|strideRows|strideCols|padRows|padCols|ACTIVATION[|compression]";
+const char kMaxPoolForm[] = "MAXPOOL|fh|fw|strideRows|strideCols";
+const char kReshapeForm[] = "RESHAPE|FLAT or RESHAPE|depth|height|width";
 constexpr std::int64_t kMaxBuckets = std::numeric_limits<std::uint32_t>::max();
 
 std::string activation_name(Activation activation)
@@ -110,17 +123,136 @@ LayerSpec dl_entry(const std::vector<std::string> &fields, std::int64_t n_inputs
    return spec;
 }
 
+/// One integer field of a CNN entry, in [low, 2^24], named in messages.
+std::int64_t image_field(const std::string &text, const char *name, std::int64_t low, const std::string &where)
+{
+   return grammar::parse_integer(text, std::string(name) + " in " + where, low, kMaxImageSide);
+}
+
+void check_field_count(const std::vector<std::string> &fields, std::size_t least, std::size_t most,
+                       const char *form, const std::string &where)
+{
+   HASHEDNET_CHECK(fields.size() >= least && fields.size() <= most,
+                   where << ": " << (fields.size() > most ? "too many" : "too few") << " '|' fields ("
+                         << fields.size() << "); write " << form);
+}
+
+LayerSpec conv_entry(const std::vector<std::string> &fields, const std::string &where)
+{
+   check_field_count(fields, 9, 10, kConvForm, where);
+   LayerSpec spec;
+   spec.type = LayerType::Conv;
+   spec.width = image_field(fields[1], "nFilters", 1, where);
+   WindowSpec &w = spec.window;
+   w.fh = image_field(fields[2], "filter height fh", 1, where);
+   w.fw = image_field(fields[3], "filter width fw", 1, where);
+   w.stride_rows = image_field(fields[4], "strideRows", 1, where);
+   w.stride_cols = image_field(fields[5], "strideCols", 1, where);
+   w.pad_rows = image_field(fields[6], "padRows", 0, where);
+   w.pad_cols = image_field(fields[7], "padCols", 0, where);
+   spec.activation = activation_of(fields[8], where, false);
+   if (fields.size() == 10)
+      read_compression(fields[9], spec, where);
+   return spec;
+}
+
+LayerSpec max_pool_entry(const std::vector<std::string> &fields, const std::string &where)
+{
+   check_field_count(fields, 5, 5, kMaxPoolForm, where);
+   LayerSpec spec;
+   spec.type = LayerType::MaxPool;
+   spec.activation = Activation::Linear;
+   spec.compression = 1.0;
+   spec.window.fh = image_field(fields[1], "window height fh", 1, where);
+   spec.window.fw = image_field(fields[2], "window width fw", 1, where);
+   spec.window.stride_rows = image_field(fields[3], "strideRows", 1, where);
+   spec.window.stride_cols = image_field(fields[4], "strideCols", 1, where);
+   return spec;
+}
+
+/// RESHAPE|FLAT, RESHAPE|depth|height|width, or both (MethodDL: FLAT wins).
+LayerSpec reshape_entry(const std::vector<std::string> &fields, const std::string &where)
+{
+   LayerSpec spec;
+   spec.type = LayerType::Reshape;
+   spec.activation = Activation::Linear;
+   spec.compression = 1.0;
+   const bool flat = grammar::iequals(fields.back(), "FLAT");
+   const std::size_t n_sides = fields.size() - 1 - (flat ? 1 : 0);
+   HASHEDNET_CHECK((n_sides == 0 && flat) || n_sides == 3,
+                   where << ": '" << grammar::join(fields, "|") << "' is not a reshape; write " << kReshapeForm);
+   if (n_sides == 3 && !flat) {
+      spec.shape.depth = image_field(fields[1], "depth", 1, where);
+      spec.shape.height = image_field(fields[2], "height", 1, where);
+      spec.shape.width = image_field(fields[3], "width", 1, where);
+   }
+   return spec;
+}
+
+/// A CNN entry (CONV, MAXPOOL, RESHAPE), or nullopt for a dense one; BNORM and the recurrent kinds are Errors.
+std::optional<LayerSpec> image_entry(const std::vector<std::string> &fields, const std::string &where)
+{
+   for (const char *unsupported : {"BNORM", "RNN", "LSTM", "GRU"})
+      HASHEDNET_CHECK(!grammar::iequals(fields[0], unsupported),
+                      where << ": MethodDL's layer type " << unsupported
+                            << " is not supported by HashedDNN; allowed layer types: "
+                            << grammar::join(kLayerTypes, ", ") << " (or ACTIVATION|width)");
+   if (grammar::iequals(fields[0], "CONV"))
+      return conv_entry(fields, where);
+   if (grammar::iequals(fields[0], "MAXPOOL"))
+      return max_pool_entry(fields, where);
+   if (grammar::iequals(fields[0], "RESHAPE"))
+      return reshape_entry(fields, where);
+   return std::nullopt;
+}
+
 LayerSpec layout_entry(const std::string &entry, bool last, std::int64_t n_inputs, const std::string &where)
 {
    std::vector<std::string> fields = grammar::split(entry, '|');
    for (std::string &field : fields)
       field = grammar::trim(field);
+   if (const std::optional<LayerSpec> image = image_entry(fields, where)) {
+      HASHEDNET_CHECK(!last, where << ": the last entry is the output layer and must be dense, e.g. DENSE|1|LINEAR "
+                                      "or LINEAR (after a CONV or MAXPOOL, flatten first: ...,RESHAPE|FLAT,"
+                                      "DENSE|1|LINEAR)");
+      return *image;
+   }
    const bool dl_style = grammar::iequals(fields[0], "DENSE") || grammar::iequals(fields[0], "HASHED");
    LayerSpec spec = dl_style ? dl_entry(fields, n_inputs, where) : dnn_entry(fields, last, n_inputs, where);
    HASHEDNET_CHECK(!last || spec.activation == Activation::Linear,
                    where << ": the last entry is the output layer and must be LINEAR (the loss applies the "
                             "sigmoid or softmax itself); end the Layout with ',LINEAR'");
    return spec;
+}
+
+/// The Layout text of a CONV, MAXPOOL or RESHAPE entry.
+std::string format_image_entry(const LayerSpec &layer)
+{
+   const WindowSpec &w = layer.window;
+   const auto text = [](std::initializer_list<std::int64_t> values) {
+      std::string out;
+      for (const std::int64_t v : values)
+         out += "|" + std::to_string(v);
+      return out;
+   };
+   switch (layer.type) {
+   case LayerType::Conv: {
+      std::string entry = "CONV" + text({layer.width, w.fh, w.fw, w.stride_rows, w.stride_cols, w.pad_rows,
+                                         w.pad_cols}) + "|" + activation_name(layer.activation);
+      if (layer.buckets > 0)
+         entry += "|K=" + std::to_string(layer.buckets);
+      else if (layer.compression >= 0)
+         entry += "|" + grammar::format_compression(layer.compression);
+      return entry;
+   }
+   case LayerType::MaxPool: return "MAXPOOL" + text({w.fh, w.fw, w.stride_rows, w.stride_cols});
+   case LayerType::Reshape:
+      return layer.shape.given() ? "RESHAPE" + text({layer.shape.depth, layer.shape.height, layer.shape.width})
+                                 : "RESHAPE|FLAT";
+   case LayerType::Dense: break;
+   }
+   HASHEDNET_ASSERT(false);
+   return "";
 }
 
 } // namespace
@@ -194,12 +326,36 @@ FunHashSpec parse_reconstruction(const std::string &text, const std::string &whe
    return spec;
 }
 
+ImageShape parse_image_layout(const std::string &text, const std::string &what)
+{
+   std::vector<std::string> fields = grammar::split(text, '|');
+   HASHEDNET_CHECK(fields.size() == 3, what << ": '" << text
+                                            << "' is not three '|'-separated integers; write depth|height|width, "
+                                               "e.g. 1|28|28 (0|0|0 = none)");
+   std::int64_t sides[3];
+   for (int k = 0; k < 3; ++k)
+      sides[k] = grammar::parse_integer(grammar::trim(fields[k]), "'" + text + "' of " + what, 0, kMaxImageSide);
+   if (sides[0] == 0 && sides[1] == 0 && sides[2] == 0)
+      return ImageShape{};
+   return ImageShape{std::max<std::int64_t>(sides[0], 1), std::max<std::int64_t>(sides[1], 1),
+                     std::max<std::int64_t>(sides[2], 1)};
+}
+
+std::string format_image_layout(const ImageShape &shape)
+{
+   return std::to_string(shape.depth) + "|" + std::to_string(shape.height) + "|" + std::to_string(shape.width);
+}
+
 std::string format_layout(const std::vector<LayerSpec> &layers)
 {
    HASHEDNET_CHECK(!layers.empty(), "format_layout: a network needs at least the output layer");
    std::vector<std::string> entries;
    for (std::size_t i = 0; i < layers.size(); ++i) {
       const LayerSpec &layer = layers[i];
+      if (layer.type != LayerType::Dense) {
+         entries.push_back(format_image_entry(layer));
+         continue;
+      }
       const bool last = i + 1 == layers.size();
       const bool own_compression = layer.buckets > 0 || layer.compression >= 0;
       HASHEDNET_CHECK(layer.width > 0 || (last && layer.width == 0 && !own_compression),

@@ -345,6 +345,14 @@ const std::vector<OptionKey> &option_keys()
       HASHEDNET_OPTION("WeightInitialization", "string", &kWeightInits,
                        "Weight initialisation: Xavier normal or Xavier uniform", o.weight_init = weight_init_of(v, w),
                        o.weight_init == WeightInit::XavierNormal ? "XAVIER" : "XAVIERUNIFORM"),
+      HASHEDNET_OPTION("InputLayout", "string", nullptr,
+                       "The events as images, depth|height|width (MethodDL), e.g. 1|28|28 for img[0]..img[783]; "
+                       "0|0|0 = none (1|1|N)",
+                       o.input_layout = format_image_layout(parse_image_layout(v, "option " + w)), o.input_layout),
+      HASHEDNET_OPTION("BatchLayout", "string", nullptr,
+                       "MethodDL's batch shape, batchDepth|batchHeight|batchWidth (e.g. 256|1|784): checked against "
+                       "BatchSize and InputLayout, it changes nothing else; 0|0|0 = none",
+                       o.batch_layout = format_image_layout(parse_image_layout(v, "option " + w)), o.batch_layout),
       HASHEDNET_OPTION("Layout", "string", nullptr, "Layers, ','-separated, the output layer last (see Layout below)",
                        o.layout_string = v, o.layout_string),
       HASHEDNET_OPTION("Compression", "ratio", nullptr,
@@ -430,6 +438,28 @@ int verbosity_of(const MethodOptions &options)
    return options.verbose || !quiet ? 1 : 0;
 }
 
+/// MethodDL's rule: a BatchLayout has batchDepth = BatchSize (then batchHeight
+/// x batchWidth = the InputLayout's values), or batchDepth 1 and batchHeight
+/// = BatchSize (then batchWidth = the InputLayout's values).
+void check_batch_layout(const MethodOptions &options, std::int64_t batch_size, std::size_t phase)
+{
+   const ImageShape batch = parse_image_layout(options.batch_layout, "option BatchLayout");
+   if (!batch.given())
+      return;
+   const ImageShape input = parse_image_layout(options.input_layout, "option InputLayout");
+   const std::int64_t per_event = batch.depth == 1 && batch.height == batch_size ? batch.width
+                                                                                  : batch.height * batch.width;
+   const bool fits = (batch.depth == batch_size || (batch.depth == 1 && batch.height == batch_size)) &&
+                     (!input.given() || per_event == input.size());
+   HASHEDNET_CHECK(fits, "BatchLayout=" << options.batch_layout << " does not fit BatchSize=" << batch_size
+                                        << " of " << phase_where(phase) << " and InputLayout=" << options.input_layout
+                                        << "; MethodDL allows batchDepth = BatchSize with batchHeight*batchWidth = "
+                                           "depth*height*width (e.g. "
+                                        << batch_size << "|" << (input.given() ? input.depth : 1) << "|"
+                                        << (input.given() ? input.height * input.width : 1)
+                                        << "), or 1|BatchSize|depth*height*width");
+}
+
 /// Resolves the layout and hands the top-level settings down to every phase.
 void resolve(MethodOptions &options, ParseState &state, std::int64_t n_inputs)
 {
@@ -449,6 +479,7 @@ void resolve(MethodOptions &options, ParseState &state, std::int64_t n_inputs)
                                      << " gives " << config.dropout.size() << " drop probabilities but Layout '"
                                      << options.layout_string << "' has " << layers.size()
                                      << " layers; give at most one per layer (the first drops network inputs)");
+      check_batch_layout(options, config.batch_size, i);
       config.seed = options.random_seed;
       config.verbosity = verbosity_of(options);
       if (!state.phases[i].sets_num_threads)
@@ -467,6 +498,11 @@ std::string layer_difference(const LayerSpec &a, const LayerSpec &b, const std::
    HASHEDNET_COMPARE(width)
    HASHEDNET_COMPARE(compression)
    HASHEDNET_COMPARE(buckets)
+   HASHEDNET_COMPARE(type)
+   HASHEDNET_COMPARE(window.fh) HASHEDNET_COMPARE(window.fw)
+   HASHEDNET_COMPARE(window.stride_rows) HASHEDNET_COMPARE(window.stride_cols)
+   HASHEDNET_COMPARE(window.pad_rows) HASHEDNET_COMPARE(window.pad_cols)
+   HASHEDNET_COMPARE(shape.depth) HASHEDNET_COMPARE(shape.height) HASHEDNET_COMPARE(shape.width)
    return "";
 }
 
@@ -494,6 +530,7 @@ std::string options_difference(const MethodOptions &a, const MethodOptions &b)
    HASHEDNET_COMPARE(help) HASHEDNET_COMPARE(verbose) HASHEDNET_COMPARE(verbosity_level)
    HASHEDNET_COMPARE(var_transform) HASHEDNET_COMPARE(create_mva_pdfs) HASHEDNET_COMPARE(ignore_neg_weights)
    HASHEDNET_COMPARE(error_strategy) HASHEDNET_COMPARE(weight_init) HASHEDNET_COMPARE(layout_string)
+   HASHEDNET_COMPARE(input_layout) HASHEDNET_COMPARE(batch_layout)
    HASHEDNET_COMPARE(architecture) HASHEDNET_COMPARE(random_seed) HASHEDNET_COMPARE(num_threads)
    HASHEDNET_COMPARE(compression) HASHEDNET_COMPARE(hashed_bias) HASHEDNET_COMPARE(hash_output_layer)
    HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode) HASHEDNET_COMPARE(hash_block)
@@ -525,6 +562,11 @@ std::string layout_help()
           "    DENSE|width|ACTIVATION                 a plain dense layer (MethodDL style)\n"
           "    HASHED|width|ACTIVATION[|compression]  a hashed layer (MethodDL style)\n"
           "    LINEAR                                 last entry only: as many outputs as the task has\n"
+          "    CONV|nFilters|fh|fw|strideRows|strideCols|padRows|padCols|ACTIVATION[|compression]\n"
+          "                                           MethodDL's convolution of InputLayout's images; the\n"
+          "                                           filters are hashed as a dense layer's weights\n"
+          "    MAXPOOL|fh|fw|strideRows|strideCols    MethodDL's max pooling\n"
+          "    RESHAPE|FLAT, RESHAPE|depth|height|width  flatten (before DENSE after CONV), or reshape\n"
           "ACTIVATION is one of TANH, RELU, SYMMRELU, SIGMOID, SOFTSIGN, GAUSS, LINEAR; the output\n"
           "layer must be LINEAR (the loss applies sigmoid or softmax). width is an integer or an\n"
           "expression in N, the number of input variables: N, N+5, N*2, (N+100)*2. compression is a\n"

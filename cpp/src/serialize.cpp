@@ -1,7 +1,9 @@
 // serialize.cpp: see serialize.h for the format.
 #include "hashednet/serialize.h"
 
+#include "hashednet/conv2d.h"
 #include "hashednet/funhash_scheme.h"
+#include "hashednet/image_layers.h"
 #include "hashednet/hash.h"
 #include "hashednet/options.h"
 
@@ -17,7 +19,7 @@
 namespace hashednet {
 
 namespace {
-const char kMagic[] = "HASHEDNET "; ///< then the format: 1 (read) or 2 (read and written)
+const char kMagic[] = "HASHEDNET "; ///< then the format: 1 (read), 2 or 3 (read and written)
 const char kLayerKind[] = "FULLY_CONNECTED";
 const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -31,16 +33,37 @@ std::uint32_t round32(std::uint32_t acc, std::uint32_t lane)
    return xxh32::rotl(acc + lane * xxh32::kPrime2, 13) * xxh32::kPrime1;
 }
 
-constexpr int kFormat = 2; ///< what serialize writes
+constexpr int kFormat = 2;      ///< what serialize writes for a network of fully connected layers
+constexpr int kImageFormat = 3; ///< ... and for a CNN (an input_layout line, CONV, MAXPOOL and RESHAPE layers)
+const std::vector<std::string> kImageKinds{"CONV", "MAXPOOL", "RESHAPE"};
+constexpr std::int64_t kMaxImageField = std::int64_t(1) << 24; ///< window fields and shape sides in a file
 
-/// 1 or 2 from the first line ("HASHEDNET 1" or "HASHEDNET 2"); an Error otherwise.
+/// 1, 2 or 3 from the first line ("HASHEDNET 1" .. "HASHEDNET 3"); an Error otherwise.
 int text_format(const std::string &text)
 {
    const std::string first = text.substr(0, text.find('\n'));
-   HASHEDNET_CHECK(first == "HASHEDNET 1" || first == "HASHEDNET 2",
-                   "not a hashednet network: the text does not start with 'HASHEDNET 2' (or format 1's "
-                   "'HASHEDNET 1'); it starts with '" << first.substr(0, 40) << "'");
+   HASHEDNET_CHECK(first == "HASHEDNET 1" || first == "HASHEDNET 2" || first == "HASHEDNET 3",
+                   "not a hashednet network: the text does not start with 'HASHEDNET 2' (or 'HASHEDNET 3' of a "
+                   "CNN, or format 1's 'HASHEDNET 1'); it starts with '" << first.substr(0, 40) << "'");
    return first.back() - '0';
+}
+
+/// 3 for a network with an InputLayout or a CNN layer, else 2 (the text such networks always had).
+int format_of(const Network &network)
+{
+   bool image = network.spec().input_shape.given();
+   for (int l = 0; l < network.n_layers(); ++l)
+      image = image || network.layer(l).kind() != LayerKind::FullyConnected;
+   return image ? kImageFormat : kFormat;
+}
+
+std::string window_text(const ImageWindow &w, bool padding)
+{
+   std::ostringstream out;
+   out << " " << w.fh << " " << w.fw << " " << w.stride_rows << " " << w.stride_cols;
+   if (padding)
+      out << " " << w.pad_rows << " " << w.pad_cols;
+   return out.str();
 }
 
 /// The hash_mode line's value: ELEMENT, BLOCK <B>, or FUNHASH <U> <g>.
@@ -152,6 +175,15 @@ NetworkSpec read_spec(LineReader &reader, int format)
    spec.task = task_from_string(read_value<std::string>(task, "task"));
    std::istringstream inputs = reader.expect("inputs");
    spec.n_inputs = read_value<std::int64_t>(inputs, "inputs");
+   if (format >= kImageFormat) {
+      std::istringstream shape = reader.expect("input_layout");
+      std::int64_t *sides[] = {&spec.input_shape.depth, &spec.input_shape.height, &spec.input_shape.width};
+      for (std::int64_t *side : sides) {
+         *side = read_value<std::int64_t>(shape, "input_layout");
+         HASHEDNET_CHECK(*side >= 0 && *side <= kMaxImageField,
+                         "network text: input_layout side " << *side << " is not in [0, " << kMaxImageField << "]");
+      }
+   }
    std::istringstream outputs = reader.expect("outputs");
    spec.n_outputs = read_value<std::int64_t>(outputs, "outputs");
    std::istringstream seed = reader.expect("hash_seed");
@@ -191,15 +223,28 @@ const std::vector<std::string> kSchemeNames{"DENSE", "ELEMENT", "BLOCK", "FUNHAS
 /// whether it is hashed. The reader rebuilds each layer and compares this text.
 std::string layer_line(const Network &network, int l, int format)
 {
-   const FullyConnected &layer = network.fully_connected(l);
-   const HashedLayout &layout = layer.layout();
+   const LayerKind kind = network.layer(l).kind();
    std::ostringstream out;
-   out << l << " " << activation_name(layer.activation()) << " " << layout.n_out << " ";
+   if (kind == LayerKind::MaxPool2D) {
+      const auto &pool = static_cast<const MaxPool2D &>(network.layer(l));
+      out << l << " LINEAR " << pool.n_out() << " MAXPOOL" << window_text(pool.window(), false);
+      return out.str();
+   }
+   if (kind == LayerKind::Reshape) {
+      const ImageShape &shape = static_cast<const Reshape &>(network.layer(l)).shape();
+      out << l << " LINEAR " << network.layer(l).n_out() << " RESHAPE " << shape.depth << " " << shape.height << " "
+          << shape.width;
+      return out.str();
+   }
+   const FullyConnected &layer = network.weight_layer(l);
+   const HashedLayout &layout = layer.layout();
+   out << l << " " << activation_name(network.activation(l)) << " " << layout.n_out << " ";
    if (format == 1) {
       out << int(layout.hashed) << " " << layout.n_buckets << " " << layout.n_bias_buckets;
       return out.str();
    }
-   out << kLayerKind << " " << layer.scheme().name() << " " << layout.n_buckets << " " << layout.n_bias_buckets;
+   out << (kind == LayerKind::Conv2D ? "CONV" : kLayerKind) << " " << layer.scheme().name() << " "
+       << layout.n_buckets << " " << layout.n_bias_buckets;
    if (layer.scheme().kind() == SchemeKind::Block)
       out << " " << layout.block;
    if (layer.scheme().kind() == SchemeKind::FunHash) {
@@ -207,7 +252,48 @@ std::string layer_line(const Network &network, int l, int format)
       out << " " << funhash.n_buckets << " " << funhash.n_hashes << " "
           << format_reconstruction(network.spec().funhash);
    }
+   if (kind == LayerKind::Conv2D)
+      out << window_text(static_cast<const Conv2D &>(network.layer(l)).window(), true);
    return out.str();
+}
+
+std::int64_t read_image_field(std::istringstream &fields, int l)
+{
+   const auto value = read_value<std::int64_t>(fields, "layer");
+   HASHEDNET_CHECK(value >= 0 && value <= kMaxImageField,
+                   "network text: layer " << l << " has a window or shape value " << value << " outside [0, "
+                                          << kMaxImageField << "]");
+   return value;
+}
+
+void read_window(std::istringstream &fields, WindowSpec &window, bool padding, int l)
+{
+   window.fh = read_image_field(fields, l);
+   window.fw = read_image_field(fields, l);
+   window.stride_rows = read_image_field(fields, l);
+   window.stride_cols = read_image_field(fields, l);
+   if (padding) {
+      window.pad_rows = read_image_field(fields, l);
+      window.pad_cols = read_image_field(fields, l);
+   }
+}
+
+/// A MAXPOOL or RESHAPE line's LayerSpec (after its kind).
+LayerSpec read_weightless_layer(std::istringstream &fields, const std::string &kind, int l)
+{
+   LayerSpec layer;
+   layer.activation = Activation::Linear;
+   layer.compression = 1.0;
+   if (kind == "MAXPOOL") {
+      layer.type = LayerType::MaxPool;
+      read_window(fields, layer.window, false, l);
+      return layer;
+   }
+   layer.type = LayerType::Reshape;
+   layer.shape.depth = read_image_field(fields, l);
+   layer.shape.height = read_image_field(fields, l);
+   layer.shape.width = read_image_field(fields, l);
+   return layer;
 }
 
 /// The LayerSpec of a stored layer line (after "layer <l>").
@@ -218,12 +304,18 @@ LayerSpec read_layer(std::istringstream &fields, int format, int l)
    layer.width = read_value<std::int64_t>(fields, "layer");
    bool hashed = false;
    std::string scheme = "ELEMENT";
+   std::string kind = kLayerKind;
    if (format == 1) {
       hashed = read_value<int>(fields, "layer") != 0;
    } else {
-      const auto kind = read_value<std::string>(fields, "layer");
-      HASHEDNET_CHECK(kind == kLayerKind, "network text: layer " << l << " is of kind '" << kind
-                                                                 << "'; allowed: " << kLayerKind);
+      kind = read_value<std::string>(fields, "layer");
+      const bool image = format >= kImageFormat &&
+                         std::find(kImageKinds.begin(), kImageKinds.end(), kind) != kImageKinds.end();
+      HASHEDNET_CHECK(kind == kLayerKind || image,
+                      "network text: layer " << l << " is of kind '" << kind << "'; allowed: " << kLayerKind
+                                             << (format >= kImageFormat ? ", CONV, MAXPOOL, RESHAPE" : ""));
+      if (kind == "MAXPOOL" || kind == "RESHAPE")
+         return read_weightless_layer(fields, kind, l);
       scheme = read_value<std::string>(fields, "layer");
       HASHEDNET_CHECK(std::find(kSchemeNames.begin(), kSchemeNames.end(), scheme) != kSchemeNames.end(),
                       "network text: layer " << l << " has weight scheme '" << scheme
@@ -237,6 +329,14 @@ LayerSpec read_layer(std::istringstream &fields, int format, int l)
    const std::int64_t buckets = scheme == "FUNHASH" ? read_value<std::int64_t>(fields, "layer") : n_weight_params;
    layer.compression = hashed ? -1.0 : 1.0;
    layer.buckets = hashed ? buckets : 0;
+   if (kind == "CONV") {
+      if (scheme == "FUNHASH") { // U and g: checked against the rebuilt layer's line
+         read_value<int>(fields, "layer");
+         read_value<std::string>(fields, "layer");
+      }
+      layer.type = LayerType::Conv;
+      read_window(fields, layer.window, true, l);
+   }
    return layer;
 }
 
@@ -261,6 +361,70 @@ std::vector<std::string> read_layers(LineReader &reader, NetworkSpec &spec, int 
 /// weights) plus a bias of its width when the bias is dense, all within the
 /// n_params stored values. Without this a damaged header (inputs 3000000000,
 /// a width of 4e12) allocates unbounded memory before any other check runs.
+/// The values of a stored image shape, or -1 when a side is below 1 or the
+/// product exceeds 2^24 (the network's limit; no product overflows here).
+std::int64_t bounded_size(const ImageShape &shape)
+{
+   if (shape.depth < 1 || shape.height < 1 || shape.width < 1 || shape.depth > kMaxImageField ||
+       shape.height > kMaxImageField / shape.depth || shape.width > kMaxImageField / (shape.depth * shape.height))
+      return -1;
+   return shape.size();
+}
+
+/// The output shape of a stored CONV or MAXPOOL layer (depth = filters for CONV) on `shape`.
+ImageShape window_output(const LayerSpec &layer, const ImageShape &shape, int l)
+{
+   const WindowSpec &w = layer.window;
+   HASHEDNET_CHECK(w.fh >= 1 && w.fw >= 1 && w.stride_rows >= 1 && w.stride_cols >= 1 &&
+                      w.fh <= shape.height + 2 * w.pad_rows && w.fw <= shape.width + 2 * w.pad_cols,
+                   "network text: layer " << l << "'s window does not fit its " << shape.depth << "|" << shape.height
+                                          << "|" << shape.width << " input");
+   return ImageShape{layer.type == LayerType::Conv ? layer.width : shape.depth,
+                     (shape.height + 2 * w.pad_rows - w.fh) / w.stride_rows + 1,
+                     (shape.width + 2 * w.pad_cols - w.fw) / w.stride_cols + 1};
+}
+
+/// Layer l's weight matrix (columns x width) as stored, and its input shape
+/// advanced to its output: a dense layer's columns are n_in, a CONV layer's
+/// depth*fh*fw; MAXPOOL and RESHAPE have none (width 0).
+void stored_layer_shape(const NetworkSpec &spec, std::size_t l, ImageShape &shape, std::int64_t &n_in,
+                        std::int64_t &columns, std::int64_t &width)
+{
+   const LayerSpec &layer = spec.layers[l];
+   columns = n_in;
+   width = l + 1 == spec.layers.size() && layer.width == 0 ? spec.n_outputs : layer.width;
+   if (layer.type == LayerType::Dense) {
+      shape = ImageShape{};
+      n_in = width;
+      return;
+   }
+   const int at = static_cast<int>(l);
+   if (layer.type == LayerType::Reshape) {
+      shape = layer.shape;
+      HASHEDNET_CHECK(!shape.given() || bounded_size(shape) == n_in, "network text: layer " << l
+                                                                        << " reshapes to the wrong size");
+      width = 0;
+      return;
+   }
+   HASHEDNET_CHECK(shape.given() && bounded_size(shape) > 0, "network text: layer " << l << " needs an image input");
+   columns = shape.depth * layer.window.fh * layer.window.fw;
+   HASHEDNET_CHECK(layer.window.fh <= kMaxImageField / layer.window.fw &&
+                      columns / shape.depth == layer.window.fh * layer.window.fw && columns <= kMaxImageField,
+                   "network text: layer " << l << "'s patch is larger than 2^24");
+   shape = window_output(layer, shape, at);
+   n_in = bounded_size(shape);
+   HASHEDNET_CHECK(n_in > 0, "network text: layer " << l << "'s output is empty or larger than 2^24");
+   if (layer.type == LayerType::MaxPool)
+      width = 0;
+}
+
+/// Checks, before the network is built, that the header asks for no more
+/// memory than the data lines hold: the input transform has n_inputs values,
+/// and each layer needs at least its stored buckets (or, dense, n_in x width
+/// weights; a CONV layer's filters x depth*fh*fw) plus a bias of its width
+/// when the bias is dense, all within the n_params stored values. Without
+/// this a damaged header (inputs 3000000000, a width of 4e12) allocates
+/// unbounded memory before any other check runs.
 void check_sizes_before_building(const NetworkSpec &spec, std::size_t n_offset, std::size_t n_scale,
                                  std::size_t n_params)
 {
@@ -269,21 +433,26 @@ void check_sizes_before_building(const NetworkSpec &spec, std::size_t n_offset, 
                    "network text: input transform has the wrong size (inputs " << spec.n_inputs << ", input_offset "
                                                                                << n_offset << ", input_scale " << n_scale
                                                                                << ")");
+   HASHEDNET_CHECK(!spec.input_shape.given() || bounded_size(spec.input_shape) == spec.n_inputs,
+                   "network text: input_layout does not hold the " << spec.n_inputs << " inputs");
    const auto limit = static_cast<std::int64_t>(n_params);
    std::int64_t needed = 0, n_in = spec.n_inputs;
+   ImageShape shape = spec.input_shape.given() ? spec.input_shape : ImageShape{1, 1, spec.n_inputs};
    for (std::size_t l = 0; l < spec.layers.size(); ++l) {
       const LayerSpec &layer = spec.layers[l];
-      const std::int64_t width = l + 1 == spec.layers.size() && layer.width == 0 ? spec.n_outputs : layer.width;
+      std::int64_t columns = 0, width = 0;
+      stored_layer_shape(spec, l, shape, n_in, columns, width);
+      if (layer.type == LayerType::MaxPool || layer.type == LayerType::Reshape)
+         continue;
       const bool hashed = layer.buckets > 0;
-      const bool fits = width >= 1 && (hashed ? layer.buckets <= limit : n_in <= limit / width) &&
+      const bool fits = width >= 1 && (hashed ? layer.buckets <= limit : columns <= limit / width) &&
                         (hashed && spec.hashed_bias ? true : width <= limit);
       HASHEDNET_CHECK(fits, "network text: layer " << l << " (width " << width << ", " << layer.buckets
                                                    << " buckets) does not fit the " << n_params
                                                    << " stored parameters");
-      needed += (hashed ? layer.buckets : n_in * width) + (hashed && spec.hashed_bias ? 1 : width);
+      needed += (hashed ? layer.buckets : columns * width) + (hashed && spec.hashed_bias ? 1 : width);
       HASHEDNET_CHECK(needed <= limit, "network text: the layers need more than the " << n_params
                                                                                        << " stored parameters");
-      n_in = width;
    }
 }
 } // namespace
@@ -367,12 +536,16 @@ std::vector<float> base64_decode(const std::string &text, std::int64_t expected_
 std::string serialize(const Network &network)
 {
    const NetworkSpec &spec = network.spec();
+   const int format = format_of(network);
    std::ostringstream out;
-   out << kMagic << kFormat << "\n"
+   out << kMagic << format << "\n"
        << "hash " << kHashName << "\n"
        << "task " << task_name(spec.task) << "\n"
-       << "inputs " << spec.n_inputs << "\n"
-       << "outputs " << spec.n_outputs << "\n"
+       << "inputs " << spec.n_inputs << "\n";
+   if (format >= kImageFormat)
+      out << "input_layout " << spec.input_shape.depth << " " << spec.input_shape.height << " "
+          << spec.input_shape.width << "\n";
+   out << "outputs " << spec.n_outputs << "\n"
        << "hash_seed " << spec.hash_seed << "\n"
        << "hash_mode " << hash_mode_text(spec) << "\n"
        << "hashed_bias " << int(spec.hashed_bias) << "\n"
@@ -380,7 +553,7 @@ std::string serialize(const Network &network)
        << "compression " << std::setprecision(17) << spec.compression << "\n"
        << "layers " << network.n_layers() << "\n";
    for (int l = 0; l < network.n_layers(); ++l)
-      out << "layer " << layer_line(network, l, kFormat) << "\n";
+      out << "layer " << layer_line(network, l, format) << "\n";
    write_floats(out, "input_offset", network.input_offset());
    write_floats(out, "input_scale", network.input_scale());
    write_floats(out, "params", network.host_params());

@@ -3,6 +3,7 @@
 
 #include "hashednet/common.h"
 #include "hashednet/event_forward.h"
+#include "hashednet/event_predict.h"
 #include "hashednet/funhash_scheme.h"
 
 #include <algorithm>
@@ -168,10 +169,30 @@ void write_funhash(std::ostream &out, const FunHashLayout &F)
        << "); // " << activation_name(F.hidden_activation) << "\n";
 }
 
+/// A CNN layer's fields of event::Layer (event_conv.h) as code.
+void write_image_fields(std::ostream &out, const event::Layer &layer)
+{
+   const ImageWindow &W = layer.window;
+   out << "   layer.image = static_cast<hashednet::event::ImageKind>(" << static_cast<int>(layer.image) << ");\n"
+       << "   layer.n_values = " << layer.n_values << ";\n"
+       << "   hashednet::ImageWindow &W = layer.window;\n"
+       << "   W.depth = " << W.depth << ";\n   W.height = " << W.height << ";\n   W.width = " << W.width << ";\n"
+       << "   W.fh = " << W.fh << ";\n   W.fw = " << W.fw << ";\n   W.stride_rows = " << W.stride_rows
+       << ";\n   W.stride_cols = " << W.stride_cols << ";\n   W.pad_rows = " << W.pad_rows
+       << ";\n   W.pad_cols = " << W.pad_cols << ";\n";
+}
+
 /// Layer l as code that fills an event::Layer field by field (a renamed field
 /// fails to compile rather than shift silently).
 void write_layer(std::ostream &out, const Network &network, int l)
 {
+   const event::Layer shape = event_layer(network, l, nullptr);
+   if (shape.image == event::ImageKind::MaxPool || shape.image == event::ImageKind::Reshape) {
+      out << "inline hashednet::event::Layer layer" << l << "()\n{\n   hashednet::event::Layer layer;\n";
+      write_image_fields(out, shape);
+      out << "   return layer;\n}\n";
+      return;
+   }
    const HashedLayout &L = network.layout(l);
    out << "inline hashednet::event::Layer layer" << l << "()\n{\n   hashednet::event::Layer layer;\n"
        << "   hashednet::HashedLayout &L = layer.layout;\n"
@@ -183,7 +204,9 @@ void write_layer(std::ostream &out, const Network &network, int l)
        << "   L.hash_mode = static_cast<hashednet::HashMode>(" << static_cast<int>(L.hash_mode) << "); // "
        << hash_mode_name(L.hash_mode) << "\n   L.block = " << L.block << ";\n";
    if (L.hashed && L.hash_mode == HashMode::FunHash)
-      write_funhash(out, funhash_layout(network.fully_connected(l)));
+      write_funhash(out, funhash_layout(network.weight_layer(l)));
+   if (shape.image == event::ImageKind::Conv)
+      write_image_fields(out, shape);
    out << "   layer.activation = static_cast<hashednet::Activation>(" << static_cast<int>(network.activation(l))
        << "); // " << activation_name(network.activation(l)) << "\n"
        << "   layer.w = kWeights" << l << ";\n   layer.b = kBias" << l << ";\n   return layer;\n}\n";
@@ -197,11 +220,18 @@ void write_network(std::ostream &out, const Network &network)
    const std::vector<float> host = network.host_params(); // an explicit copy, whatever the backend
    const float *params = host.data();
    for (int l = 0; l < network.n_layers(); ++l) {
+      const LayerKind kind = network.layer(l).kind();
+      if (kind == LayerKind::MaxPool2D || kind == LayerKind::Reshape) {
+         out << "\n// layer " << l << ": " << (kind == LayerKind::MaxPool2D ? "MAXPOOL" : "RESHAPE") << ", "
+             << network.layer(l).n_in() << " -> " << network.layer(l).n_out() << " values, no weights\n";
+         write_layer(out, network, l);
+         continue;
+      }
       const HashedLayout &layer = network.layout(l);
-      out << "\n// layer " << l << ": " << activation_name(network.activation(l)) << ", " << layer.n_out << " x "
-          << layer.n_in;
+      out << "\n// layer " << l << ": " << (kind == LayerKind::Conv2D ? "CONV, filters " : "")
+          << activation_name(network.activation(l)) << ", " << layer.n_out << " x " << layer.n_in;
       if (layer.hashed && layer.hash_mode == HashMode::FunHash) {
-         const FunHashLayout &F = funhash_layout(network.fully_connected(l));
+         const FunHashLayout &F = funhash_layout(network.weight_layer(l));
          out << ", FUNHASH: " << F.n_buckets << " buckets, then g's " << F.n_alpha() << " parameters (alpha)\n";
       } else {
          out << (layer.hashed ? ", hashed into " : ", dense, ") << layer.n_buckets
@@ -242,7 +272,7 @@ std::int64_t event_scratch_floats(const Network &network)
 {
    std::vector<event::Layer> layers(network.n_layers());
    for (int l = 0; l < network.n_layers(); ++l)
-      layers[l].layout = network.layout(l);
+      layers[l] = event_layer(network, l, nullptr);
    event::Net net;
    net.n_inputs = network.n_inputs();
    net.layers = layers.data();

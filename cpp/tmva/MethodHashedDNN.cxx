@@ -208,6 +208,8 @@ void TMVA::MethodHashedDNN::DeclareOptions()
    // In the order of the core parser's table (docs/weight_file.md).
    DeclareOptionRef(fErrorStrategy = "", "ErrorStrategy", "CROSSENTROPY, SUMOFSQUARES or MUTUALEXCLUSIVE");
    DeclareOptionRef(fWeightInitialization = "", "WeightInitialization", "XAVIER or XAVIERUNIFORM");
+   DeclareOptionRef(fInputLayout = "", "InputLayout", "The events as images, depth|height|width (MethodDL), e.g. 1|28|28");
+   DeclareOptionRef(fBatchLayout = "", "BatchLayout", "MethodDL's batch shape, e.g. 256|1|784 (checked only)");
    DeclareOptionRef(fLayout = "", "Layout", "Layers, ','-separated, output layer last, e.g. TANH|64|1/8,LINEAR");
    DeclareOptionRef(fCompression = "", "Compression", "Default real/virtual weight ratio of hidden layers, e.g. 1/8");
    DeclareOptionRef(fHashedBias = defaults.hashed_bias, "HashedBias", "Hash the biases of hashed layers too");
@@ -238,6 +240,7 @@ void TMVA::MethodHashedDNN::DeclareOptions()
 void TMVA::MethodHashedDNN::ProcessOptions()
 {
    const std::pair<const char *, TString *> given[] = {
+      {"InputLayout", &fInputLayout}, {"BatchLayout", &fBatchLayout},
       {"Layout", &fLayout},         {"Compression", &fCompression},
       {"HashSeed", &fHashSeed},     {"HashMode", &fHashMode},     {"HashBlock", &fHashBlock},
       {"HashFunctions", &fHashFunctions}, {"Reconstruction", &fReconstruction},

@@ -113,6 +113,8 @@ private:
 
    // Option values as TMVA declares them; ProcessOptions hands them to the
    // core's parser and writes the canonical values back.
+   TString fInputLayout; ///< MethodDL's InputLayout: depth|height|width of image inputs (CNN layouts)
+   TString fBatchLayout; ///< MethodDL's BatchLayout: checked against BatchSize and InputLayout
    TString fLayout;
    TString fCompression;
    Bool_t fHashedBias = kFALSE;

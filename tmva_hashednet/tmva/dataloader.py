@@ -64,6 +64,18 @@ class DataLoader:
             var_type = str(args[2]) if len(args) > 2 else "F"
         self._add(self.variables, make_variable(expression, title, unit, var_type), "variable")
 
+    def AddVariablesArray(self, expression, size: int, var_type: str = "F", *_range) -> None:
+        """``AddVariablesArray("img", 784)``: variables ``img[0]`` .. ``img[783]``, the elements of a
+        fixed-size array branch ``img`` (TMVA's DataLoader::AddVariablesArray), e.g. an image's pixels
+        in the order InputLayout=depth|height|width reads them."""
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"AddVariablesArray('{expression}', {size!r}): the size must be a positive integer")
+        name = str(expression.GetTitle() if hasattr(expression, "GetTitle") else expression).strip()
+        if not name or any(c in name for c in "[]:= "):
+            raise ValueError(f"AddVariablesArray: '{name}' is not an array branch name (no brackets, ':=' or blanks)")
+        for i in range(size):
+            self.AddVariable(f"{name}[{i}]", str(var_type))
+
     def AddSpectator(self, expression, title: str = "", unit: str = "", *_range) -> None:
         self._add(self.spectators, make_variable(expression, title, unit, "F"), "spectator")
 

@@ -20,6 +20,7 @@
 
 #include "hashednet/buffer.h"
 #include "hashednet/config.h"
+#include "hashednet/image_window.h"
 
 #include <cstdint>
 #include <memory>
@@ -137,6 +138,39 @@ public:
 
    /// x *= factor elementwise over n values (dropout's backward pass).
    virtual void multiply(float *x, const float *factor, std::int64_t n) = 0;
+
+   // ---------------------------------------------------------------- image layers
+   // The data movements of the convolution and pooling layers (conv2d.h,
+   // max_pool2d.h); a convolution's products are linear_forward and
+   // linear_backward on its filter matrix. Host backends implement them
+   // once (host_backend.cpp); the defaults here throw an Error naming the
+   // backend, so a backend without them still builds and runs dense networks.
+
+   /// cols (n_images * positions x patch) from images x (n_images x
+   /// image_size): row p of image b is the patch of output position p
+   /// (image_window.h's order; 0 in the padding).
+   virtual void im2col(const ImageWindow &window, const float *x, std::int64_t n_images, float *cols);
+
+   /// dx (n_images x image_size, overwritten) = im2col's transpose applied
+   /// to cols: every patch value added back into the pixel it was read from.
+   virtual void col2im(const ImageWindow &window, const float *cols, std::int64_t n_images, float *dx);
+
+   /// out = each of the n row-major rows x cols blocks of `in` transposed
+   /// (out block k is cols x rows).
+   virtual void transpose_blocks(const float *in, std::int64_t n, std::int64_t rows, std::int64_t cols, float *out);
+
+   /// y += x elementwise over n values.
+   virtual void accumulate(const float *x, float *y, std::int64_t n);
+
+   /// y (batch x depth * positions) = the maximum over each window of x
+   /// (batch x image_size; no padding); `argmax` gets, per output, the
+   /// image index of the first maximal tap (as a float, exact below 2^24).
+   virtual void max_pool_forward(const ImageWindow &window, const float *x, std::int64_t batch, float *y,
+                                 float *argmax);
+
+   /// dx (batch x image_size, overwritten) = each dy added at its argmax.
+   virtual void max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax, std::int64_t batch,
+                                  float *dx);
 };
 
 /// The backend of `architecture` with num_threads threads (0 = all hardware

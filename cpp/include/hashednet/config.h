@@ -45,15 +45,39 @@ struct FunHashSpec {
    Activation hidden_activation = Activation::Tanh;       ///< MLP: f of the hidden units
 };
 
-/// One fully connected layer. `width` 0 on the last layer means "as many as
-/// the task has outputs". `compression` is real/virtual weights in (0, 1];
-/// a negative value means "use the network's default for this layer".
-/// `buckets` > 0 overrides `compression`.
+/// The kind of a Layout entry (MethodDL's layer types): a fully connected
+/// layer (DENSE, or MethodDNN's ACTIVATION|width), a convolution (CONV), a
+/// max pooling (MAXPOOL) or a reshape (RESHAPE: FLAT, or depth|height|width).
+enum class LayerType { Dense, Conv, MaxPool, Reshape };
+
+/// A window over an image as a Layout entry gives it (CONV and MAXPOOL).
+struct WindowSpec {
+   std::int64_t fh = 0, fw = 0;
+   std::int64_t stride_rows = 1, stride_cols = 1;
+   std::int64_t pad_rows = 0, pad_cols = 0; ///< CONV only; MAXPOOL has no padding (MethodDL)
+};
+
+/// An image shape: depth x height x width (InputLayout, RESHAPE|d|h|w); all 0 = none given.
+struct ImageShape {
+   std::int64_t depth = 0, height = 0, width = 0;
+   bool given() const { return depth != 0 || height != 0 || width != 0; }
+   std::int64_t size() const { return depth * height * width; }
+};
+
+/// One layer. For a fully connected layer `width` 0 on the last layer means
+/// "as many as the task has outputs"; for a CONV layer `width` is the number
+/// of filters; MAXPOOL and RESHAPE have width 0 (their output follows from
+/// their input). `compression` is real/virtual weights in (0, 1]; a negative
+/// value means "use the network's default for this layer". `buckets` > 0
+/// overrides `compression`. Dense and CONV layers have weights.
 struct LayerSpec {
    Activation activation = Activation::Tanh;
    std::int64_t width = 0;
    double compression = -1.0;
    std::int64_t buckets = 0;
+   LayerType type = LayerType::Dense;
+   WindowSpec window; ///< CONV, MAXPOOL
+   ImageShape shape;  ///< RESHAPE to depth|height|width; not given = FLAT
 };
 
 /// BLOCK mode's largest block (virtual weights per hash); the smallest is 1.
@@ -71,6 +95,7 @@ struct NetworkSpec {
    HashMode hash_mode = HashMode::Element; ///< the paper's definition
    std::int64_t hash_block = 16;           ///< BLOCK mode: virtual weights per hash (a row's run of buckets)
    FunHashSpec funhash;                    ///< FUNHASH mode: U and g of every hashed layer
+   ImageShape input_shape;                 ///< InputLayout: the events as images; not given = 1 x 1 x n_inputs
 };
 
 struct TrainingConfig {

@@ -4,7 +4,8 @@
 //
 // What it is: the forward pass of a network (input transform, each layer's
 // virtual weights from HashedLayout or, for a FUNHASH layer, FunHashLayout,
-// bias, activation, output transform) for small batches, as plain C++17 on the
+// bias, activation, output transform; CNN layers as event_conv.h orders
+// them) for small batches, as plain C++17 on the
 // core's host/device headers (hash.h, hashed_layout.h, funhash.h,
 // activation.h) and nothing else. Model::predict_one runs it,
 // and MakeClass embeds this text verbatim (standalone_class.h), so the class a
@@ -54,6 +55,7 @@
 #include "hashednet/activation.h"
 #include "hashednet/common.h"
 #include "hashednet/config.h"
+#include "hashednet/event_conv.h"
 #include "hashednet/funhash.h"
 #include "hashednet/hashed_layout.h"
 
@@ -75,6 +77,9 @@ struct Layer {
    const float *w = nullptr;
    const float *b = nullptr;
    FunHashLayout funhash; ///< read only when is_funhash()
+   ImageKind image = ImageKind::None; ///< a CNN layer (event_conv.h): layout is a CONV layer's filter matrix
+   ImageWindow window;                ///< CONV, MAXPOOL: the input image and the window
+   std::int64_t n_values = 0;         ///< CNN layers: values per event coming out
 
    HASHEDNET_HOST_DEVICE bool is_funhash() const { return layout.hashed && layout.hash_mode == HashMode::FunHash; }
 };
@@ -152,21 +157,41 @@ HASHEDNET_HOST_DEVICE inline std::int64_t tile_rows(std::int64_t n_in)
 inline std::int64_t max_width(const Net &net)
 {
    std::int64_t width = net.n_inputs;
-   for (int l = 0; l < net.n_layers; ++l)
-      width = net.layers[l].layout.n_out > width ? net.layers[l].layout.n_out : width;
+   for (int l = 0; l < net.n_layers; ++l) {
+      const Layer &layer = net.layers[l];
+      const std::int64_t n_out = layer.image == ImageKind::None ? layer.layout.n_out : layer.n_values;
+      width = n_out > width ? n_out : width;
+   }
    return width;
 }
 
-/// Floats of scratch forward() needs for n_events: two layer buffers and a tile.
-inline std::int64_t scratch_floats(const Net &net, std::int64_t n_events)
+/// Floats of the tile of rows of V (the largest of any layer), then of a CONV layer's patch.
+inline std::int64_t tile_floats(const Net &net)
 {
    std::int64_t tile = 0;
    for (int l = 0; l < net.n_layers; ++l) {
       const HashedLayout &L = net.layers[l].layout;
+      if (net.layers[l].image == ImageKind::MaxPool || net.layers[l].image == ImageKind::Reshape)
+         continue; // no weights (and an empty layout)
       const std::int64_t floats = (tile_rows(L.n_in) < L.n_out ? tile_rows(L.n_in) : L.n_out) * L.n_in;
       tile = floats > tile ? floats : tile;
    }
-   return 2 * n_events * max_width(net) + tile;
+   return tile;
+}
+
+inline std::int64_t patch_floats(const Net &net)
+{
+   std::int64_t patch = 0;
+   for (int l = 0; l < net.n_layers; ++l)
+      if (net.layers[l].image == ImageKind::Conv && net.layers[l].window.patch() > patch)
+         patch = net.layers[l].window.patch();
+   return patch;
+}
+
+/// Floats of scratch forward() needs for n_events: two layer buffers, a tile and a patch.
+inline std::int64_t scratch_floats(const Net &net, std::int64_t n_events)
+{
+   return 2 * n_events * max_width(net) + tile_floats(net) + patch_floats(net);
 }
 
 /// Rows [row0, row0 + n_rows) of V from HashedLayout::virtual_weight (a
@@ -313,8 +338,12 @@ void forward(const Net &net, const float *x, std::int64_t n_events, float *scrat
    for (std::int64_t e = 0; e < n_events; ++e)
       for (std::int64_t j = 0; j < net.n_inputs; ++j)
          a[e * net.n_inputs + j] = (x[e * net.n_inputs + j] - net.input_offset[j]) * net.input_scale[j];
+   float *patch = tile + tile_floats(net);
    for (int l = 0; l < net.n_layers; ++l) {
-      layer_forward(net.layers[l], a, n_events, tile, b, rows);
+      if (net.layers[l].image == ImageKind::None)
+         layer_forward(net.layers[l], a, n_events, tile, b, rows);
+      else
+         image_layer_forward(net.layers[l], a, n_events, tile, patch, b, rows);
       float *swap = a;
       a = b;
       b = swap;

@@ -27,6 +27,10 @@ struct EventScratch {
    std::shared_ptr<const EventRows> rows;
 };
 
+/// Layer l of `network` as event_forward.h sees it, its weights read from
+/// `params` (host memory, the whole flat buffer; null: w and b stay null).
+event::Layer event_layer(const Network &network, int l, const float *params);
+
 /// Responses of n raw events x (n x n_inputs) into out (n x n_outputs), in
 /// event_forward.h's fixed order; each event's result is the same for any n.
 void predict_events(const Network &network, const float *x, std::int64_t n, float *out, EventScratch &scratch);

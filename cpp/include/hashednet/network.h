@@ -76,7 +76,14 @@ public:
    const Layer &layer(int l) const { return *layers_.at(l); }
    /// Layer l as a fully connected layer (an Error for another kind).
    const FullyConnected &fully_connected(int l) const;
-   const HashedLayout &layout(int l) const { return fully_connected(l).layout(); }
+   /// Layer l's weight layout: a fully connected layer's, or a CONV layer's filter matrix
+   /// (filters x depth*fh*fw, at the layer's offset); an Error for a layer without weights.
+   const HashedLayout &layout(int l) const;
+   /// The fully connected layer whose V is layer l's weights: itself, or a CONV layer's filter
+   /// layer, whose offset is 0 (pass it params + weight_shift(l)); an Error for a layer without weights.
+   const FullyConnected &weight_layer(int l) const;
+   /// Where weight_layer(l)'s parameters start: a CONV layer's offset, 0 for a dense layer.
+   std::int64_t weight_shift(int l) const;
    Activation activation(int l) const { return spec_.layers.at(l).activation; }
    std::int64_t n_params() const { return params_.size(); }
    std::int64_t n_virtual_params() const;
@@ -122,7 +129,9 @@ public:
    std::vector<LayerMemory> memory_report() const;
 
    /// Importance of each input: sum over the first layer's rows of V[i][j]^2,
-   /// computed by streaming over the hash (no matrix is built).
+   /// computed by streaming over the hash (no matrix is built). A first CONV
+   /// layer: the sum of V[i][k]^2 over the filters and every tap k that reads
+   /// the pixel; a first MAXPOOL or RESHAPE: 1 for every input.
    std::vector<double> input_importance() const;
 
 private:
@@ -134,6 +143,10 @@ private:
    HashedLayout make_layout(int l, std::int64_t n_in, std::int64_t offset) const;
    std::int64_t funhash_weight_params(int l, std::int64_t buckets_given, std::int64_t n_real) const;
    std::unique_ptr<WeightScheme> make_scheme(const HashedLayout &layout) const;
+   /// Layer l, a CONV, MAXPOOL or RESHAPE entry, on values of `shape` (not
+   /// given: a vector); updates shape and `flat` (may a dense layer follow?) to its output (network_image.cpp).
+   std::unique_ptr<Layer> make_image_layer(int l, ImageShape &shape, bool &flat, std::int64_t offset) const;
+   std::vector<double> image_input_importance() const; ///< input_importance() of a CNN (network_image.cpp)
 
    Backend *backend_;
    NetworkSpec spec_;
@@ -142,6 +155,11 @@ private:
    std::vector<float> input_offset_, input_scale_; ///< host copies (I/O, standalone class)
    Buffer offset_, scale_;                         ///< the same in backend memory (kernels)
 };
+
+/// The events of `spec` as images: its InputLayout, or 1 x 1 x n_inputs (MethodDL's default).
+ImageShape input_shape(const NetworkSpec &spec);
+/// DENSE, CONV, MAXPOOL or RESHAPE.
+const char *layer_type_name(LayerType type);
 
 std::string activation_name(Activation f);
 std::string task_name(Task task);

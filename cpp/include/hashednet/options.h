@@ -41,6 +41,14 @@ std::string format_reconstruction(const FunHashSpec &spec);
 /// (IDENTITY needs U = 1: the network checks that).
 FunHashSpec parse_reconstruction(const std::string &text, const std::string &where);
 
+/// MethodDL's InputLayout and BatchLayout values: three '|'-separated
+/// integers, depth|height|width (InputLayout) or batchDepth|batchHeight|
+/// batchWidth (BatchLayout). "0|0|0" (the default) means not given; a 0
+/// beside other values counts as 1, as in MethodDL. An Error naming `what` otherwise.
+ImageShape parse_image_layout(const std::string &text, const std::string &what);
+/// The text of an ImageShape as InputLayout writes it ("0|0|0" when not given).
+std::string format_image_layout(const ImageShape &shape);
+
 /// Everything a HashedDNN option string sets. Network and training defaults
 /// are taken from config.h's structs, so they are defined there only. A
 /// default-constructed MethodOptions equals parse_method_options("").
@@ -56,6 +64,8 @@ struct MethodOptions {
    // MethodDL-like options.
    std::string error_strategy = "CROSSENTROPY"; ///< ErrorStrategy: CROSSENTROPY|SUMOFSQUARES|MUTUALEXCLUSIVE
    WeightInit weight_init = kDefaultWeightInit;           ///< WeightInitialization: XAVIER|XAVIERUNIFORM
+   std::string input_layout = "0|0|0";          ///< InputLayout: depth|height|width of the events' images, 0|0|0 = none
+   std::string batch_layout = "0|0|0";          ///< BatchLayout (MethodDL): checked against BatchSize, else unused
    std::string layout_string = kDefaultLayout;  ///< Layout as written; the source of truth for `layers`
    std::vector<LayerSpec> layers = parse_layout(kDefaultLayout); ///< Layout resolved; empty only if it uses N, unknown
    std::vector<TrainingConfig> training{TrainingConfig{}}; ///< TrainingStrategy: one entry per phase

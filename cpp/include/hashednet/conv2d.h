@@ -1,0 +1,83 @@
+// conv2d.h: the convolution layer, y = f(V * x + b), MethodDL's CONV.
+//
+// What it is: a 2-D convolution of an event's image (depth x height x width,
+// image_window.h's order) with `filters` filters of depth x fh x fw, strides
+// and zero padding, one bias per filter, then one of TMVA's activations. Its
+// output is filters x out_height x out_width (depth-major again). The filters
+// are one virtual matrix V (filters x depth*fh*fw, row i = filter i, columns
+// in the patch order of image_window.h: depth-major, then fh, then fw, so each
+// fh x fw slice is a contiguous run of fh*fw columns) made by a WeightScheme
+// (weight_scheme.h: DENSE, ELEMENT, BLOCK, or any scheme to come), exactly as
+// a fully connected layer's V: the layer holds a FullyConnected over V (its
+// "filter layer", with offset 0 in the layer's own slice), and convolves as
+//
+//   for each tile of the batch (never the whole batch at once):
+//      cols  (tile*P x depth*fh*fw)  = im2col(x of the tile)      P = output positions
+//      rows  (tile*P x filters)      = cols V^T + b                the dense layer's linear_forward
+//      z     (tile x filters*P)      = rows, transposed per image
+//
+// and backward: dy transposed back into rows, im2col again, linear_backward
+// (dx_cols and the scheme's dparams and db; each tile's dparams accumulated
+// in tile order), col2im(dx_cols). Parameters: the scheme's, then the bias
+// (filters values, or hashed when HashedBias), as a fully connected layer's.
+//
+// What it is not: a GEMM (the backend's linear_* are), the im2col loops
+// (backend.h), or pooling (max_pool2d.h).
+#ifndef HASHEDNET_CONV2D_H
+#define HASHEDNET_CONV2D_H
+
+#include "hashednet/fully_connected.h"
+#include "hashednet/image_window.h"
+#include "hashednet/layer.h"
+
+#include <memory>
+
+namespace hashednet {
+
+class Conv2D final : public Layer {
+public:
+   /// `window` is the input image and the filter geometry; `filter_layout`
+   /// the virtual matrix V (n_out = filters, n_in = window.patch()) with the
+   /// layer's offset in the flat buffer, its bias and seeds; `scheme` makes
+   /// V (its n_params() must be filter_layout.n_buckets).
+   Conv2D(const ImageWindow &window, const HashedLayout &filter_layout, std::unique_ptr<WeightScheme> scheme,
+          Activation activation);
+
+   LayerKind kind() const override { return LayerKind::Conv2D; }
+   std::int64_t n_in() const override { return window_.image_size(); }
+   std::int64_t n_out() const override { return filters() * window_.positions(); }
+   std::int64_t offset() const override { return offset_; }
+   std::int64_t n_params() const override { return filter_layer_.n_params(); }
+   LayerMemory memory() const override;
+   void initialize(float *params, WeightInit init, Rng &rng) const override;
+   std::unique_ptr<LayerContext> make_context() const override;
+
+   const ImageWindow &window() const { return window_; }
+   std::int64_t filters() const { return filter_layer_.n_out(); }
+   Activation activation() const { return activation_; }
+   /// The filter matrix V as a fully connected layer whose offset is 0:
+   /// pass it params + offset() (and grad + offset()).
+   const FullyConnected &filter_layer() const { return filter_layer_; }
+   /// The filter layout with the layer's real offset (the weight file, the single-event path).
+   const HashedLayout &layout() const { return layout_; }
+
+   /// Events of a batch convolved per tile: as many as keep im2col's rows within kColumnFloats floats.
+   std::int64_t tile_events() const;
+   static constexpr std::int64_t kColumnFloats = std::int64_t(1) << 20;
+
+private:
+   void forward_impl(Backend &backend, const float *params, const float *x, std::int64_t batch,
+                     LayerContext &context) const override;
+   void backward_impl(Backend &backend, const float *params, const float *x, std::int64_t batch,
+                      LayerContext &context, float *dy, float *dx, float *grad) const override;
+
+   ImageWindow window_;
+   std::int64_t offset_;
+   HashedLayout layout_;
+   FullyConnected filter_layer_;
+   Activation activation_;
+};
+
+} // namespace hashednet
+
+#endif // HASHEDNET_CONV2D_H

@@ -1,0 +1,163 @@
+"""Convolutional networks (CONV, MAXPOOL, RESHAPE; MethodDL's Layout syntax) on
+every backend: forward, dx and dparams against the float64 numpy reference
+(tests/reference.py: a direct convolution on a padded numpy image, V from the
+xxhash package), finite differences of the compiled loss, reference against
+CPU, dense and hashed (ELEMENT, BLOCK) filters, odd shapes (stride 2, padding,
+non-square kernels, a batch spread over several im2col tiles).
+
+Tolerances as tests/test_backends.py: float32 against float64 to rtol 1e-4,
+reference against CPU to 2e-5."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import ReferenceNetwork, random_events
+
+from tmva_hashednet import HashedNetwork
+from tmva_hashednet._core import core
+
+# Filter schemes: id -> (compression, hash_mode, hash_block)
+SCHEMES = {"dense": (1.0, "ELEMENT", 16), "element": (1 / 3, "ELEMENT", 16), "block4": (1 / 2, "BLOCK", 4),
+           "funhash": (1 / 2, "FUNHASH", 16)}  # FUNHASH: U = 4, g LINEAR (the defaults)
+# CNNs: id -> (input_layout, layout, task, n_outputs, hashed_bias, batch)
+CNNS = {
+    "conv-pool-dense": ("2|7|6", "CONV|3|3|3|1|1|1|1|TANH,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|5|TANH,DENSE|1|LINEAR",
+                        "classification", 1, False, 5),
+    "stride2-pad-nonsquare": ("3|9|8", "CONV|4|3|2|2|2|1|0|RELU,CONV|2|2|3|1|2|0|1|SIGMOID,RESHAPE|FLAT,"
+                              "TANH|6,LINEAR", "multiclass", 3, True, 4),
+    "pool-overlap-reshape": ("1|8|8", "CONV|2|5|5|1|1|2|2|SOFTSIGN,MAXPOOL|3|3|2|2,RESHAPE|2|3|3,"
+                             "CONV|3|2|2|1|1|0|0|GAUSS,RESHAPE|FLAT,LINEAR", "regression", 2, False, 6),
+}
+# Finite differences: smooth activations, no pooling (a kink or a changed maximum inside the step breaks them).
+SMOOTH = {"smooth": ("2|6|5", "CONV|3|3|2|2|1|1|1|TANH,CONV|2|2|2|1|1|0|0|SIGMOID,RESHAPE|FLAT,SIGMOID|4,LINEAR",
+                     "classification", 1, True, 6)}
+# A batch spread over several im2col tiles (Conv2D::kColumnFloats = 2^20: 113 events of 16 x 16 x 4 per tile).
+TILED = {"tiled": ("4|16|16", "CONV|3|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", "classification", 1, False, 250)}
+
+
+def _architecture(backend):
+    hn = core()
+    return {"reference": hn.Architecture.Reference, "cpu": hn.Architecture.Cpu}[backend]
+
+
+def _on_backend(net, backend, threads=1):
+    return HashedNetwork._wrap(core().Model.from_text(net.to_text(), threads, _architecture(backend)))
+
+
+def _network(scheme, case, seed=3):
+    compression, mode, block = SCHEMES[scheme]
+    input_layout, layout, task, n_outputs, hashed_bias, batch = {**CNNS, **SMOOTH, **TILED}[case]
+    n_inputs = int(np.prod([int(v) for v in input_layout.split("|")]))
+    net = HashedNetwork(n_inputs, layout, input_layout=input_layout, task=task, n_outputs=n_outputs,
+                        compression=compression, hashed_bias=hashed_bias, hash_mode=mode, hash_block=block,
+                        seed=seed, num_threads=1)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    net.params = net.params + rng.normal(0, 0.1, net.n_params).astype(np.float32)  # non-zero biases
+    net.set_input_transform(rng.normal(0, 0.3, n_inputs), rng.uniform(0.5, 2.0, n_inputs))
+    x, y, w = random_events(rng, batch, n_inputs, task, n_outputs)
+    return net, x, y, w
+
+
+def _transformed(net, x):
+    offset = np.array([float(v) for v in net._model.network().input_offset()], dtype=np.float32)
+    scale = np.array([float(v) for v in net._model.network().input_scale()], dtype=np.float32)
+    return (x - offset) * scale
+
+
+def _cases(cases):
+    return [pytest.param(scheme, case, id=f"{scheme}-{case}") for scheme in SCHEMES for case in cases]
+
+
+@pytest.mark.parametrize(("scheme", "case"), _cases({**CNNS, **TILED}))
+def test_cnn_forward_and_gradient_equal_float64_reference(backend, scheme, case):
+    """Forward (every layer kind) and dL/dparams (through dx of every layer above the first) against numpy."""
+    net, x, y, w = _network(scheme, case)
+    net = _on_backend(net, backend)
+    reference = ReferenceNetwork(net)
+    xt = _transformed(net, x)
+    np.testing.assert_allclose(net.predict(x), reference.predict(xt), rtol=1e-4, atol=1e-6)
+    loss, grad = net.gradient(x, y, w)
+    ref_loss, ref_grad = reference.loss_and_gradient(xt, y, w)
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-5 * np.abs(ref_grad).max())
+
+
+@pytest.mark.parametrize(("scheme", "case"), _cases(SMOOTH))
+def test_cnn_gradient_equals_finite_differences(backend, scheme, case):
+    net, x, y, w = _network(scheme, case)
+    net = _on_backend(net, backend)
+    _, grad = net.gradient(x, y, w)
+    params = net.params
+    eps = 1e-2
+    for k in np.random.default_rng(1).choice(net.n_params, size=30, replace=False):
+        up, down = params.copy(), params.copy()
+        up[k] += eps
+        down[k] -= eps
+        net.params = up
+        l_up = net.loss(x, y, w)
+        net.params = down
+        l_down = net.loss(x, y, w)
+        assert grad[k] == pytest.approx((l_up - l_down) / (2 * eps), rel=2e-2, abs=2e-4), f"parameter {k}"
+    net.params = params
+
+
+@pytest.mark.parametrize(("scheme", "case"), _cases({**CNNS, **TILED}))
+def test_cnn_reference_and_cpu_backends_agree(scheme, case):
+    net, x, y, w = _network(scheme, case)
+    reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)
+    np.testing.assert_allclose(cpu.predict(x), reference.predict(x), rtol=2e-5, atol=1e-6)
+    (loss_r, grad_r), (loss_c, grad_c) = reference.gradient(x, y, w), cpu.gradient(x, y, w)
+    assert loss_c == pytest.approx(loss_r, rel=2e-6)
+    np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
+
+
+def test_tiled_batch_equals_the_same_events_one_tile_at_a_time():
+    """The gradient of a batch spread over im2col tiles is the sum of its tiles' (weighted by their share)."""
+    net, x, y, w = _network("element", "tiled")
+    loss, grad = net.gradient(x, y, w)
+    parts = [(0, 113), (113, 226), (226, 250)]
+    total = w.sum()
+    summed = sum(net.gradient(x[a:b], y[a:b], w[a:b])[1] * (w[a:b].sum() / total) for a, b in parts)
+    np.testing.assert_allclose(grad, summed, rtol=1e-4, atol=1e-6 * np.abs(grad).max())
+
+
+def test_conv_filter_matrix_is_the_weight_scheme_of_its_layer():
+    """A CONV layer's V (filters x depth*fh*fw) is made by the layer's scheme with the per-layer seed,
+    exactly as a dense layer of the same shape: compression, buckets and seeds follow the hash definition."""
+    net = HashedNetwork(2 * 6 * 5, "CONV|4|3|2|1|1|0|0|TANH,RESHAPE|FLAT,TANH|7|1/2,LINEAR", input_layout=(2, 6, 5),
+                        compression=1 / 4, hash_seed=77)  # fmt: skip
+    info = net.layer_info(0)
+    assert info["kind"] == "CONV" and (info["n_out"], info["n_in"]) == (4, 2 * 3 * 2)
+    assert info["n_buckets"] == round(4 * 12 / 4) and info["scheme"] == "ELEMENT"
+    assert info["weight_seed"] == core().weight_seed(77, 0)
+    assert net.layer_info(2)["weight_seed"] == core().weight_seed(77, 2)
+    assert net.virtual_weights(0).shape == (4, 12)
+    report = net.memory_report()
+    assert [r.kind for r in report.layers] == ["CONV", "RESHAPE", "DENSE", "DENSE"]
+    assert report.layers[0].virtual_weights == 4 * 12 + 4 and report.layers[1].compression == 1.0
+
+
+def test_tiny_cnn_learns_a_synthetic_image_task():
+    """Vertical against horizontal bars in noise (8 x 8): the training loss falls well below chance."""
+    from tmva_hashednet import TrainingConfig
+
+    rng = np.random.default_rng(0)
+    n = 400
+    y = rng.integers(0, 2, n).astype(np.float32)
+    images = rng.normal(0, 0.5, (n, 8, 8)).astype(np.float32)
+    at = rng.integers(1, 7, n)
+    for e in range(n):
+        if y[e]:
+            images[e, :, at[e]] += 1.5
+        else:
+            images[e, at[e], :] += 1.5
+    x = images.reshape(n, 64)
+    net = HashedNetwork(64, "CONV|4|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|8|TANH,DENSE|1|LINEAR",
+                        input_layout="1|8|8", compression=1 / 2, seed=1, num_threads=1)  # fmt: skip
+    before = net.loss(x, y)
+    history = net.fit(x, y, training=TrainingConfig(learning_rate=1e-2, batch_size=32, max_epochs=15,
+                                                    convergence_steps=15), verbose=False)  # fmt: skip
+    after = net.loss(x, y)
+    assert before > 0.6 and after < 0.3, (before, after, history)
+    assert np.mean((net.predict(x) > 0.5) == (y > 0.5)) > 0.9
