@@ -21,7 +21,8 @@ __all__ = ["core", "declare_once", "library_path", "include_path"]
 
 _LIBRARY_NAME = "libhashednet.so"
 _HEADERS = ("hashednet/model.h", "hashednet/rng.h", "hashednet/options.h", "hashednet/python_api.h",
-            "hashednet/network_spec.h", "hashednet/serialize.h", "hashednet/hash.h", "hashednet/funhash_scheme.h")
+            "hashednet/network_spec.h", "hashednet/serialize.h", "hashednet/hash.h", "hashednet/funhash_scheme.h",
+            "hashednet/freshnets_scheme.h")
 _lock = threading.Lock()
 _namespace = None
 _declared = set()  # what declare_once has declared

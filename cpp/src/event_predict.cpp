@@ -4,6 +4,7 @@
 #include "funhash_tile.h"
 #include "hash_tile.h"
 
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
 
 namespace hashednet {
@@ -21,7 +22,9 @@ struct EventRows {
       const HashedLayout &L = layer.layout;
       if (!L.hashed)
          return layer.w + row0 * L.n_in;
-      if (layer.is_funhash())
+      if (layer.is_fresh())
+         fresh_generate_tile(layer.fresh, layer.w, row0, n_rows, 0, L.n_in, tile);
+      else if (layer.is_funhash())
          kernels::funhash_generate_tile(layer.funhash, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr, hash_keys);
       else if (L.hash_mode == HashMode::Block)
          kernels::generate_tile_block(L, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr, hash_keys);
@@ -41,9 +44,11 @@ event::Net view(const Network &network, std::vector<event::Layer> &layers)
    const float *params = network.params().data();
    for (int l = 0; l < network.n_layers(); ++l) {
       const HashedLayout &layout = network.layout(l);
-      layers[l] = {layout, network.activation(l), params + layout.offset, params + layout.bias_offset(), {}};
+      layers[l] = {layout, network.activation(l), params + layout.offset, params + layout.bias_offset(), {}, {}};
       if (layers[l].is_funhash())
          layers[l].funhash = funhash_layout(network.fully_connected(l));
+      if (layers[l].is_fresh())
+         layers[l].fresh = fresh_scheme(network.fully_connected(l)).layer();
    }
    event::Net net;
    net.task = network.spec().task;

@@ -103,6 +103,8 @@ private:
    TString fHashBlock;
    TString fHashFunctions;
    TString fReconstruction;
+   TString fFreshSlice;
+   TString fFreshBandExponent;
    TString fErrorStrategy;
    TString fWeightInitialization;
    TString fTrainingStrategy;
