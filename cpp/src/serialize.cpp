@@ -179,7 +179,7 @@ NetworkSpec read_spec(LineReader &reader, int format)
    const bool fresh = format >= 2 && mode_name == "FRESH";
    HASHEDNET_CHECK(mode_name == "ELEMENT" || mode_name == "BLOCK" || funhash || fresh,
                    "unknown hash_mode '" << mode_name << "'; allowed: ELEMENT, BLOCK <virtual weights per hash>"
-                                         << (format >= 2 ? ", FUNHASH <U> <g>, or FRESH <fh>x<fw>|NONE <e>"
+                                         << (format >= 2 ? ", or FUNHASH <U> <g>, or FRESH <fh>x<fw>|NONE <band exponent>"
                                                          : " (format 1)"));
    if (fresh)
       read_fresh_mode(mode, spec);
