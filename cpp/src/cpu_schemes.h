@@ -149,8 +149,9 @@ struct FunHashTiles {
 /// FRESH: a tile of V made slice by slice (each fh x fw slice the inverse DCT
 /// of its hashed coefficients, freshnets.h); dV goes back through the
 /// forward DCT into the buckets. Nothing is kept between generate and
-/// add_gradient: the scatter hashes the tile's coefficients again (the
-/// tile's fh fw-fold smaller work than the product's batch-fold).
+/// add_gradient (plan has nothing to do): the scatter hashes the tile's
+/// coefficients again, work per virtual weight that a large batch (or a
+/// convolution's positions) makes small next to the product.
 struct FreshTiles {
    static constexpr bool kView = false;
    const FreshLayout &layer;

@@ -53,29 +53,33 @@ std::vector<double> water_fill(const std::vector<double> &weight, const std::vec
 }
 
 /// The shares rounded down, then the buckets left over (+1 each) to the
-/// free bands of largest remainder with room, lowest band first on ties.
+/// free bands of largest remainder with room, lowest band first on ties
+/// (a second pass, for float rounding only, takes any band with room; if the
+/// floors overshoot K, the smallest remainders give one back).
 std::vector<std::int64_t> round_shares(const std::vector<double> &share, const std::vector<bool> &fixed,
                                        const std::vector<std::int64_t> &cap, std::int64_t n_buckets)
 {
    const std::size_t n = share.size();
    std::vector<std::int64_t> budget(n);
-   for (std::size_t b = 0; b < n; ++b)
+   std::vector<double> remainder(n);
+   for (std::size_t b = 0; b < n; ++b) {
       budget[b] = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(share[b])), 1, cap[b]);
+      remainder[b] = fixed[b] ? -1.0 : share[b] - std::floor(share[b]);
+   }
    std::vector<std::size_t> order(n);
    std::iota(order.begin(), order.end(), std::size_t(0));
-   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return (fixed[a] ? -1.0 : share[a] - std::floor(share[a])) > (fixed[b] ? -1.0 : share[b] - std::floor(share[b]));
-   });
+   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
    std::int64_t left = n_buckets - std::accumulate(budget.begin(), budget.end(), std::int64_t(0));
-   for (int pass = 0; pass < 2 && left != 0; ++pass) // pass 1 takes any band with room (float rounding)
-      for (std::size_t b : order) {
+   for (int pass = 0; pass < 2 && left > 0; ++pass)
+      for (std::size_t b : order)
          if (left > 0 && budget[b] < cap[b] && (pass == 1 || !fixed[b])) {
             ++budget[b];
             --left;
-         } else if (left < 0 && budget[b] > 1) {
-            --budget[b];
-            ++left;
          }
+   for (auto b = order.rbegin(); b != order.rend() && left < 0; ++b)
+      if (budget[*b] > 1) {
+         --budget[*b];
+         ++left;
       }
    HASHEDNET_ASSERT(left == 0);
    return budget;

@@ -31,7 +31,7 @@
 namespace hashednet {
 
 enum class LayerKind {
-   FullyConnected ///< y = f(x V^T + b), V from a weight scheme (dense, ELEMENT, BLOCK, FUNHASH)
+   FullyConnected ///< y = f(x V^T + b), V from a weight scheme (dense, ELEMENT, BLOCK, FUNHASH, FRESH)
 };
 
 /// What one forward pass of a layer leaves for its backward pass. `output`
@@ -48,7 +48,7 @@ struct LayerMemory {
    std::int64_t virtual_weights = 0; ///< n_in * n_out + n_out
    std::int64_t real_params = 0;     ///< buckets + bias parameters (+ g's, FUNHASH)
    std::int64_t reconstruction_params = 0; ///< FUNHASH: g's parameters (|alpha|, part of real_params); else 0
-   std::string scheme;               ///< the weight scheme: DENSE, ELEMENT, BLOCK or FUNHASH
+   std::string scheme;               ///< the weight scheme: DENSE, ELEMENT, BLOCK, FUNHASH or FRESH
    std::int64_t bytes = 0;           ///< real_params * sizeof(float)
    double compression = 1.0;         ///< real_params / virtual_weights
 };
