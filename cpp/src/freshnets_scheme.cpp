@@ -1,6 +1,8 @@
 // freshnets_scheme.cpp: see freshnets_scheme.h.
 #include "hashednet/freshnets_scheme.h"
 
+#include "hash_tile.h"
+
 #include "hashednet/fully_connected.h"
 
 #include <algorithm>
@@ -182,16 +184,79 @@ const FreshScheme &fresh_scheme(const FullyConnected &layer)
    return static_cast<const FreshScheme &>(layer.scheme());
 }
 
+namespace {
+
+/// The hashes h of the coefficients of row i's slices [c_begin, c_end) (their
+/// keys are consecutive), 8 or 16 at a time by the CPU's key hasher
+/// (hash_tile.h): its slots for 2^31 buckets are (h >> 1) | (h << 31), so h
+/// comes back whole. The same h as FreshLayout::locate's.
+const std::uint32_t *row_hashes(const FreshLayout &layer, std::int64_t i, std::int64_t c_begin, std::int64_t c_end)
+{
+   static const kernels::KeySlotsFn hash_keys = kernels::key_slots();
+   thread_local std::vector<std::uint32_t> hashes;
+   const std::int64_t n = (c_end - c_begin) * layer.slice_size();
+   hashes.resize(static_cast<std::size_t>(n));
+   hash_keys(static_cast<std::uint64_t>(i * layer.n_in + c_begin * layer.slice_size()), layer.weight_seed,
+             0x80000000u, n, hashes.data());
+   for (std::uint32_t &h : hashes)
+      h = (h << 1) | (h >> 31);
+   return hashes.data();
+}
+
+/// The slices a tile's columns [c0, c0 + n_cols) touch: [begin, end).
+void slice_range(const FreshLayout &layer, std::int64_t c0, std::int64_t n_cols, std::int64_t &begin,
+                 std::int64_t &end)
+{
+   begin = c0 / layer.slice_size();
+   end = (c0 + n_cols + layer.slice_size() - 1) / layer.slice_size();
+}
+
+} // namespace
+
+/// FreshLayout::generate_tile's values, the hashes of a row made together.
 void fresh_generate_tile(const FreshLayout &layer, const float *w, std::int64_t r0, std::int64_t n_rows,
                          std::int64_t c0, std::int64_t n_cols, float *tile)
 {
-   layer.generate_tile(w, r0, n_rows, c0, n_cols, tile);
+   std::int64_t c_begin, c_end;
+   slice_range(layer, c0, n_cols, c_begin, c_end);
+   float p[kFreshMaxSlice], slice[kFreshMaxSlice];
+   for (std::int64_t r = 0; r < n_rows; ++r) {
+      const std::uint32_t *h = row_hashes(layer, r0 + r, c_begin, c_end);
+      for (std::int64_t c = c_begin; c < c_end; ++c, h += layer.slice_size()) {
+         for (int u = 0; u < layer.fh; ++u)
+            for (int v = 0; v < layer.fw; ++v) {
+               std::int64_t k;
+               float sign;
+               layer.locate_hash(h[u * layer.fw + v], FreshLayout::band(u, v), k, sign);
+               p[u * layer.fw + v] = sign * w[k];
+            }
+         layer.inverse_dct(p, slice);
+         layer.put_slice(slice, c, c0, n_cols, tile + r * n_cols);
+      }
+   }
 }
 
+/// FreshLayout::add_tile_gradient's additions in its order, the hashes of a row made together.
 void fresh_add_tile_gradient(const FreshLayout &layer, const float *dv, std::int64_t r0, std::int64_t n_rows,
                              std::int64_t c0, std::int64_t n_cols, float *dw)
 {
-   layer.add_tile_gradient(dv, r0, n_rows, c0, n_cols, dw);
+   std::int64_t c_begin, c_end;
+   slice_range(layer, c0, n_cols, c_begin, c_end);
+   float slice[kFreshMaxSlice], dp[kFreshMaxSlice];
+   for (std::int64_t r = 0; r < n_rows; ++r) {
+      const std::uint32_t *h = row_hashes(layer, r0 + r, c_begin, c_end);
+      for (std::int64_t c = c_begin; c < c_end; ++c, h += layer.slice_size()) {
+         layer.get_slice(dv + r * n_cols, c, c0, n_cols, slice);
+         layer.coefficient_gradient(slice, dp);
+         for (int u = 0; u < layer.fh; ++u)
+            for (int v = 0; v < layer.fw; ++v) {
+               std::int64_t k;
+               float sign;
+               layer.locate_hash(h[u * layer.fw + v], FreshLayout::band(u, v), k, sign);
+               dw[k] += sign * dp[u * layer.fw + v];
+            }
+      }
+   }
 }
 
 std::string format_fresh_slice(int fh, int fw)

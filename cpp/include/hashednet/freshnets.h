@@ -111,6 +111,13 @@ struct FreshLayout {
             basis_w[v * fw + x] = dct_basis(fw, v, x);
    }
 
+   /// Bucket (within the layer's K) and sign of a coefficient of band b whose hash is h.
+   HASHEDNET_HOST_DEVICE void locate_hash(std::uint32_t h, int b, std::int64_t &bucket, float &sign) const
+   {
+      bucket = band_begin[b] + bucket_of(h, static_cast<std::uint32_t>(band_buckets(b)));
+      sign = sign_of(h);
+   }
+
    /// Bucket (within the layer's K) and sign of coefficient (u, v) of slice (i, c).
    HASHEDNET_HOST_DEVICE void locate(std::int64_t i, std::int64_t c, int u, int v, std::int64_t &bucket,
                                      float &sign) const
@@ -118,9 +125,7 @@ struct FreshLayout {
       const std::int64_t j = c * slice_size() + u * fw + v;
       const std::uint32_t h = weight_hash(static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(j),
                                           static_cast<std::uint64_t>(n_in), weight_seed);
-      const int b = band(u, v);
-      bucket = band_begin[b] + bucket_of(h, static_cast<std::uint32_t>(band_buckets(b)));
-      sign = sign_of(h);
+      locate_hash(h, band(u, v), bucket, sign);
    }
 
    /// The slice's fh x fw virtual coefficients P[u][v] at p[u * fw + v] (w: the K buckets).
@@ -135,13 +140,20 @@ struct FreshLayout {
          }
    }
 
-   /// V_ic = C_h^T P C_w at out[y * fw + x], in float in this order: t[u][x] =
-   /// sum over v ascending of P[u][v] C_w[v][x] (from +0), then out[y][x] =
-   /// sum over u ascending of C_h[u][y] t[u][x] (from +0).
+   /// V_ic = C_h^T P C_w at out[y * fw + x] (spatial_slice: P from the buckets).
    HASHEDNET_HOST_DEVICE void spatial_slice(const float *w, std::int64_t i, std::int64_t c, float *out) const
    {
-      float p[kFreshMaxSlice], t[kFreshMaxSlice];
+      float p[kFreshMaxSlice];
       coefficients(w, i, c, p);
+      inverse_dct(p, out);
+   }
+
+   /// out = C_h^T P C_w (p, out: fh x fw, row-major), in float in this order:
+   /// t[u][x] = sum over v ascending of P[u][v] C_w[v][x] (from +0), then
+   /// out[y][x] = sum over u ascending of C_h[u][y] t[u][x] (from +0).
+   HASHEDNET_HOST_DEVICE void inverse_dct(const float *p, float *out) const
+   {
+      float t[kFreshMaxSlice];
       for (int u = 0; u < fh; ++u)
          for (int x = 0; x < fw; ++x) {
             float s = 0.0f;
@@ -186,20 +198,39 @@ struct FreshLayout {
       return slice[j % slice_size()];
    }
 
+   /// Slice c's entries inside columns [c0, c0 + n_cols) into row `row` of a
+   /// tile (leading dimension n_cols).
+   HASHEDNET_HOST_DEVICE void put_slice(const float *slice, std::int64_t c, std::int64_t c0, std::int64_t n_cols,
+                                        float *row) const
+   {
+      const std::int64_t size = slice_size();
+      const std::int64_t begin = c * size > c0 ? c * size : c0;
+      const std::int64_t end = (c + 1) * size < c0 + n_cols ? (c + 1) * size : c0 + n_cols;
+      for (std::int64_t j = begin; j < end; ++j)
+         row[j - c0] = slice[j - c * size];
+   }
+
+   /// Slice c's part of a tile row (columns [c0, c0 + n_cols)), zero outside it.
+   HASHEDNET_HOST_DEVICE void get_slice(const float *row, std::int64_t c, std::int64_t c0, std::int64_t n_cols,
+                                        float *slice) const
+   {
+      const std::int64_t size = slice_size();
+      for (std::int64_t q = 0; q < size; ++q) {
+         const std::int64_t j = c * size + q;
+         slice[q] = j >= c0 && j < c0 + n_cols ? row[j - c0] : 0.0f;
+      }
+   }
+
    /// V[r0 .. r0 + n_rows, c0 .. c0 + n_cols) into tile (leading dimension
    /// n_cols), slice by slice: the entries of virtual_weight.
    HASHEDNET_HOST_DEVICE void generate_tile(const float *w, std::int64_t r0, std::int64_t n_rows, std::int64_t c0,
                                             std::int64_t n_cols, float *tile) const
    {
-      const std::int64_t size = slice_size();
       float slice[kFreshMaxSlice];
       for (std::int64_t r = 0; r < n_rows; ++r)
-         for (std::int64_t c = c0 / size; c * size < c0 + n_cols; ++c) {
+         for (std::int64_t c = c0 / slice_size(); c * slice_size() < c0 + n_cols; ++c) {
             spatial_slice(w, r0 + r, c, slice);
-            const std::int64_t begin = c * size > c0 ? c * size : c0;
-            const std::int64_t end = (c + 1) * size < c0 + n_cols ? (c + 1) * size : c0 + n_cols;
-            for (std::int64_t j = begin; j < end; ++j)
-               tile[r * n_cols + (j - c0)] = slice[j - c * size];
+            put_slice(slice, c, c0, n_cols, tile + r * n_cols);
          }
    }
 
@@ -210,14 +241,10 @@ struct FreshLayout {
    HASHEDNET_HOST_DEVICE void add_tile_gradient(const float *dv, std::int64_t r0, std::int64_t n_rows,
                                                 std::int64_t c0, std::int64_t n_cols, float *dw) const
    {
-      const std::int64_t size = slice_size();
       float slice[kFreshMaxSlice], dp[kFreshMaxSlice];
       for (std::int64_t r = 0; r < n_rows; ++r)
-         for (std::int64_t c = c0 / size; c * size < c0 + n_cols; ++c) {
-            for (std::int64_t q = 0; q < size; ++q) {
-               const std::int64_t j = c * size + q;
-               slice[q] = j >= c0 && j < c0 + n_cols ? dv[r * n_cols + (j - c0)] : 0.0f;
-            }
+         for (std::int64_t c = c0 / slice_size(); c * slice_size() < c0 + n_cols; ++c) {
+            get_slice(dv + r * n_cols, c, c0, n_cols, slice);
             coefficient_gradient(slice, dp);
             for (int u = 0; u < fh; ++u)
                for (int v = 0; v < fw; ++v) {
