@@ -1,6 +1,6 @@
 """A plain numpy (float64) network: the reference the compiled code is tested
 against. It materialises every V with the xxhash package (FUNHASH layers
-through FunHashReference), nothing else."""
+through FunHashReference, FRESH layers through FreshReference), nothing else."""
 
 from __future__ import annotations
 
@@ -136,6 +136,10 @@ class ReferenceNetwork:
                 kind, *mlp = net.reconstruction.split("|")
                 funhash = FunHashReference(n_in, n_out, info["n_buckets"], info["weight_seed"], net.hash_functions,
                                            kind, int(mlp[0]) if mlp else 0, mlp[1] if mlp else "TANH")  # fmt: skip
+                bucket, sign = None, None
+            elif info["scheme"] == "FRESH":  # like FUNHASH, a scheme with its own V and gradient
+                funhash = FreshReference(n_in, n_out, *info["fresh_slice"], info["weight_seed"],
+                                         info["fresh_band_buckets"])  # fmt: skip
                 bucket, sign = None, None
             elif info["hashed"] and net.hash_mode == "BLOCK":
                 bucket, sign = block_table(n_in, n_out, info["weight_seed"], info["n_buckets"], net.hash_block)
@@ -309,3 +313,40 @@ class FunHashReference:
         for u in range(self.n_hashes):
             gw += np.bincount(self.bucket[u], weights=self.sign[u] * dz[u], minlength=self.n_buckets)
         return np.concatenate([gw, dalpha])
+
+
+def dct_matrix(n: int):
+    """C[k][x] of the orthonormal DCT-II of length n, float64 (scipy.fft.dct(norm="ortho") is C @ x)."""
+    k, x = np.arange(n)[:, None], np.arange(n)[None, :]
+    return np.sqrt(np.where(k == 0, 1.0, 2.0) / n) * np.cos(np.pi * (2 * x + 1) * k / (2 * n))
+
+
+class FreshReference:
+    """A FRESH layer's V and its gradient in float64 (materialised: tests only):
+    coefficient (u, v) of slice (i, c) is sign * w[bucket] with the key i * n_in
+    + c fh fw + u fw + v hashed by the xxhash package, reduced into the buckets of
+    its band u + v; each slice of V is C_h^T P C_w (freshnets.h)."""
+
+    def __init__(self, n_in, n_out, fh, fw, weight_seed, band_buckets):
+        self.shape = (n_out, n_in // (fh * fw), fh, fw)
+        h = np.array([xxhash.xxh32_intdigest(k.to_bytes(8, "little"), seed=weight_seed)
+                      for k in range(n_in * n_out)], dtype=np.uint64)  # fmt: skip
+        q = np.arange(n_in * n_out) % n_in % (fh * fw)
+        band = q // fw + q % fw
+        sizes = np.asarray(band_buckets, dtype=np.uint64)
+        begin = np.concatenate([[0], np.cumsum(band_buckets)[:-1]]).astype(np.int64)
+        self.n_buckets = int(np.sum(band_buckets))
+        self.bucket = begin[band] + ((h * sizes[band]) >> np.uint64(32)).astype(np.int64)
+        self.sign = np.where(h & np.uint64(1), -1.0, 1.0)
+        self.ch, self.cw = dct_matrix(fh), dct_matrix(fw)
+
+    def coefficients(self, params):
+        return (self.sign * np.asarray(params, dtype=np.float64)[self.bucket]).reshape(self.shape)
+
+    def virtual_matrix(self, params):
+        v = np.einsum("uy,icuv,vx->icyx", self.ch, self.coefficients(params), self.cw)
+        return v.reshape(self.shape[0], -1)
+
+    def gradient(self, params, dv):
+        dp = np.einsum("uy,icyx,vx->icuv", self.ch, np.reshape(dv, self.shape), self.cw)
+        return np.bincount(self.bucket, weights=self.sign * dp.ravel(), minlength=self.n_buckets)

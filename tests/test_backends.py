@@ -28,7 +28,13 @@ SCHEMES = {
     # g's 5 parameters fit the smallest hashed layer (11 x 1 at 1/2: 6 real parameters)
     "funhash-mlp-u2-h1": (1 / 2, "FUNHASH", 16, 2, "MLP|1|SIGMOID"),
     "funhash-mlp-u3-h2": (1 / 2, "FUNHASH", 16, 3, "MLP|2|TANH"),
+    "fresh-3x2": (1 / 4, "FRESH", 16, 4, "LINEAR"),
+    "fresh-3x3-e0": (1 / 3, "FRESH", 16, 4, "LINEAR"),
+    "fresh-1x2-e3": (1 / 2, "FRESH", 16, 4, "LINEAR"),
 }
+# FRESH's own keywords (its slices must divide every hashed layer's inputs: the FRESH_* networks below).
+FRESH_KEYWORDS = {"fresh-3x2": dict(fresh_slice="3x2"), "fresh-3x3-e0": dict(fresh_slice="3x3", fresh_band_exponent=0),
+                  "fresh-1x2-e3": dict(fresh_slice="1x2", fresh_band_exponent=3.0)}  # fmt: skip
 # Networks: id -> (n_inputs, layout, task, n_outputs, hashed_bias, hash_output_layer, batch)
 NETWORKS = {
     "classification": (37, "TANH|29,RELU|11,LINEAR", "classification", 1, False, False, 9),
@@ -38,6 +44,13 @@ NETWORKS = {
 # For finite differences: smooth activations only (a ReLU kink inside the step breaks the difference quotient).
 SMOOTH = {"smooth": (37, "TANH|29,SIGMOID|11,LINEAR", "classification", 1, True, True, 9),
           "smooth-dense-output": (37, "TANH|29,SIGMOID|11,LINEAR", "classification", 1, True, False, 9)}
+# FRESH networks: every layer's inputs a multiple of 18 (slices 3x2, 3x3 and 1x2 divide them).
+FRESH_NETWORKS = {
+    "fresh-classification": (36, "TANH|18,RELU|36,LINEAR", "classification", 1, False, True, 9),
+    "fresh-multiclass-hashed-bias": (36, "SIGMOID|18,LINEAR", "multiclass", 3, True, True, 7),
+    "fresh-regression": (18, "SOFTSIGN|36,LINEAR", "regression", 2, False, False, 5),
+}
+FRESH_SMOOTH = {"fresh-smooth": (36, "TANH|18,SIGMOID|36,LINEAR", "classification", 1, True, True, 9)}
 
 
 def _architecture(backend):
@@ -52,22 +65,25 @@ def _on_backend(net, backend, threads=1):
 
 # Above the CPU backend's parallel threshold (600 x 300 x 16 multiply-adds): threads share the backward pass.
 PARALLEL = {"parallel": (600, "TANH|300,LINEAR", "classification", 1, False, False, 16)}
+FRESH_PARALLEL = {"fresh-parallel": (630, "TANH|306,LINEAR", "classification", 1, False, False, 16)}
 # Schemes whose g does not fit the smallest hashed layer of a case: id -> cases left out.
 TOO_SMALL = {"funhash-linear-u4": {"smooth"}, "funhash-mlp-u3-h2": {"regression", "smooth"}}
 
 
 def _cases(cases):
+    """Each scheme on each case that fits it (FRESH schemes on the FRESH cases only, the others on the rest)."""
     return [pytest.param(scheme, case, id=f"{scheme}-{case}") for scheme in SCHEMES for case in cases
-            if case not in TOO_SMALL.get(scheme, ())]  # fmt: skip
+            if case not in TOO_SMALL.get(scheme, ()) and (scheme in FRESH_KEYWORDS) == case.startswith("fresh")]  # fmt: skip
 
 
 def _network(scheme, case, seed=5):
     compression, mode, block, hash_functions, reconstruction = SCHEMES[scheme]
-    n_inputs, layout, task, n_outputs, hashed_bias, hash_output, batch = {**NETWORKS, **SMOOTH, **PARALLEL}[case]
+    n_inputs, layout, task, n_outputs, hashed_bias, hash_output, batch = {
+        **NETWORKS, **SMOOTH, **PARALLEL, **FRESH_NETWORKS, **FRESH_SMOOTH, **FRESH_PARALLEL}[case]
     net = HashedNetwork(n_inputs, layout, task=task, n_outputs=n_outputs, compression=compression,
                         hashed_bias=hashed_bias, hash_output_layer=hash_output, hash_mode=mode, hash_block=block,
                         hash_functions=hash_functions, reconstruction=reconstruction, seed=seed,
-                        num_threads=1)  # fmt: skip
+                        num_threads=1, **FRESH_KEYWORDS.get(scheme, {}))  # fmt: skip
     rng = np.random.default_rng(seed)
     net.params = net.params + rng.normal(0, 0.1, net.n_params).astype(np.float32)  # non-zero biases
     net.set_input_transform(rng.normal(0, 0.3, n_inputs), rng.uniform(0.5, 2.0, n_inputs))
@@ -82,7 +98,7 @@ def _transformed(net, x):
     return (x - offset) * scale
 
 
-@pytest.mark.parametrize(("scheme", "case"), _cases(NETWORKS))
+@pytest.mark.parametrize(("scheme", "case"), _cases({**NETWORKS, **FRESH_NETWORKS}))
 def test_network_forward_and_gradient_equal_float64_reference(backend, scheme, case):
     net, x, y, w = _network(scheme, case)
     net = _on_backend(net, backend)
@@ -105,7 +121,7 @@ def _checked_parameters(net, n=30):
     return sorted(picked)
 
 
-@pytest.mark.parametrize(("scheme", "case"), _cases(SMOOTH))
+@pytest.mark.parametrize(("scheme", "case"), _cases({**SMOOTH, **FRESH_SMOOTH}))
 def test_gradient_equals_finite_differences_of_the_compiled_loss(backend, scheme, case):
     """Central differences of the backend's own loss (float32, so a coarse step) on 30 parameters
     (and all of g's)."""
@@ -126,7 +142,7 @@ def test_gradient_equals_finite_differences_of_the_compiled_loss(backend, scheme
     net.params = params
 
 
-@pytest.mark.parametrize(("scheme", "case"), _cases({**NETWORKS, **PARALLEL}))
+@pytest.mark.parametrize(("scheme", "case"), _cases({**NETWORKS, **PARALLEL, **FRESH_NETWORKS, **FRESH_PARALLEL}))
 def test_reference_and_cpu_backends_agree(scheme, case):
     net, x, y, w = _network(scheme, case)
     reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)

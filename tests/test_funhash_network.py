@@ -186,7 +186,7 @@ def _replace_line(text, start, new):
     [
         ("layer 0", "layer 0 TANH 30 FULLY_CONNECTED FUNHASH 150 30 140 4 LINEAR", "does not rebuild to its stored"),
         ("layer 0", "layer 0 TANH 30 CONVOLUTION FUNHASH 150 30 146 4 LINEAR", "allowed: FULLY_CONNECTED"),
-        ("layer 0", "layer 0 TANH 30 FULLY_CONNECTED FRESH 150 30 146 4 LINEAR", "allowed: DENSE, ELEMENT"),
+        ("layer 0", "layer 0 TANH 30 FULLY_CONNECTED TENSORTRAIN 150 30 146 4 LINEAR", "allowed: DENSE, ELEMENT"),
         ("layer 0", "layer 0 TANH 30 FULLY_CONNECTED ELEMENT 150 30", "does not rebuild to its stored"),
         ("hash_mode", "hash_mode FUNHASH 4 CUBIC", "allowed"),
         ("hash_mode", "hash_mode FUNHASH 2 LINEAR", "does not rebuild to its stored"),

@@ -19,7 +19,7 @@ class LayerMemory:
     virtual_weights: int  # n_in * n_out weights + n_out biases
     real_params: int  # buckets + bias parameters
     bytes: int  # real_params * 4
-    scheme: str = ""  # DENSE, ELEMENT, BLOCK or FUNHASH
+    scheme: str = ""  # DENSE, ELEMENT, BLOCK, FUNHASH or FRESH
     reconstruction_params: int = 0  # FUNHASH: g's parameters, counted in real_params
     kind: str = "DENSE"  # the Layout entry: DENSE, CONV (n_in, n_out: image sizes), MAXPOOL or RESHAPE (no weights)
 

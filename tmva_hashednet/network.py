@@ -288,6 +288,7 @@ _NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compres
                      "hash_output_layer": "HashOutputLayer",
                      "hashed_bias": "HashedBias", "hash_seed": "HashSeed", "hash_mode": "HashMode",
                      "hash_block": "HashBlock", "hash_functions": "HashFunctions", "reconstruction": "Reconstruction",
+                     "fresh_slice": "FreshSlice", "fresh_band_exponent": "FreshBandExponent",
                      "weight_init": "WeightInitialization", "seed": "RandomSeed", "num_threads": "NumThreads"}
 
 
@@ -323,6 +324,12 @@ class HashedNetwork:
     hash_functions : FUNHASH: hashes U per virtual weight, in [1, 16].
     reconstruction : FUNHASH: g, ``"LINEAR"``, ``"IDENTITY"`` (U = 1: HashedNets)
         or ``"MLP|H|ACTIVATION"`` (e.g. ``"MLP|4|TANH"``).
+    fresh_slice : FRESH (``hash_mode="FRESH"``, FreshNets): ``"<height>x<width>"``
+        (e.g. ``"3x3"``), the slices of each hashed layer's rows; each slice is
+        the inverse 2-D DCT of hashed coefficients (docs/freshnets.md). A
+        layer's inputs must be a multiple of height * width.
+    fresh_band_exponent : FRESH: e in [0, 16]; frequency band b = u + v gets
+        (b + 1)^-e times the DC band's buckets per coefficient (0: all alike).
     weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
     seed : seed of the initial weights.
     num_threads : CPU threads (0 = all), at most the machine's hardware threads.
@@ -351,6 +358,8 @@ class HashedNetwork:
         hash_block: int = CORE_DEFAULT,
         hash_functions: int = CORE_DEFAULT,
         reconstruction: str = CORE_DEFAULT,
+        fresh_slice: str = CORE_DEFAULT,
+        fresh_band_exponent: float = CORE_DEFAULT,
         weight_init: str = CORE_DEFAULT,
         seed: int = CORE_DEFAULT,
         num_threads: int = CORE_DEFAULT,
@@ -368,7 +377,8 @@ class HashedNetwork:
         given = dict(layout=layout, input_layout=input_layout, compression=compression,
                      hash_output_layer=hash_output_layer,
                      hashed_bias=hashed_bias, hash_seed=hash_seed, hash_mode=hash_mode, hash_block=hash_block,
-                     hash_functions=hash_functions, reconstruction=reconstruction, weight_init=weight_init, seed=seed,
+                     hash_functions=hash_functions, reconstruction=reconstruction, fresh_slice=fresh_slice,
+                     fresh_band_exponent=fresh_band_exponent, weight_init=weight_init, seed=seed,
                      num_threads=num_threads)  # fmt: skip
         hn = core()
         builder = hn.MethodOptionsBuilder()
@@ -438,8 +448,8 @@ class HashedNetwork:
 
     @property
     def hash_mode(self) -> str:
-        """``"ELEMENT"``, ``"BLOCK"`` or ``"FUNHASH"`` (see the class docstring)."""
-        return ("ELEMENT", "BLOCK", "FUNHASH")[int(self._model.network().spec().hash_mode)]
+        """``"ELEMENT"``, ``"BLOCK"``, ``"FUNHASH"`` or ``"FRESH"`` (see the class docstring)."""
+        return ("ELEMENT", "BLOCK", "FUNHASH", "FRESH")[int(self._model.network().spec().hash_mode)]
 
     @property
     def hash_functions(self) -> int:
@@ -522,10 +532,20 @@ class HashedNetwork:
             "offset": int(layout.offset),
             "activation": str(core().activation_name(network.activation(layer))),
             "scheme": scheme,
+            **(self._fresh_info(fc) if scheme == "FRESH" else {}),
         }
         if kind == "CONV":
             info["window"] = _window_dict(network.layer(layer).window())
         return info
+
+    @staticmethod
+    def _fresh_info(fc) -> dict:
+        """A FRESH layer's slice, band exponent and buckets per frequency band (docs/freshnets.md)."""
+        scheme = core().fresh_scheme(fc)
+        layer = scheme.layer()
+        begin = [int(layer.band_begin[b]) for b in range(int(layer.n_bands) + 1)]
+        return {"fresh_slice": (int(layer.fh), int(layer.fw)), "fresh_band_exponent": float(scheme.band_exponent()),
+                "fresh_band_buckets": [b - a for a, b in zip(begin, begin[1:])]}
 
     def _layout(self, layer: int):
         if not 0 <= layer < self.n_layers:

@@ -9,6 +9,7 @@
 #include "hashednet/activation.h"
 #include "hashednet/backend.h"
 #include "hashednet/common.h"
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/fully_connected.h"
 
 #include <algorithm>
@@ -148,6 +149,16 @@ public:
          HASHEDNET_CHECK(false, "unknown method '" << method << "'; allowed: fused, reference, materialized, infer");
    }
 
+   /// A layer whose V comes from `scheme` (layer: shape, offset 0 and bias), on the "fused" or "reference" backend.
+   Runner(const HashedLayout &layer, std::unique_ptr<WeightScheme> scheme, const std::string &method, int num_threads)
+      : layer_(layer, std::move(scheme), Activation::Linear)
+   {
+      HASHEDNET_CHECK(method == "fused" || method == "reference",
+                      "unknown method '" << method << "' for a " << layer_.scheme().name()
+                                         << " layer; allowed: fused, reference");
+      backend_ = make_backend(method == "fused" ? Architecture::Cpu : Architecture::Reference, num_threads);
+   }
+
    void pass(const float *params, const float *x, const float *dy, std::int64_t batch, float *y, float *dx,
              float *grad)
    {
@@ -213,6 +224,41 @@ void layer_pass(const HashedLayout &layer, const float *params, const float *x, 
 {
    Runner runner(layer, method, num_threads);
    runner.pass(params, x, dy, batch, y, dx, grad);
+}
+
+/// The FRESH layer of make_fresh_layer_runner's arguments.
+Runner fresh_runner(const HashedLayout &layer, int fh, int fw, double band_exponent, const std::string &method,
+                    int num_threads)
+{
+   HashedLayout fresh = layer;
+   fresh.hash_mode = HashMode::Fresh;
+   fresh.hashed = true;
+   return Runner(fresh,
+                 make_fresh_scheme(layer.n_in, layer.n_out, fh, fw, layer.n_buckets, layer.weight_seed, band_exponent),
+                 method, num_threads);
+}
+
+void fresh_layer_pass(const HashedLayout &layer, int fh, int fw, double band_exponent, const float *params,
+                      const float *x, const float *dy, std::int64_t batch, float *y, float *dx, float *grad,
+                      const std::string &method, int num_threads)
+{
+   fresh_runner(layer, fh, fw, band_exponent, method, num_threads).pass(params, x, dy, batch, y, dx, grad);
+}
+
+std::vector<double> time_fresh_layer(const HashedLayout &layer, int fh, int fw, double band_exponent,
+                                     const float *params, const float *x, const float *dy, std::int64_t batch, float *y,
+                                     float *dx, float *grad, int num_threads, int repetitions)
+{
+   HASHEDNET_CHECK(repetitions >= 1, "repetitions must be at least 1, got " << repetitions);
+   Runner runner = fresh_runner(layer, fh, fw, band_exponent, "fused", num_threads);
+   runner.pass(params, x, dy, batch, y, dx, grad); // warm-up
+   std::vector<double> seconds;
+   for (int r = 0; r < repetitions; ++r) {
+      const auto start = Clock::now();
+      runner.pass(params, x, dy, batch, y, dx, grad);
+      seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+   }
+   return seconds;
 }
 
 std::vector<double> time_layer(const HashedLayout &layer, const float *params, const float *x, const float *dy,

@@ -25,6 +25,7 @@
 #include "funhash_tile.h"
 #include "hash_tile.h"
 
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/fully_connected.h"
 #include "hashednet/funhash_scheme.h"
 #include "hashednet/weight_scheme.h"
@@ -145,6 +146,27 @@ struct FunHashTiles {
    }
 };
 
+/// FRESH: a tile of V made slice by slice (each fh x fw slice the inverse DCT
+/// of its hashed coefficients, freshnets.h); dV goes back through the
+/// forward DCT into the buckets. Nothing is kept between generate and
+/// add_gradient (plan has nothing to do): the scatter hashes the tile's
+/// coefficients again, work per virtual weight that a large batch (or a
+/// convolution's positions) makes small next to the product.
+struct FreshTiles {
+   static constexpr bool kView = false;
+   const FreshLayout &layer;
+
+   void generate(const float *w, TileRange rows, TileRange cols, ThreadScratch &s) const
+   {
+      fresh_generate_tile(layer, w, rows.begin, rows.size(), cols.begin, cols.size(), s.v_tile.data());
+   }
+   void plan(const float *, TileRange, TileRange, ThreadScratch &) const {}
+   void add_gradient(const float *, TileRange rows, TileRange cols, ThreadScratch &s, float *dw) const
+   {
+      fresh_add_tile_gradient(layer, s.dv_tile.data(), rows.begin, rows.size(), cols.begin, cols.size(), dw);
+   }
+};
+
 /// body(tiles) with the tile struct of the layer's weight scheme.
 template <class Body>
 void with_scheme_tiles(const FullyConnected &layer, const TileKernels &kernels, Body body)
@@ -161,6 +183,7 @@ void with_scheme_tiles(const FullyConnected &layer, const TileKernels &kernels, 
    case SchemeKind::FunHash:
       body(FunHashTiles{static_cast<const FunHashScheme &>(scheme).layer(), kernels.hash_keys});
       return;
+   case SchemeKind::Fresh: body(FreshTiles{static_cast<const FreshScheme &>(scheme).layer()}); return;
    }
    HASHEDNET_ASSERT(false);
 }

@@ -5,6 +5,7 @@
 #include "hash_tile.h"
 
 #include "hashednet/conv2d.h"
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
 #include "hashednet/image_layers.h"
 
@@ -23,7 +24,9 @@ struct EventRows {
       const HashedLayout &L = layer.layout;
       if (!L.hashed)
          return layer.w + row0 * L.n_in;
-      if (layer.is_funhash())
+      if (layer.is_fresh())
+         fresh_generate_tile(layer.fresh, layer.w, row0, n_rows, 0, L.n_in, tile);
+      else if (layer.is_funhash())
          kernels::funhash_generate_tile(layer.funhash, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr, hash_keys);
       else
          generate(L, layer.w, row0, n_rows, 0, L.n_in, tile, nullptr);
@@ -60,6 +63,8 @@ event::Layer event_layer(const Network &network, int l, const float *params)
    }
    if (layer.is_funhash())
       layer.funhash = funhash_layout(network.weight_layer(l));
+   if (layer.is_fresh())
+      layer.fresh = fresh_scheme(network.weight_layer(l)).layer();
    return layer;
 }
 

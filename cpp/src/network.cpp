@@ -3,6 +3,7 @@
 
 #include "hashednet/activation.h"
 #include "hashednet/conv2d.h"
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
 #include "hashednet/hash.h"
 #include "hashednet/options.h"
@@ -132,9 +133,17 @@ std::int64_t Network::funhash_weight_params(int l, std::int64_t buckets_given, s
    return n_real;
 }
 
-/// The layer's weight scheme: its layout's, or FUNHASH's for a hashed layer in FUNHASH mode.
+/// The layer's weight scheme: its layout's, or FUNHASH's or FRESH's for a
+/// hashed layer in that mode (FRESH: the FreshSlice of fully connected layers).
 std::unique_ptr<WeightScheme> Network::make_scheme(const HashedLayout &layout) const
 {
+   if (layout.hashed && spec_.hash_mode == HashMode::Fresh) {
+      HASHEDNET_CHECK(spec_.fresh.fh > 0 && spec_.fresh.fw > 0,
+                      "HashMode=FRESH: a hashed fully connected layer (" << layout.n_out << " x " << layout.n_in
+                          << ") needs FreshSlice=<height>x<width> (its inputs taken as slices of that shape)");
+      return make_fresh_scheme(layout.n_in, layout.n_out, spec_.fresh.fh, spec_.fresh.fw, layout.n_buckets,
+                               layout.weight_seed, spec_.fresh.band_exponent);
+   }
    if (!layout.hashed || spec_.hash_mode != HashMode::FunHash)
       return std::make_unique<HashedLayoutScheme>(layout);
    FunHashLayout layer;

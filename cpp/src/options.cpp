@@ -7,6 +7,7 @@
 #include "hashednet/options.h"
 
 #include "hashednet/common.h"
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash.h"
 #include "hashednet/optimizer.h"
 #include "options_internal.h"
@@ -38,7 +39,19 @@ const std::vector<std::string> kErrorStrategies{"CROSSENTROPY", "SUMOFSQUARES", 
 const std::vector<std::string> kWeightInits{"XAVIER", "XAVIERUNIFORM"};
 const std::vector<std::string> kTmvaOnlyWeightInits{"GAUSS", "UNIFORM", "IDENTITY", "ZERO"};
 const std::vector<std::string> kArchitectures{"CPU", "GPU", "STANDARD"};
-const std::vector<std::string> kHashModes{"ELEMENT", "BLOCK", "FUNHASH"};
+const std::vector<std::string> kHashModes{"ELEMENT", "BLOCK", "FUNHASH", "FRESH"};
+const Range kFreshBandExponents{0, false, kFreshMaxBandExponent, false};
+static_assert(kFreshMaxSide == 16 && kFreshMaxBandExponent == 16.0, "the FreshSlice and FreshBandExponent help says 16");
+
+/// FreshSlice's value: "" for NONE, else "<fh>x<fw>" (checked).
+std::string fresh_slice_of(const std::string &value, const std::string &what)
+{
+   if (grammar::iequals(value, "NONE"))
+      return "";
+   int fh = 0, fw = 0;
+   parse_fresh_slice(value, what, fh, fw);
+   return format_fresh_slice(fh, fw);
+}
 const std::vector<std::string> kTmvaOnlyOptimizers{"ADAGRAD", "RMSPROP", "ADADELTA"};
 const std::vector<std::string> kRegularizations{"NONE", "L2"};
 const std::vector<std::string> kTmvaOnlyRegularizations{"L1"};
@@ -369,7 +382,9 @@ const std::vector<OptionKey> &option_keys()
                               "Which weights share a bucket: ELEMENT, each virtual weight hashed on its own (the "
                               "paper); BLOCK, one hash per HashBlock consecutive weights of a row, which take a "
                               "run of consecutive buckets; FUNHASH, each virtual weight a small network g "
-                              "(Reconstruction) of HashFunctions hashed buckets (FunHashNN)"),
+                              "(Reconstruction) of HashFunctions hashed buckets (FunHashNN); FRESH, each "
+                              "FreshSlice of a row the inverse DCT of hashed coefficients, fewer buckets for "
+                              "high frequencies (FreshNets)"),
       HASHEDNET_OPTION("HashBlock", "integer", nullptr,
                        "HashMode=BLOCK: virtual weights per hash, in [1, 4096]", // kMaxHashBlock, checked below
                        o.hash_block = grammar::parse_integer(v, w, 1, kMaxHashBlock), std::to_string(o.hash_block)),
@@ -382,6 +397,15 @@ const std::vector<OptionKey> &option_keys()
                        "HashedNets) or MLP|H|ACTIVATION (H hidden units, e.g. MLP|4|TANH)",
                        o.reconstruction = format_reconstruction(parse_reconstruction(v, "option " + w)),
                        o.reconstruction),
+      HASHEDNET_OPTION("FreshSlice", "string", nullptr,
+                       "HashMode=FRESH: <height>x<width> (each in [1, 16], e.g. 3x3) of the slices of a fully "
+                       "connected layer's rows (its inputs a multiple of height*width); NONE: not given",
+                       o.fresh_slice = fresh_slice_of(v, w), o.fresh_slice.empty() ? "NONE" : o.fresh_slice),
+      HASHEDNET_OPTION("FreshBandExponent", "number", nullptr,
+                       "HashMode=FRESH: e in [0, 16]; frequency band b = u+v gets (b+1)^-e times the DC band's "
+                       "buckets per coefficient (0: all bands alike)",
+                       o.fresh_band_exponent = grammar::parse_real(v, w, kFreshBandExponents),
+                       grammar::format_real(o.fresh_band_exponent)),
       HASHEDNET_OPTION("TrainingStrategy", "string", nullptr,
                        "Training phases, '|'-separated (see TrainingStrategy below)",
                        (s.phases = parse_strategy(v), s.strategy_given = true),
@@ -535,6 +559,7 @@ std::string options_difference(const MethodOptions &a, const MethodOptions &b)
    HASHEDNET_COMPARE(compression) HASHEDNET_COMPARE(hashed_bias) HASHEDNET_COMPARE(hash_output_layer)
    HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode) HASHEDNET_COMPARE(hash_block)
    HASHEDNET_COMPARE(hash_functions) HASHEDNET_COMPARE(reconstruction)
+   HASHEDNET_COMPARE(fresh_slice) HASHEDNET_COMPARE(fresh_band_exponent)
    HASHEDNET_COMPARE(validation_size)
    if (!b.layers.empty()) {
       HASHEDNET_COMPARE(layers.size())

@@ -2,10 +2,12 @@
 #include "hashednet/serialize.h"
 
 #include "hashednet/conv2d.h"
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
 #include "hashednet/image_layers.h"
 #include "hashednet/hash.h"
 #include "hashednet/options.h"
+#include "options_internal.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -66,7 +68,8 @@ std::string window_text(const ImageWindow &w, bool padding)
    return out.str();
 }
 
-/// The hash_mode line's value: ELEMENT, BLOCK <B>, or FUNHASH <U> <g>.
+/// The hash_mode line's value: ELEMENT, BLOCK <B>, FUNHASH <U> <g>, or
+/// FRESH <fh>x<fw>|NONE <band exponent> (FreshSlice, FreshBandExponent).
 std::string hash_mode_text(const NetworkSpec &spec)
 {
    switch (spec.hash_mode) {
@@ -74,6 +77,9 @@ std::string hash_mode_text(const NetworkSpec &spec)
    case HashMode::Block: return "BLOCK " + std::to_string(spec.hash_block);
    case HashMode::FunHash:
       return "FUNHASH " + std::to_string(spec.funhash.n_hashes) + " " + format_reconstruction(spec.funhash);
+   case HashMode::Fresh:
+      return "FRESH " + (spec.fresh.fh > 0 ? format_fresh_slice(spec.fresh.fh, spec.fresh.fw) : std::string("NONE")) +
+             " " + grammar::format_real(spec.fresh.band_exponent);
    }
    HASHEDNET_ASSERT(false);
    return "";
@@ -164,6 +170,18 @@ std::string verified_body(const std::string &text)
    return body;
 }
 
+/// FRESH's slice and band exponent from the rest of its hash_mode line.
+void read_fresh_mode(std::istringstream &mode, NetworkSpec &spec)
+{
+   spec.hash_mode = HashMode::Fresh;
+   const auto slice = read_value<std::string>(mode, "hash_mode FRESH slice");
+   if (slice != "NONE")
+      parse_fresh_slice(slice, "network text: hash_mode FRESH", spec.fresh.fh, spec.fresh.fw);
+   spec.fresh.band_exponent = grammar::parse_real(read_value<std::string>(mode, "hash_mode FRESH band exponent"),
+                                                  "network text: hash_mode FRESH band exponent",
+                                                  {0.0, false, kFreshMaxBandExponent, false});
+}
+
 NetworkSpec read_spec(LineReader &reader, int format)
 {
    NetworkSpec spec;
@@ -191,9 +209,13 @@ NetworkSpec read_spec(LineReader &reader, int format)
    std::istringstream mode = reader.expect("hash_mode");
    const auto mode_name = read_value<std::string>(mode, "hash_mode");
    const bool funhash = format >= 2 && mode_name == "FUNHASH";
-   HASHEDNET_CHECK(mode_name == "ELEMENT" || mode_name == "BLOCK" || funhash,
+   const bool fresh = format >= 2 && mode_name == "FRESH";
+   HASHEDNET_CHECK(mode_name == "ELEMENT" || mode_name == "BLOCK" || funhash || fresh,
                    "unknown hash_mode '" << mode_name << "'; allowed: ELEMENT, BLOCK <virtual weights per hash>"
-                                         << (format >= 2 ? ", or FUNHASH <U> <g>" : " (format 1)"));
+                                         << (format >= 2 ? ", or FUNHASH <U> <g>, or FRESH <fh>x<fw>|NONE <band exponent>"
+                                                         : " (format 1)"));
+   if (fresh)
+      read_fresh_mode(mode, spec);
    if (mode_name == "BLOCK") {
       spec.hash_mode = HashMode::Block;
       spec.hash_block = read_value<std::int64_t>(mode, "hash_mode BLOCK size");
@@ -216,10 +238,11 @@ NetworkSpec read_spec(LineReader &reader, int format)
    return spec;
 }
 
-const std::vector<std::string> kSchemeNames{"DENSE", "ELEMENT", "BLOCK", "FUNHASH"};
+const std::vector<std::string> kSchemeNames{"DENSE", "ELEMENT", "BLOCK", "FUNHASH", "FRESH"};
 
 /// Layer l's line after "layer": format 2 writes the layer kind, the weight
-/// scheme and its parameters (BLOCK: B; FUNHASH: K U g), format 1 only
+/// scheme and its parameters (BLOCK: B; FUNHASH: K U g; FRESH: <fh>x<fw>
+/// and the buckets of each band, K_0,K_1,...), format 1 only
 /// whether it is hashed. The reader rebuilds each layer and compares this text.
 std::string layer_line(const Network &network, int l, int format)
 {
@@ -251,6 +274,12 @@ std::string layer_line(const Network &network, int l, int format)
       const FunHashLayout &funhash = funhash_layout(layer);
       out << " " << funhash.n_buckets << " " << funhash.n_hashes << " "
           << format_reconstruction(network.spec().funhash);
+   }
+   if (layer.scheme().kind() == SchemeKind::Fresh) {
+      const FreshLayout &fresh = fresh_scheme(layer).layer();
+      out << " " << format_fresh_slice(fresh.fh, fresh.fw) << " ";
+      for (int b = 0; b < fresh.n_bands; ++b)
+         out << (b ? "," : "") << fresh.band_buckets(b);
    }
    if (kind == LayerKind::Conv2D)
       out << window_text(static_cast<const Conv2D &>(network.layer(l)).window(), true);
@@ -319,7 +348,7 @@ LayerSpec read_layer(std::istringstream &fields, int format, int l)
       scheme = read_value<std::string>(fields, "layer");
       HASHEDNET_CHECK(std::find(kSchemeNames.begin(), kSchemeNames.end(), scheme) != kSchemeNames.end(),
                       "network text: layer " << l << " has weight scheme '" << scheme
-                                             << "'; allowed: DENSE, ELEMENT, BLOCK, FUNHASH");
+                                             << "'; allowed: DENSE, ELEMENT, BLOCK, FUNHASH, FRESH");
       hashed = scheme != "DENSE";
    }
    const auto n_weight_params = read_value<std::int64_t>(fields, "layer");
@@ -332,6 +361,10 @@ LayerSpec read_layer(std::istringstream &fields, int format, int l)
    if (kind == "CONV") {
       if (scheme == "FUNHASH") { // U and g: checked against the rebuilt layer's line
          read_value<int>(fields, "layer");
+         read_value<std::string>(fields, "layer");
+      }
+      if (scheme == "FRESH") { // slice and band buckets: checked against the rebuilt layer's line
+         read_value<std::string>(fields, "layer");
          read_value<std::string>(fields, "layer");
       }
       layer.type = LayerType::Conv;

@@ -4,6 +4,7 @@
 #include "hashednet/common.h"
 #include "hashednet/event_forward.h"
 #include "hashednet/event_predict.h"
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
 
 #include <algorithm>
@@ -153,6 +154,7 @@ const char *hash_mode_name(HashMode mode)
    case HashMode::Element: return "ELEMENT";
    case HashMode::Block: return "BLOCK";
    case HashMode::FunHash: return "FUNHASH";
+   case HashMode::Fresh: return "FRESH";
    }
    return "?";
 }
@@ -182,6 +184,24 @@ void write_image_fields(std::ostream &out, const event::Layer &layer)
        << ";\n   W.pad_cols = " << W.pad_cols << ";\n";
 }
 
+/// A FRESH layer's filters<l>(): its V (n_out x n_in) made once, at first
+/// use, from kWeights<l> (the K buckets) by FreshLayout::generate_tile, the
+/// values the core's predict_one generates row by row.
+void write_fresh_filters(std::ostream &out, const FreshLayout &F, int l)
+{
+   out << "inline const float *filters" << l << "()\n{\n   static float v[" << F.n_out * F.n_in << "];\n"
+       << "   static const bool made = [] {\n      hashednet::FreshLayout F;\n"
+       << "      F.n_in = " << F.n_in << ";\n      F.n_out = " << F.n_out << ";\n"
+       << "      F.fh = " << F.fh << ";\n      F.fw = " << F.fw << ";\n"
+       << "      F.n_buckets = " << F.n_buckets << ";\n      F.weight_seed = " << F.weight_seed << "u;\n"
+       << "      F.n_bands = " << F.n_bands << ";\n      const std::int64_t band_begin[] = {";
+   for (int b = 0; b <= F.n_bands; ++b)
+      out << (b ? ", " : "") << F.band_begin[b];
+   out << "};\n      for (int b = 0; b <= F.n_bands; ++b)\n         F.band_begin[b] = band_begin[b];\n"
+       << "      F.fill_basis();\n      F.generate_tile(kWeights" << l << ", 0, F.n_out, 0, F.n_in, v);\n"
+       << "      return true;\n   }();\n   (void)made;\n   return v;\n}\n";
+}
+
 /// Layer l as code that fills an event::Layer field by field (a renamed field
 /// fails to compile rather than shift silently).
 void write_layer(std::ostream &out, const Network &network, int l)
@@ -207,9 +227,13 @@ void write_layer(std::ostream &out, const Network &network, int l)
       write_funhash(out, funhash_layout(network.weight_layer(l)));
    if (shape.image == event::ImageKind::Conv)
       write_image_fields(out, shape);
+   const bool fresh = L.hashed && L.hash_mode == HashMode::Fresh;
+   if (fresh) // the filters made at load: a dense V (the bias keeps its own hashing)
+      out << "   L.hashed = false;\n   L.n_buckets = " << L.n_out * L.n_in << ";\n";
    out << "   layer.activation = static_cast<hashednet::Activation>(" << static_cast<int>(network.activation(l))
        << "); // " << activation_name(network.activation(l)) << "\n"
-       << "   layer.w = kWeights" << l << ";\n   layer.b = kBias" << l << ";\n   return layer;\n}\n";
+       << "   layer.w = " << (fresh ? "filters" : "kWeights") << l << (fresh ? "()" : "") << ";\n   layer.b = kBias"
+       << l << ";\n   return layer;\n}\n";
 }
 
 /// The network's tables and the event::Net over them.
@@ -233,12 +257,18 @@ void write_network(std::ostream &out, const Network &network)
       if (layer.hashed && layer.hash_mode == HashMode::FunHash) {
          const FunHashLayout &F = funhash_layout(network.weight_layer(l));
          out << ", FUNHASH: " << F.n_buckets << " buckets, then g's " << F.n_alpha() << " parameters (alpha)\n";
+      } else if (layer.hashed && layer.hash_mode == HashMode::Fresh) {
+         const FreshLayout &F = fresh_scheme(network.weight_layer(l)).layer();
+         out << ", FRESH: " << F.n_buckets << " buckets of DCT coefficients, " << F.fh << "x" << F.fw
+             << " slices; the filters are made once, at first use\n";
       } else {
          out << (layer.hashed ? ", hashed into " : ", dense, ") << layer.n_buckets
              << (layer.hashed ? " buckets" : " weights") << "\n";
       }
       write_array(out, "kWeights" + std::to_string(l), params + layer.offset, layer.n_buckets);
       write_array(out, "kBias" + std::to_string(l), params + layer.bias_offset(), layer.n_bias_buckets);
+      if (layer.hashed && layer.hash_mode == HashMode::Fresh)
+         write_fresh_filters(out, fresh_scheme(network.weight_layer(l)).layer(), l);
       write_layer(out, network, l);
    }
    out << "\ninline const hashednet::event::Net &network()\n{\n"

@@ -23,6 +23,7 @@ const char *HashedLayoutScheme::name() const
    case SchemeKind::Element: return "ELEMENT";
    case SchemeKind::Block: return "BLOCK";
    case SchemeKind::FunHash: break; // not a HashedLayoutScheme (funhash_scheme.h)
+   case SchemeKind::Fresh: break;   // not a HashedLayoutScheme (freshnets_scheme.h)
    }
    return "?";
 }

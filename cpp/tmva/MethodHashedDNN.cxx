@@ -217,11 +217,16 @@ void TMVA::MethodHashedDNN::DeclareOptions()
    DeclareOptionRef(fHashSeed = "", "HashSeed", "Master seed of the weight-sharing hash, in [0, 4294967295]");
    DeclareOptionRef(fHashMode = "", "HashMode",
                     "ELEMENT: every virtual weight hashes to its own bucket; BLOCK: one hash per HashBlock weights; "
-                    "FUNHASH: FunHashNN, each virtual weight g(HashFunctions hashed buckets)");
+                    "FUNHASH: FunHashNN, each virtual weight g(HashFunctions hashed buckets); "
+                    "FRESH: FreshNets, hashed DCT coefficients of each FreshSlice");
    DeclareOptionRef(fHashBlock = "", "HashBlock", "HashMode=BLOCK: virtual weights per hash, in [1, 4096]");
    DeclareOptionRef(fHashFunctions = "", "HashFunctions", "HashMode=FUNHASH: hashes per virtual weight, in [1, 16]");
    DeclareOptionRef(fReconstruction = "", "Reconstruction",
                     "HashMode=FUNHASH: g, LINEAR, IDENTITY (HashFunctions=1) or MLP|H|ACTIVATION");
+   DeclareOptionRef(fFreshSlice = "", "FreshSlice",
+                    "HashMode=FRESH: <height>x<width> slices of fully connected layers' inputs, e.g. 3x3");
+   DeclareOptionRef(fFreshBandExponent = "", "FreshBandExponent",
+                    "HashMode=FRESH: e in [0, 16], band u+v gets (u+v+1)^-e buckets per coefficient (relative)");
    DeclareOptionRef(fTrainingStrategy = "", "TrainingStrategy",
                     "Training phases separated by '|', each Key=Value,... (LearningRate, BatchSize, MaxEpochs, ...)");
    DeclareOptionRef(fArchitecture = "", "Architecture", "CPU (GPU and STANDARD are accepted as in MethodDL)");
@@ -244,6 +249,7 @@ void TMVA::MethodHashedDNN::ProcessOptions()
       {"Layout", &fLayout},         {"Compression", &fCompression},
       {"HashSeed", &fHashSeed},     {"HashMode", &fHashMode},     {"HashBlock", &fHashBlock},
       {"HashFunctions", &fHashFunctions}, {"Reconstruction", &fReconstruction},
+      {"FreshSlice", &fFreshSlice}, {"FreshBandExponent", &fFreshBandExponent},
       {"ErrorStrategy", &fErrorStrategy}, {"WeightInitialization", &fWeightInitialization},
       {"TrainingStrategy", &fTrainingStrategy}, {"Architecture", &fArchitecture},
       {"RandomSeed", &fRandomSeed}, {"NumThreads", &fNumThreads}, {"ValidationSize", &fValidationSize}};

@@ -124,6 +124,8 @@ private:
    TString fHashBlock;
    TString fHashFunctions;
    TString fReconstruction;
+   TString fFreshSlice;
+   TString fFreshBandExponent;
    TString fErrorStrategy;
    TString fWeightInitialization;
    TString fTrainingStrategy;

@@ -45,6 +45,18 @@ HashedLayout make_layout(std::int64_t n_in, std::int64_t n_out, std::int64_t n_b
 void layer_pass(const HashedLayout &layer, const float *params, const float *x, const float *dy, std::int64_t batch,
                 float *y, float *dx, float *grad, const std::string &method, int num_threads);
 
+/// layer_pass for a FRESH layer (freshnets_scheme.h) of layer's shape, K =
+/// layer.n_buckets and seed, with fh x fw slices and the band exponent;
+/// method "fused" (CPU) or "reference".
+void fresh_layer_pass(const HashedLayout &layer, int fh, int fw, double band_exponent, const float *params,
+                      const float *x, const float *dy, std::int64_t batch, float *y, float *dx, float *grad,
+                      const std::string &method, int num_threads);
+
+/// Seconds of each of `repetitions` fused fresh_layer_pass calls, after one untimed warm-up.
+std::vector<double> time_fresh_layer(const HashedLayout &layer, int fh, int fw, double band_exponent,
+                                     const float *params, const float *x, const float *dy, std::int64_t batch, float *y,
+                                     float *dx, float *grad, int num_threads, int repetitions);
+
 /// Seconds of each of `repetitions` layer_pass calls, after one untimed warm-up.
 std::vector<double> time_layer(const HashedLayout &layer, const float *params, const float *x, const float *dy,
                                std::int64_t batch, float *y, float *dx, float *grad, const std::string &method,

@@ -30,8 +30,10 @@ constexpr WeightInit kDefaultWeightInit = WeightInit::XavierNormal; ///< TMVA's 
 /// to its own bucket (ELEMENT, the paper), each short contiguous block of a
 /// row hashes to the start of a run of buckets (BLOCK, ROBE-style: one hash
 /// per block, buckets taken circularly modulo K), or each virtual weight is
-/// a small network g of U hashed buckets (FUNHASH, FunHashNN; funhash.h).
-enum class HashMode { Element, Block, FunHash };
+/// a small network g of U hashed buckets (FUNHASH, FunHashNN; funhash.h), or
+/// each fh x fw slice is the inverse DCT of hashed coefficients, fewer
+/// buckets for high frequencies (FRESH, FreshNets; freshnets.h).
+enum class HashMode { Element, Block, FunHash, Fresh };
 
 /// FUNHASH's reconstruction network g (funhash.h): the identity (U = 1), a
 /// weighted sum of the U hashed values, or a one-hidden-layer MLP.
@@ -43,6 +45,13 @@ struct FunHashSpec {
    Reconstruction reconstruction = Reconstruction::Linear; ///< g: LINEAR trains with SGD and Adam alike
    int hidden = 0;                                        ///< MLP: hidden units H; 0 otherwise
    Activation hidden_activation = Activation::Tanh;       ///< MLP: f of the hidden units
+};
+
+/// The slice and band split of FRESH layers (HashMode::Fresh; freshnets_scheme.h).
+struct FreshSpec {
+   int fh = 0;                  ///< FreshSlice of fully connected layers: fh x fw; 0 = not given
+   int fw = 0;
+   double band_exponent = 1.0;  ///< FreshBandExponent e: band b gets (b + 1)^-e buckets per coefficient (relative)
 };
 
 /// The kind of a Layout entry (MethodDL's layer types): a fully connected
@@ -96,6 +105,7 @@ struct NetworkSpec {
    std::int64_t hash_block = 16;           ///< BLOCK mode: virtual weights per hash (a row's run of buckets)
    FunHashSpec funhash;                    ///< FUNHASH mode: U and g of every hashed layer
    ImageShape input_shape;                 ///< InputLayout: the events as images; not given = 1 x 1 x n_inputs
+   FreshSpec fresh;                        ///< FRESH mode: slice and band exponent
 };
 
 struct TrainingConfig {

@@ -33,7 +33,9 @@
 // (add_run), the same products added in the same order. A FUNHASH layer's V[i][j]
 // = g(z_0 .. z_{U-1}; alpha) is not exact: a row source must evaluate it with
 // FunHashLayout::reconstruct (funhash.h's order) on the exact z_u = xi_u w[h_u],
-// as ReferenceRows and the core's FUNHASH tile generator both do. It is what a SIMD version
+// as ReferenceRows and the core's FUNHASH tile generator both do. A FRESH
+// layer's V comes a whole slice at a time from FreshLayout::spatial_slice
+// (freshnets.h's fixed float order), in ReferenceRows as in the core. It is what a SIMD version
 // computes with 16 lanes (two 8-lane or one 16-lane accumulator, reduced by
 // halves). Lanes past n_in may be added as +0: no partial sum is ever -0.
 //
@@ -56,6 +58,7 @@
 #include "hashednet/common.h"
 #include "hashednet/config.h"
 #include "hashednet/event_conv.h"
+#include "hashednet/freshnets.h"
 #include "hashednet/funhash.h"
 #include "hashednet/hashed_layout.h"
 
@@ -80,8 +83,10 @@ struct Layer {
    ImageKind image = ImageKind::None; ///< a CNN layer (event_conv.h): layout is a CONV layer's filter matrix
    ImageWindow window;                ///< CONV, MAXPOOL: the input image and the window
    std::int64_t n_values = 0;         ///< CNN layers: values per event coming out
+   FreshLayout fresh;     ///< read only when is_fresh(): V slice by slice (freshnets.h), w its K buckets
 
    HASHEDNET_HOST_DEVICE bool is_funhash() const { return layout.hashed && layout.hash_mode == HashMode::FunHash; }
+   HASHEDNET_HOST_DEVICE bool is_fresh() const { return layout.hashed && layout.hash_mode == HashMode::Fresh; }
 };
 
 /// A network as this path sees it; nothing is owned.
@@ -204,6 +209,10 @@ struct ReferenceRows {
       const HashedLayout &L = layer.layout;
       if (!L.hashed)
          return layer.w + row0 * L.n_in;
+      if (layer.is_fresh()) { // whole slices, each entry FreshLayout::virtual_weight's
+         layer.fresh.generate_tile(layer.w, row0, n_rows, 0, L.n_in, tile);
+         return tile;
+      }
       for (std::int64_t r = 0; r < n_rows; ++r)
          for (std::int64_t j = 0; j < L.n_in; ++j)
             tile[r * L.n_in + j] = layer.is_funhash() ? layer.funhash.virtual_weight(layer.w, row0 + r, j)

@@ -17,7 +17,9 @@
 //
 // A FUNHASH layer (HashMode::FunHash) keeps its shape, offset and bias here,
 // with n_buckets = K + |alpha| (its weight parameters); its V is
-// FunHashScheme's (funhash_scheme.h), never locate_weight's.
+// FunHashScheme's (funhash_scheme.h), never locate_weight's. A FRESH layer
+// (HashMode::Fresh) likewise, with n_buckets = K; its V is FreshScheme's
+// (freshnets_scheme.h).
 #ifndef HASHEDNET_HASHED_LAYOUT_H
 #define HASHEDNET_HASHED_LAYOUT_H
 

@@ -31,7 +31,7 @@
 namespace hashednet {
 
 enum class LayerKind {
-   FullyConnected, ///< y = f(x V^T + b), V from a weight scheme (dense, ELEMENT, BLOCK, FUNHASH)
+   FullyConnected, ///< y = f(x V^T + b), V from a weight scheme (dense, ELEMENT, BLOCK, FUNHASH, FRESH)
    Conv2D,         ///< y = f(V * x + b) per filter, V (filters x depth*fh*fw) from a weight scheme (conv2d.h)
    MaxPool2D,      ///< the maximum over each window of each channel (max_pool2d.h)
    Reshape         ///< y = x: the same values seen as another shape (reshape.h)
@@ -52,7 +52,7 @@ struct LayerMemory {
    std::int64_t virtual_weights = 0; ///< n_in * n_out + n_out (CONV: filters * depth*fh*fw + filters)
    std::int64_t real_params = 0;     ///< buckets + bias parameters (+ g's, FUNHASH)
    std::int64_t reconstruction_params = 0; ///< FUNHASH: g's parameters (|alpha|, part of real_params); else 0
-   std::string scheme;               ///< the weight scheme: DENSE, ELEMENT, BLOCK or FUNHASH; NONE without weights
+   std::string scheme;               ///< the weight scheme: DENSE, ELEMENT, BLOCK, FUNHASH or FRESH; NONE without weights
    std::int64_t bytes = 0;           ///< real_params * sizeof(float)
    double compression = 1.0;         ///< real_params / virtual_weights (1 without weights)
    std::string kind = "DENSE";       ///< the Layout entry's type: DENSE, CONV, MAXPOOL or RESHAPE

@@ -78,10 +78,12 @@ struct MethodOptions {
    bool hashed_bias = NetworkSpec{}.hashed_bias;           ///< HashedBias
    bool hash_output_layer = NetworkSpec{}.hash_output_layer; ///< HashOutputLayer
    std::uint32_t hash_seed = NetworkSpec{}.hash_seed;      ///< HashSeed
-   std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT|BLOCK|FUNHASH
+   std::string hash_mode = "ELEMENT";                      ///< HashMode: ELEMENT|BLOCK|FUNHASH|FRESH
    std::int64_t hash_block = NetworkSpec{}.hash_block;     ///< HashBlock: virtual weights per hash in BLOCK mode
    int hash_functions = NetworkSpec{}.funhash.n_hashes;    ///< HashFunctions: U of FUNHASH layers
    std::string reconstruction = format_reconstruction(NetworkSpec{}.funhash); ///< Reconstruction: g of FUNHASH layers
+   std::string fresh_slice;                                ///< FreshSlice: "<fh>x<fw>" of FRESH fully connected layers; "" = none
+   double fresh_band_exponent = NetworkSpec{}.fresh.band_exponent; ///< FreshBandExponent: FRESH's band split
 
    // Data split.
    std::string validation_size = "20%"; ///< ValidationSize (MethodDL): "20%", a fraction, or a number of events

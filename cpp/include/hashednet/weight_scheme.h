@@ -11,6 +11,7 @@
 //   ELEMENT  V[i][j] = xi(i,j) w[h(i,j)], one hash per virtual weight (the paper)
 //   BLOCK    one hash per block of B weights of a row, a run of B buckets (ROBE-style)
 //   FUNHASH  V[i][j] = g(U hashed buckets; alpha), FunHashNN (funhash_scheme.h)
+//   FRESH    each fh x fw slice the inverse DCT of hashed coefficients, FreshNets (freshnets_scheme.h)
 //
 // A backend runs a scheme through its own kernels (e.g. the CPU backend's
 // tile generator and scatter per kind, cpu_schemes.h); the reference backend
@@ -32,13 +33,13 @@
 
 namespace hashednet {
 
-enum class SchemeKind { Dense, Element, Block, FunHash };
+enum class SchemeKind { Dense, Element, Block, FunHash, Fresh };
 
 class WeightScheme {
 public:
    virtual ~WeightScheme() = default;
    virtual SchemeKind kind() const = 0;
-   /// DENSE, ELEMENT, BLOCK or FUNHASH.
+   /// DENSE, ELEMENT, BLOCK, FUNHASH or FRESH.
    virtual const char *name() const = 0;
    /// Real parameters of V (the layer's bias not included).
    virtual std::int64_t n_params() const = 0;
