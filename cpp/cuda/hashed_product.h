@@ -24,7 +24,7 @@
 // the layer), never D = n_in * n_out sized.
 //
 // Methods (DENSE ignores the method: cuBLAS sgemm on W directly):
-//   Materialize  a tile of V (kTileRows x kTileCols) generated into the
+//   Materialize  a tile of V (at most 512 x 512) generated into the
 //                workspace, then cuBLAS sgemm into y / dx (dV tiles the
 //                same way, then scattered into the buckets). The baseline.
 //   Fused        V generated from the hash while it is staged into shared
@@ -53,8 +53,7 @@
 #ifndef HASHEDNET_CUDA_HASHED_PRODUCT_H
 #define HASHEDNET_CUDA_HASHED_PRODUCT_H
 
-#include "hashednet/funhash.h"
-#include "hashednet/hashed_layout.h"
+#include "product_layer.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -69,22 +68,7 @@ class FullyConnected;
 
 namespace cuda {
 
-/// How a hashed product is computed (see the top of this file).
-enum class Method { Materialize, Fused };
-
-/// "MATERIALIZE" or "FUSED" (any case) -> Method; anything else is an Error naming both.
-Method method_from_string(const std::string &name);
-const char *method_name(Method method);
-
-/// One layer as the kernels see it. `layout`: shape, offset, bias and, for
-/// ELEMENT / BLOCK / DENSE, the whole hash. FUNHASH layers
-/// (layout.hashed && layout.hash_mode == HashMode::FunHash) also need
-/// `funhash` (U hashes, g); their slice is [K buckets | alpha | bias] and
-/// layout.n_buckets = K + |alpha|.
-struct ProductLayer {
-   HashedLayout layout;
-   FunHashLayout funhash; ///< read only for FUNHASH layers
-};
+// Method, method_from_string, ProductLayer: product_layer.h (no CUDA headers).
 
 /// The ProductLayer of a network's fully connected layer (any scheme).
 ProductLayer product_layer(const FullyConnected &layer);
@@ -103,7 +87,7 @@ struct Workspace {
 };
 
 /// Device bytes the workspace must have for every call below on this layer
-/// with at most `batch` events (Materialize: two tiles of V / dV; Fused:
+/// with at most `batch` events (Materialize: one tile of V / dV; Fused:
 /// n_out floats; deterministic dparams: + 8 bytes per layer parameter).
 /// One allocation of the maximum over a network's layers serves them all.
 std::size_t workspace_bytes(const ProductLayer &layer, std::int64_t batch, Method method, bool deterministic);
