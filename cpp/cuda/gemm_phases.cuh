@@ -145,11 +145,10 @@ struct GeneratedTransposedB {
    {
       const int nn = tid / 4, kk = (tid % 4) * 4;
       const std::int64_t i = n0 + nn;
-      float seg[kSegment] = {};
-      const int len = i < s.n ? clipped(k0 + kk, kSegment, s.k) : 0;
-      v.segment(i, k0 + kk, len, seg);
+      float seg[kSegment];
+      v.segment(i, k0 + kk, i < s.n ? clipped(k0 + kk, kSegment, s.k) : 0, seg); // 0 beyond the edges
       for (int c = 0; c < kSegment; ++c)
-         t.b[kk + c][nn] = c < len ? seg[c] : 0.0f;
+         t.b[kk + c][nn] = seg[c];
    }
 };
 
@@ -163,11 +162,10 @@ struct GeneratedB {
    {
       const int kk = tid / 16, nn = (tid % 16) * 4;
       const std::int64_t i = k0 + kk;
-      float seg[kSegment] = {};
-      const int len = i < s.k ? clipped(n0 + nn, kSegment, s.n) : 0;
-      v.segment(i, n0 + nn, len, seg);
+      float seg[kSegment];
+      v.segment(i, n0 + nn, i < s.k ? clipped(n0 + nn, kSegment, s.n) : 0, seg); // 0 beyond the edges
       for (int c = 0; c < kSegment; ++c)
-         t.b[kk][nn + c] = c < len ? seg[c] : 0.0f;
+         t.b[kk][nn + c] = seg[c];
    }
 };
 

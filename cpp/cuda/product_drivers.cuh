@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace hashednet {
 namespace cuda {
@@ -103,7 +104,12 @@ struct GenerateTile {
    {
       const std::int64_t per_row = (cols + kSegment - 1) / kSegment;
       const std::int64_t r = e / per_row, c = (e % per_row) * kSegment;
-      v.segment(row0 + r, col0 + c, clipped(c, kSegment, cols), out + r * cols + c);
+      const int n = clipped(c, kSegment, cols);
+      float seg[kSegment];
+      v.segment(row0 + r, col0 + c, n, seg);
+      for (int s = 0; s < kSegment; ++s)
+         if (s < n)
+            out[r * cols + c + s] = seg[s];
    }
 };
 
@@ -296,7 +302,12 @@ public:
          dev_.for_each(batch_, RowBound{x, dy, l_.n_in, l_.n_out, bound});
          dev_.for_each(1, ScaleExponent{bound, batch_, exponent});
          dev_.zero(fixed, sizeof(unsigned long long) * l_.n_buckets);
-         with_scheme(params, [&](const auto &v) { reduce_dv(v, FixedSum{fixed, exponent}, x, dy, method); });
+         with_scheme(params, [&](const auto &v) {
+            if constexpr (std::decay_t<decltype(v)>::kAlpha)
+               HASHEDNET_ASSERT(!"deterministic FUNHASH is refused by hashed_backward_dparams");
+            else
+               reduce_dv(v, FixedSum{fixed, exponent}, x, dy, method);
+         });
          dev_.for_each(l_.n_buckets, FixedToFloat{fixed, exponent, g});
       } else {
          dev_.zero(g, sizeof(float) * l_.n_buckets);

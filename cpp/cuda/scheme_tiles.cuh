@@ -4,7 +4,7 @@
 // What it is: for ELEMENT, BLOCK and FUNHASH, a small struct (a kernel
 // argument, copied to every thread) with
 //
-//   segment(i, j0, n, out)         out[c] = V[i][j0 + c] for c < n (n <= kSegment):
+//   segment(i, j0, n, out)         out[c] = V[i][j0 + c] for c < n (n <= kSegment), 0 after:
 //                                  the entries one thread stages into shared memory
 //   scatter(i, j0, n, dv, sink)    the gradient of the entries V[i][j0 + c],
 //                                  c < n, given dv[c] = dL/dV[i][j0 + c]:
@@ -21,6 +21,10 @@
 // shared-memory table (ELEMENT, FUNHASH: random buckets, some repeat within
 // a tile when K is small) or straight to global memory (BLOCK: a segment's
 // buckets are consecutive, so a warp's atomics are coalesced runs).
+//
+// Loops run over all kSegment entries with `c < n` as a condition, never up
+// to n: with constant indices the arrays stay in registers (ptxas: no stack
+// frame), where a loop to n would index them dynamically, in local memory.
 //
 // What it is not: the GEMM (gemm_phases.cuh) or the DENSE layer (cuBLAS).
 #ifndef HASHEDNET_CUDA_SCHEME_TILES_CUH
@@ -48,18 +52,19 @@ struct ElementV {
 
    HASHEDNET_HOST_DEVICE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
    {
-      for (int c = 0; c < n; ++c)
-         out[c] = layout.virtual_weight(w, i, j0 + c);
+      for (int c = 0; c < kSegment; ++c)
+         out[c] = c < n ? layout.virtual_weight(w, i, j0 + c) : 0.0f;
    }
    template <class Sink>
    HASHEDNET_HOST_DEVICE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
    {
-      for (int c = 0; c < n; ++c) {
-         std::int64_t k;
-         float sign;
-         layout.locate_weight(i, j0 + c, k, sign);
-         sink.add_bucket(k, sign * dv[c]);
-      }
+      for (int c = 0; c < kSegment; ++c)
+         if (c < n) {
+            std::int64_t k;
+            float sign;
+            layout.locate_weight(i, j0 + c, k, sign);
+            sink.add_bucket(k, sign * dv[c]);
+         }
    }
 };
 
@@ -85,7 +90,9 @@ struct BlockV {
    {
       std::int64_t start = 0;
       float sign = 1.0f;
-      for (int c = 0; c < n; ++c) {
+      for (int c = 0; c < kSegment; ++c) {
+         if (c >= n)
+            return;
          const std::int64_t j = j0 + c;
          const std::int64_t t = j % layout.block;
          if (c == 0 || t == 0)
@@ -95,6 +102,8 @@ struct BlockV {
    }
    HASHEDNET_HOST_DEVICE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
    {
+      for (int c = 0; c < kSegment; ++c)
+         out[c] = 0.0f;
       walk(i, j0, n, [&](int c, std::int64_t k, float sign) { out[c] = sign * w[k]; });
    }
    template <class Sink>
@@ -113,14 +122,16 @@ struct FunHashV {
 
    HASHEDNET_HOST_DEVICE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
    {
-      for (int c = 0; c < n; ++c)
-         out[c] = layer.virtual_weight(params, i, j0 + c);
+      for (int c = 0; c < kSegment; ++c)
+         out[c] = c < n ? layer.virtual_weight(params, i, j0 + c) : 0.0f;
    }
    template <class Sink>
    HASHEDNET_HOST_DEVICE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
    {
       const float *alpha = params + layer.alpha_offset();
-      for (int c = 0; c < n; ++c) {
+      for (int c = 0; c < kSegment; ++c) {
+         if (c >= n)
+            return;
          float z[kFunHashMaxHashes] = {};
          float dz[kFunHashMaxHashes] = {};
          layer.fetch(params, i, j0 + c, z);
