@@ -108,10 +108,10 @@ void hashed_backward_dparams(const ProductLayer &layer, const float *params, con
                              std::int64_t batch, float *grad, Method method, bool deterministic,
                              const Launch &launch, const Workspace &workspace);
 
-/// The kernels' CUDA source (this library's .cuh files and the host/device
-/// headers, concatenated in include order) for compiling at run time with
-/// NVRTC for a GPU the fat binary does not cover. Not provided yet: empty
-/// (docs/cuda.md, "Kernels", says what is missing).
+/// The kernels' CUDA source for compiling at run time with NVRTC. Not
+/// provided: an Error saying so. The fat binary's compute_121 PTX is
+/// compiled by the driver for any newer GPU, and CUDA 13 targets nothing
+/// older than sm_75 (docs/cuda.md, "Kernels").
 std::string kernel_source();
 
 } // namespace cuda
