@@ -83,7 +83,7 @@ if(NOT hashednet_cuda_mode STREQUAL "OFF")
 endif()
 
 if(HASHEDNET_CUDA_ENABLED)
-  add_library(hashednet_cuda SHARED cpp/cuda/hashed_product.cu cpp/cuda/product_layer.cpp)
+  add_library(hashednet_cuda SHARED cpp/cuda/hashed_product.cu cpp/cuda/cublas_calls.cpp cpp/cuda/product_layer.cpp)
   target_include_directories(hashednet_cuda PUBLIC
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/cpp/cuda> ${HASHEDNET_CUBLAS_INCLUDE_DIR}
     ${CMAKE_CUDA_TOOLKIT_INCLUDE_DIRECTORIES}) # cuda_runtime_api.h for the host compiler's .cpp files

@@ -23,6 +23,17 @@
 #include <cmath>
 #include <cstdint>
 
+/// The kernels' small functions inlined on the device (a call would keep a
+/// thread's registers, e.g. its ThreadAcc, in local memory across it) and
+/// their constant loops unrolled (constant indices keep arrays in registers).
+#if defined(__CUDACC__)
+#define HASHEDNET_INLINE __forceinline__
+#define HASHEDNET_UNROLL _Pragma("unroll")
+#else
+#define HASHEDNET_INLINE inline
+#define HASHEDNET_UNROLL
+#endif
+
 namespace hashednet {
 namespace cuda {
 

@@ -53,10 +53,15 @@ static_assert(kThreadCols * (kBM / kTM) == kThreads, "the threads tile the block
 static_assert(kTN == kSegment, "a thread's columns are one segment of V");
 static_assert(kBK * kBM == 4 * kThreads && kBK * kBN == 4 * kThreads, "each thread loads 4 values of A and of B");
 
-/// Shared-memory table of the dV reduction: slots and linear probes.
-constexpr int kTableBits = 11;
-constexpr int kTableSlots = 1 << kTableBits; ///< 2048: half a 64 x 64 tile of distinct buckets
-constexpr int kTableProbes = 8;              ///< then the addition goes straight to global memory
+/// Shared-memory table of the dV reduction: 2^bits slots (float sums: 2048,
+/// half a 64 x 64 tile of distinct buckets; 64-bit fixed-point sums: 1024, so
+/// that a block stays within 32 KB of shared memory), linear probes.
+template <class Value>
+constexpr int table_bits()
+{
+   return sizeof(Value) == 4 ? 11 : 10;
+}
+constexpr int kTableProbes = 8; ///< then the addition goes straight to global memory
 constexpr std::uint32_t kEmptySlot = 0xFFFFFFFFu; ///< no bucket (buckets are < 2^31)
 /// FUNHASH's |alpha| at most: H (U + 2) + 1.
 constexpr int kMaxAlpha = kFunHashMaxHidden * (kFunHashMaxHashes + 2) + 1;
@@ -77,10 +82,10 @@ struct ThreadAcc {
    float c[kTM][kTN];
 };
 
-HASHEDNET_HOST_DEVICE inline int thread_row(int tid) { return (tid / kThreadCols) * kTM; }
-HASHEDNET_HOST_DEVICE inline int thread_col(int tid) { return (tid % kThreadCols) * kTN; }
+HASHEDNET_HOST_DEVICE HASHEDNET_INLINE int thread_row(int tid) { return (tid / kThreadCols) * kTM; }
+HASHEDNET_HOST_DEVICE HASHEDNET_INLINE int thread_col(int tid) { return (tid % kThreadCols) * kTN; }
 /// Entries of a segment of length up to `want` from `at` that lie before `end`.
-HASHEDNET_HOST_DEVICE inline int clipped(std::int64_t at, int want, std::int64_t end)
+HASHEDNET_HOST_DEVICE HASHEDNET_INLINE int clipped(std::int64_t at, int want, std::int64_t end)
 {
    return at >= end ? 0 : (end - at < want ? static_cast<int>(end - at) : want);
 }
@@ -91,11 +96,12 @@ HASHEDNET_HOST_DEVICE inline int clipped(std::int64_t at, int want, std::int64_t
 struct RowMajorA {
    const float *p;
    std::int64_t ld;
-   HASHEDNET_HOST_DEVICE void load(const GemmShape &s, std::int64_t m0, std::int64_t k0, int tid,
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void load(const GemmShape &s, std::int64_t m0, std::int64_t k0, int tid,
                                    GemmTiles &t) const
    {
       const int mm = tid / 4, kk = (tid % 4) * 4;
       const std::int64_t m = m0 + mm;
+      HASHEDNET_UNROLL
       for (int c = 0; c < 4; ++c) {
          const std::int64_t k = k0 + kk + c;
          t.a[kk + c][mm] = (m < s.m && k < s.k) ? p[m * ld + k] : 0.0f;
@@ -107,11 +113,12 @@ struct RowMajorA {
 struct TransposedA {
    const float *p;
    std::int64_t ld;
-   HASHEDNET_HOST_DEVICE void load(const GemmShape &s, std::int64_t m0, std::int64_t k0, int tid,
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void load(const GemmShape &s, std::int64_t m0, std::int64_t k0, int tid,
                                    GemmTiles &t) const
    {
       const int kk = tid / 16, mm = (tid % 16) * 4;
       const std::int64_t k = k0 + kk;
+      HASHEDNET_UNROLL
       for (int c = 0; c < 4; ++c) {
          const std::int64_t m = m0 + mm + c;
          t.a[kk][mm + c] = (m < s.m && k < s.k) ? p[k * ld + m] : 0.0f;
@@ -123,11 +130,12 @@ struct TransposedA {
 struct RowMajorB {
    const float *p;
    std::int64_t ld;
-   HASHEDNET_HOST_DEVICE void load(const GemmShape &s, std::int64_t k0, std::int64_t n0, int tid,
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void load(const GemmShape &s, std::int64_t k0, std::int64_t n0, int tid,
                                    GemmTiles &t) const
    {
       const int kk = tid / 16, nn = (tid % 16) * 4;
       const std::int64_t k = k0 + kk;
+      HASHEDNET_UNROLL
       for (int c = 0; c < 4; ++c) {
          const std::int64_t n = n0 + nn + c;
          t.b[kk][nn + c] = (n < s.n && k < s.k) ? p[k * ld + n] : 0.0f;
@@ -140,13 +148,14 @@ struct RowMajorB {
 template <class V>
 struct GeneratedTransposedB {
    V v;
-   HASHEDNET_HOST_DEVICE void load(const GemmShape &s, std::int64_t k0, std::int64_t n0, int tid,
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void load(const GemmShape &s, std::int64_t k0, std::int64_t n0, int tid,
                                    GemmTiles &t) const
    {
       const int nn = tid / 4, kk = (tid % 4) * 4;
       const std::int64_t i = n0 + nn;
       float seg[kSegment];
       v.segment(i, k0 + kk, i < s.n ? clipped(k0 + kk, kSegment, s.k) : 0, seg); // 0 beyond the edges
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c)
          t.b[kk + c][nn] = seg[c];
    }
@@ -157,29 +166,35 @@ struct GeneratedTransposedB {
 template <class V>
 struct GeneratedB {
    V v;
-   HASHEDNET_HOST_DEVICE void load(const GemmShape &s, std::int64_t k0, std::int64_t n0, int tid,
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void load(const GemmShape &s, std::int64_t k0, std::int64_t n0, int tid,
                                    GemmTiles &t) const
    {
       const int kk = tid / 16, nn = (tid % 16) * 4;
       const std::int64_t i = k0 + kk;
       float seg[kSegment];
       v.segment(i, n0 + nn, i < s.k ? clipped(n0 + nn, kSegment, s.n) : 0, seg); // 0 beyond the edges
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c)
          t.b[kk][nn + c] = seg[c];
    }
 };
 
 /// acc += the thread's kTM x kTN part of A-slice x B-slice.
-HASHEDNET_HOST_DEVICE inline void multiply_tile(const GemmTiles &t, int tid, ThreadAcc &acc)
+HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void multiply_tile(const GemmTiles &t, int tid, ThreadAcc &acc)
 {
    const int row = thread_row(tid), col = thread_col(tid);
+   HASHEDNET_UNROLL
    for (int kk = 0; kk < kBK; ++kk) {
       float a[kTM], b[kTN];
+      HASHEDNET_UNROLL
       for (int r = 0; r < kTM; ++r)
          a[r] = t.a[kk][row + r];
+      HASHEDNET_UNROLL
       for (int c = 0; c < kTN; ++c)
          b[c] = t.b[kk][col + c];
+      HASHEDNET_UNROLL
       for (int r = 0; r < kTM; ++r)
+         HASHEDNET_UNROLL
          for (int c = 0; c < kTN; ++c)
             acc.c[r][c] += a[r] * b[c];
    }
@@ -200,11 +215,12 @@ struct StoreC {
    const float *wb;     ///< the layer's bias parameters (params + layout.bias_offset())
    bool bias;
 
-   HASHEDNET_HOST_DEVICE void init(int, Shared &) const {}
-   HASHEDNET_HOST_DEVICE void apply(const GemmShape &s, std::int64_t m0, std::int64_t n0, int tid,
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void init(int, Shared &) const {}
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void apply(const GemmShape &s, std::int64_t m0, std::int64_t n0, int tid,
                                     const ThreadAcc &acc, Shared &) const
    {
       const int row = thread_row(tid), col = thread_col(tid);
+      HASHEDNET_UNROLL
       for (int r = 0; r < kTM; ++r) {
          const std::int64_t m = m0 + row + r;
          for (int cc = 0; cc < kTN && m < s.m; ++cc) {
@@ -214,15 +230,15 @@ struct StoreC {
          }
       }
    }
-   HASHEDNET_HOST_DEVICE void flush(int, Shared &) const {}
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void flush(int, Shared &) const {}
 };
 
 /// Float sums: global atomicAdd into the gradient (order-dependent last bits).
 struct FloatSum {
    using Value = float;
    float *target;
-   HASHEDNET_HOST_DEVICE Value encode(float v) const { return v; }
-   HASHEDNET_HOST_DEVICE void add_global(std::int64_t k, Value v) const { atomic_add(target + k, v); }
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE Value encode(float v) const { return v; }
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void add_global(std::int64_t k, Value v) const { atomic_add(target + k, v); }
 };
 
 /// Fixed-point sums (device_ops.cuh): the same bits in any order.
@@ -230,15 +246,17 @@ struct FixedSum {
    using Value = unsigned long long;
    unsigned long long *target;
    const int *exponent; ///< device memory, written by ScaleExponent before the launch
-   HASHEDNET_HOST_DEVICE Value encode(float v) const { return to_fixed(v, *exponent); }
-   HASHEDNET_HOST_DEVICE void add_global(std::int64_t k, Value v) const { atomic_add(target + k, v); }
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE Value encode(float v) const { return to_fixed(v, *exponent); }
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void add_global(std::int64_t k, Value v) const { atomic_add(target + k, v); }
 };
 
 /// The block's shared memory for reducing dV: a table keyed by bucket and FUNHASH's dalpha.
 template <class Value, bool kTable, bool kAlpha>
 struct ReduceShared {
-   std::uint32_t key[kTable ? kTableSlots : 1];
-   Value value[kTable ? kTableSlots : 1];
+   static constexpr int kBits = table_bits<Value>();
+   static constexpr int kSlots = kTable ? 1 << kBits : 1;
+   std::uint32_t key[kSlots];
+   Value value[kSlots];
    SharedAtomicFloat alpha[kAlpha ? kMaxAlpha : 1];
 };
 
@@ -248,20 +266,20 @@ struct BucketSink {
    const Sum &sum;
    Shared &shared;
 
-   HASHEDNET_HOST_DEVICE SharedAtomicFloat *alpha() { return shared.alpha; }
-   HASHEDNET_HOST_DEVICE void add_bucket(std::int64_t k, float v)
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE SharedAtomicFloat *alpha() { return shared.alpha; }
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void add_bucket(std::int64_t k, float v)
    {
       const typename Sum::Value e = sum.encode(v);
       if (kTable) {
          const std::uint32_t bucket = static_cast<std::uint32_t>(k);
-         std::uint32_t slot = (bucket * 2654435761u) >> (32 - kTableBits);
+         std::uint32_t slot = (bucket * 2654435761u) >> (32 - Shared::kBits);
          for (int probe = 0; probe < kTableProbes; ++probe) {
             const std::uint32_t old = atomic_cas(&shared.key[slot], kEmptySlot, bucket);
             if (old == kEmptySlot || old == bucket) {
                atomic_add(&shared.value[slot], e);
                return;
             }
-            slot = (slot + 1) & (kTableSlots - 1);
+            slot = (slot + 1) & (Shared::kSlots - 1);
          }
       }
       sum.add_global(k, e);
@@ -279,10 +297,10 @@ struct ReduceDV {
 
    static_assert(!V::kAlpha || std::is_same<Sum, FloatSum>::value, "FUNHASH's dalpha is summed in float only");
 
-   HASHEDNET_HOST_DEVICE void init(int tid, Shared &sh) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void init(int tid, Shared &sh) const
    {
       if (V::kTable)
-         for (int e = tid; e < kTableSlots; e += kThreads) {
+         for (int e = tid; e < Shared::kSlots; e += kThreads) {
             sh.key[e] = kEmptySlot;
             sh.value[e] = 0;
          }
@@ -290,21 +308,22 @@ struct ReduceDV {
          for (int p = tid; p < kMaxAlpha; p += kThreads)
             sh.alpha[p].value = 0.0f;
    }
-   HASHEDNET_HOST_DEVICE void apply(const GemmShape &s, std::int64_t m0, std::int64_t n0, int tid,
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void apply(const GemmShape &s, std::int64_t m0, std::int64_t n0, int tid,
                                     const ThreadAcc &acc, Shared &sh) const
    {
       BucketSink<Sum, Shared, V::kTable> sink{sum, sh};
       const int row = thread_row(tid), col = thread_col(tid);
+      HASHEDNET_UNROLL
       for (int r = 0; r < kTM; ++r) {
          const std::int64_t i = m0 + row + r;
          const int len = i < s.m ? clipped(n0 + col, kTN, s.n) : 0;
          v.scatter(i, n0 + col, len, acc.c[r], sink);
       }
    }
-   HASHEDNET_HOST_DEVICE void flush(int tid, Shared &sh) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void flush(int tid, Shared &sh) const
    {
       if (V::kTable)
-         for (int e = tid; e < kTableSlots; e += kThreads)
+         for (int e = tid; e < Shared::kSlots; e += kThreads)
             if (sh.key[e] != kEmptySlot)
                sum.add_global(sh.key[e], sh.value[e]);
       if constexpr (V::kAlpha)
@@ -333,7 +352,7 @@ struct GemmShared {
 
 /// One block of the fused GEMM: C[tile_m, tile_n] of problem p.
 template <class Block, class Problem>
-HASHEDNET_HOST_DEVICE void gemm_block(Block &blk, const Problem &p, GemmShared<typename Problem::Epilogue> &sh)
+HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void gemm_block(Block &blk, const Problem &p, GemmShared<typename Problem::Epilogue> &sh)
 {
    // preconditions: kThreads threads (the launch), shapes and grid checked by the driver
    // global views: p.a (M x Kd), p.b (Kd x N), p.epilogue (C's destination), M x N x Kd = p.shape
@@ -373,7 +392,7 @@ struct ScatterProblem {
 };
 
 template <class Block, class Problem>
-HASHEDNET_HOST_DEVICE void scatter_block(Block &blk, const Problem &p, GemmShared<typename Problem::Epilogue> &sh)
+HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void scatter_block(Block &blk, const Problem &p, GemmShared<typename Problem::Epilogue> &sh)
 {
    // this block's part of the tile: [m0, m0 + kBM) x [n0, n0 + kBN); its place in V: + (row0, col0)
    const GemmShape &s = p.shape;
@@ -382,7 +401,9 @@ HASHEDNET_HOST_DEVICE void scatter_block(Block &blk, const Problem &p, GemmShare
    blk.threads([&](int tid) {
       ThreadAcc &acc = blk.acc(tid);
       const int row = thread_row(tid), col = thread_col(tid);
+      HASHEDNET_UNROLL
       for (int r = 0; r < kTM; ++r)
+         HASHEDNET_UNROLL
          for (int c = 0; c < kTN; ++c) {
             const std::int64_t m = m0 + row + r, n = n0 + col + c;
             acc.c[r][c] = (m < s.m && n < s.n) ? p.dv[m * s.n + n] : 0.0f;

@@ -5,12 +5,12 @@
 //
 // What it is not: the block programs and the drivers themselves (shared
 // with the CPU emulation, tests/cuda), or memory management (the backend's).
+#include "cublas_calls.h"
 #include "hashed_product.h"
 #include "product_drivers.cuh"
 
 #include "hashednet/common.h"
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -24,13 +24,6 @@ void check_cuda(cudaError_t status, const char *what)
 {
    HASHEDNET_CHECK(status == cudaSuccess, "CUDA error in " << what << ": " << cudaGetErrorName(status) << " ("
                                                            << cudaGetErrorString(status) << ")");
-}
-
-void check_cublas(cublasStatus_t status, const char *what)
-{
-   HASHEDNET_CHECK(status == CUBLAS_STATUS_SUCCESS,
-                   "cuBLAS error in " << what << ": " << cublasGetStatusName(status) << " ("
-                                      << cublasGetStatusString(status) << ")");
 }
 
 /// The executor of a block program on the GPU: this thread, its registers, __syncthreads.
@@ -113,11 +106,7 @@ public:
    void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float *a,
               std::int64_t lda, const float *b, std::int64_t ldb, float beta, float *c, std::int64_t ldc)
    {
-      const float one = 1.0f;
-      check_cublas(cublasSgemm(launch_.cublas, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, a,
-                               static_cast<int>(lda), b, static_cast<int>(ldb), &beta, c, static_cast<int>(ldc)),
-                   "cublasSgemm");
+      cublas_sgemm(launch_.cublas, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
    }
    void zero(void *p, std::size_t bytes)
    {
@@ -178,10 +167,8 @@ public:
       const bool uses_cublas = !layer.layout.hashed || method == Method::Materialize;
       HASHEDNET_CHECK(!uses_cublas || launch.cublas != nullptr,
                       what << ": a cuBLAS handle is needed (DENSE layers and MATERIALIZE use cuBLAS)");
-      if (uses_cublas) {
-         check_cublas(cublasSetStream(launch.cublas, launch.stream), "cublasSetStream");
-         check_cublas(cublasSetPointerMode(launch.cublas, CUBLAS_POINTER_MODE_HOST), "cublasSetPointerMode");
-      }
+      if (uses_cublas)
+         cublas_bind(launch.cublas, launch.stream);
    }
    ProductDriver<CudaDevice> &driver() { return driver_; }
 

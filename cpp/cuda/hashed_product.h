@@ -55,8 +55,13 @@
 
 #include "product_layer.h"
 
-#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#if __has_include(<cublas_v2.h>)
+#include <cublas_v2.h>
+#else // cuBLAS's own declaration of its handle: the kernels compile without its headers (cublas_calls.h)
+struct cublasContext;
+typedef struct cublasContext *cublasHandle_t;
+#endif
 
 #include <cstddef>
 #include <cstdint>

@@ -30,6 +30,8 @@
 #ifndef HASHEDNET_CUDA_SCHEME_TILES_CUH
 #define HASHEDNET_CUDA_SCHEME_TILES_CUH
 
+#include "device_ops.cuh"
+
 #include "hashednet/common.h"
 #include "hashednet/funhash.h"
 #include "hashednet/hash.h"
@@ -50,14 +52,16 @@ struct ElementV {
    HashedLayout layout;
    const float *w; ///< the layer's buckets (params + layout.offset)
 
-   HASHEDNET_HOST_DEVICE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
    {
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c)
          out[c] = c < n ? layout.virtual_weight(w, i, j0 + c) : 0.0f;
    }
    template <class Sink>
-   HASHEDNET_HOST_DEVICE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
    {
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c)
          if (c < n) {
             std::int64_t k;
@@ -77,7 +81,7 @@ struct BlockV {
    const float *w;
 
    /// Bucket start and sign of block q of row i (locate_weight's first step).
-   HASHEDNET_HOST_DEVICE void block_start(std::int64_t i, std::int64_t q, std::int64_t &start, float &sign) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void block_start(std::int64_t i, std::int64_t q, std::int64_t &start, float &sign) const
    {
       const std::uint32_t h = block_hash(static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(q),
                                          static_cast<std::uint64_t>(layout.n_blocks()), layout.weight_seed);
@@ -85,29 +89,44 @@ struct BlockV {
       sign = sign_of(h);
    }
    /// Calls f(c, bucket, sign) for c < n, hashing once per block touched.
+   /// In 32 bits (n_in and K are below 2^31, B at most 4096): a 64-bit
+   /// division is a function call on the GPU, and a call costs registers.
    template <class F>
-   HASHEDNET_HOST_DEVICE void walk(std::int64_t i, std::int64_t j0, int n, F f) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void walk(std::int64_t i, std::int64_t j0, int n, F f) const
    {
+      const std::uint32_t b = static_cast<std::uint32_t>(layout.block);
+      const std::uint32_t n_buckets = static_cast<std::uint32_t>(layout.n_buckets);
+      std::uint32_t q = static_cast<std::uint32_t>(j0) / b;
+      std::uint32_t t = static_cast<std::uint32_t>(j0) - q * b;
       std::int64_t start = 0;
       float sign = 1.0f;
+      if (n > 0)
+         block_start(i, q, start, sign);
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c) {
          if (c >= n)
             return;
-         const std::int64_t j = j0 + c;
-         const std::int64_t t = j % layout.block;
-         if (c == 0 || t == 0)
-            block_start(i, j / layout.block, start, sign);
-         f(c, (start + t) % layout.n_buckets, sign);
+         if (t == b) { // the next block
+            ++q;
+            t = 0;
+            block_start(i, q, start, sign);
+         }
+         std::uint32_t k = static_cast<std::uint32_t>(start) + t; // < K + B < 2^32
+         if (k >= n_buckets)
+            k %= n_buckets;
+         f(c, static_cast<std::int64_t>(k), sign);
+         ++t;
       }
    }
-   HASHEDNET_HOST_DEVICE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
    {
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c)
          out[c] = 0.0f;
       walk(i, j0, n, [&](int c, std::int64_t k, float sign) { out[c] = sign * w[k]; });
    }
    template <class Sink>
-   HASHEDNET_HOST_DEVICE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
    {
       walk(i, j0, n, [&](int c, std::int64_t k, float sign) { sink.add_bucket(k, sign * dv[c]); });
    }
@@ -120,15 +139,17 @@ struct FunHashV {
    FunHashLayout layer;
    const float *params; ///< the layer's slice: K buckets, then alpha
 
-   HASHEDNET_HOST_DEVICE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void segment(std::int64_t i, std::int64_t j0, int n, float *out) const
    {
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c)
          out[c] = c < n ? layer.virtual_weight(params, i, j0 + c) : 0.0f;
    }
    template <class Sink>
-   HASHEDNET_HOST_DEVICE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
+   HASHEDNET_HOST_DEVICE HASHEDNET_INLINE void scatter(std::int64_t i, std::int64_t j0, int n, const float *dv, Sink &sink) const
    {
       const float *alpha = params + layer.alpha_offset();
+      HASHEDNET_UNROLL
       for (int c = 0; c < kSegment; ++c) {
          if (c >= n)
             return;
