@@ -100,7 +100,8 @@ Model make_model(const MethodOptions &options, std::int64_t n_inputs, const std:
    check_shape(n_inputs, task_of(task), n_outputs);
    const NetworkSpec spec = network_spec(options, n_inputs, task_of(task), n_outputs);
    check_thread_count(options.num_threads, "num_threads");
-   return Model(spec, options.weight_init, options.random_seed, options.num_threads);
+   return Model(spec, options.weight_init, options.random_seed, options.num_threads,
+                architecture_from_string(options.architecture));
 }
 
 TrainingConfig training_phase(const MethodOptionsBuilder &builder, std::size_t phase, const Model &model)
