@@ -108,8 +108,8 @@ def check_placement(device: str, arrays: dict) -> bool:
     if not all(given.values()):
         on_device = ", ".join(n for n, d in given.items() if d)
         on_host = ", ".join(n for n, d in given.items() if not d)
-        raise TypeError(f"{on_device} are CUDA device arrays but {on_host} are not; pass all of them on the "
-                        f"device (CuPy) or all on the host (numpy)")  # fmt: skip
+        raise TypeError(f"CUDA device arrays ({on_device}) and host arrays ({on_host}) are mixed; pass all of "
+                        f"them on the device (CuPy) or all on the host (numpy)")  # fmt: skip
     if device != "cuda":
         raise TypeError(f"{next(iter(given))} is a CUDA device array (__cuda_array_interface__): {_CPU_NETWORK}")
     return True
