@@ -12,6 +12,10 @@ Suites:
            MNIST-shaped 784-1000-10 epoch time, hashed 1/8 against dense
   latency  single-event evaluation (Model::predict_one, the TMVA Reader case)
   stream   one epoch over an 11M-event TTree, trained in chunks: peak RSS, events/s
+  gpu      the CUDA backend on GPU 0 (speed_gpu.py): one layer dense / materialise /
+           fused, ELEMENT and BLOCK, device memory, HIGGS events/s GPU vs CPU
+           (vs PyTorch on the GPU); the issue-10 goals as ratios. Not in `all`;
+           without a usable GPU it prints the reason and records it
   quality  benchmarks/quality.py (test error and AUC against compression);
            the arguments after `--` go to it
   all      speed memory e2e latency stream
@@ -35,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SUITES = ("speed", "memory", "e2e", "latency", "stream", "quality")
+SUITES = ("speed", "memory", "e2e", "latency", "stream", "gpu", "quality")
 ALL = ("speed", "memory", "e2e", "latency", "stream")
 
 
@@ -108,6 +112,10 @@ def _run(suite: str, args, quality_args) -> dict:
 
         return run_stream(threads=args.threads, n_events=args.stream_events or (500_000 if args.quick else 11_000_000),
                           chunk=args.stream_chunk or 500_000, folder=args.stream_dir or Path("/tmp"))  # fmt: skip
+    if suite == "gpu":
+        from speed_gpu import run_gpu
+
+        return run_gpu(quick=args.quick, epochs=args.epochs)
     if suite == "quality":
         return _run_quality(quality_args)
     raise AssertionError(suite)

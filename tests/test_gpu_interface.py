@@ -112,3 +112,22 @@ def test_device_and_host_arrays_mixed_are_a_clear_error():
         net.fit(np.zeros((5, 3)), y, validation_data=(x, y), verbose=False)
     with pytest.raises(TypeError, match=r"CUDA device arrays \(x\) and host arrays \(y\) are mixed"):
         _cuda.check_placement("cuda", {"x": x, "y": y})
+
+
+def test_the_gpu_tests_and_benchmarks_helpers_compile(hn):
+    """Their C++ (declared to cling) runs only on a GPU: compiled here, so a change of the core breaks CI, not gpu-check."""
+    import sys
+    from pathlib import Path
+
+    import ROOT
+
+    import test_gpu
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import speed_gpu
+    finally:
+        sys.path.pop(0)
+    assert ROOT.gInterpreter.Declare(test_gpu.HELPERS)
+    assert ROOT.gInterpreter.Declare(speed_gpu.HELPERS)
+    assert hasattr(ROOT.gpu_test, "optimize") and hasattr(ROOT.gpu_bench, "LayerTimer")
