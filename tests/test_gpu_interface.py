@@ -95,6 +95,10 @@ def test_a_device_array_for_a_cpu_network_is_a_clear_error():
         net.predict(FakeDeviceArray((5, 3)))
     with pytest.raises(TypeError, match=CPU_NETWORK):
         net.fit(FakeDeviceArray((5, 3)), FakeDeviceArray((5,)), verbose=False)
+    with pytest.raises(TypeError, match=CPU_NETWORK):
+        net.loss(FakeDeviceArray((5, 3)), FakeDeviceArray((5,)))
+    with pytest.raises(TypeError, match=CPU_NETWORK):
+        net.partial_fit(FakeDeviceArray((5, 3)), FakeDeviceArray((5,)))
     with pytest.raises(ValueError, match="this network is on the CPU: its parameters are the numpy array of `params`"):
         net.parameters_device()
 

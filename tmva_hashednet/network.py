@@ -563,6 +563,8 @@ class HashedNetwork:
         return y
 
     def _dataset(self, x, y, weights, name: str):
+        if _cuda.check_placement(self.device, {"x": x, "y": y, "weights": weights}):
+            raise TypeError("device arrays are taken by fit and predict; pass numpy arrays here")
         x = as_matrix(f"{name} x", x, self.n_inputs)
         check_finite(f"{name} x", x)
         y = self._targets(y, x.shape[0])
