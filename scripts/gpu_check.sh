@@ -30,7 +30,9 @@ echo "==> installing the GPU extra (nvidia-cublas, nvidia-cuda-nvrtc, cupy-cuda1
 $py -m pip install --quiet --disable-pip-version-check "nvidia-cublas>=13" "nvidia-cuda-nvrtc>=13" "cupy-cuda13x>=13"
 cublas_root=$($py -c 'import nvidia.cu13, os; print(list(nvidia.cu13.__path__)[0])')
 
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+if [ -n "${HASHEDNET_CUDA_ARCHITECTURES:-}" ]; then
+  architectures="$HASHEDNET_CUDA_ARCHITECTURES"  # the caller's list (e.g. 75-real for a quick compile check)
+elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   architectures=native     # this GPU's architecture: the build is minutes shorter
 else
   architectures=""         # cmake/HashednetCuda.cmake's full list: sm_75 .. newest, plus PTX
@@ -42,9 +44,15 @@ if [ -n "$architectures" ]; then
 fi
 $py -m pip install --quiet --disable-pip-version-check "${config[@]}" ".[root,test,gpu]"
 
+library=$($py -c 'from tmva_hashednet._core import library_path; print(library_path().parent / "libhashednet_cuda.so")')
+if [ ! -f "$library" ]; then
+  echo "error: the build made no CUDA library ($library): see the CMake output above (HASHEDNET_CUDA=ON)" >&2
+  exit 1
+fi
 reason=$($py - <<'PY'
-import ROOT  # noqa: F401  (loads PyROOT before the core)
+import ROOT
 from tmva_hashednet._core import core
+core()
 ROOT.gInterpreter.Declare('#include "hashednet/device.h"')
 print(str(core().gpu_unavailable_reason()))
 PY
@@ -53,7 +61,7 @@ reason=$(printf '%s\n' "$reason" | tail -n 1)
 
 if [ -n "$reason" ]; then
   echo "==> no usable GPU; the compile checks"
-  .venv/bin/pytest -q tests/test_cuda_compile.py tests/test_device_errors.py tests/test_gpu_interface.py \
+  $py -m pytest -q tests/test_cuda_compile.py tests/test_device_errors.py tests/test_gpu_interface.py \
     tests/test_gpu_emulation.py $(ls tests/test_cuda_*.py | grep -v test_cuda_compile.py)
   printf '{"gpu": false, "reason": %s}\n' "$($py -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$reason")" \
     > "$out/gpu-check.json"
@@ -62,7 +70,7 @@ if [ -n "$reason" ]; then
 fi
 
 echo "==> GPU tests (every layer kind and operation, GPU against CPU)"
-.venv/bin/pytest -q -m gpu -p no:cacheprovider tests/
+$py -m pytest -q -m gpu tests/
 echo "==> benchmarks/run.py gpu"
 $py benchmarks/run.py gpu --json "$out/gpu.json"
 echo "==> gpu-check passed in $(( $(date +%s) - start )) s; JSON in $out/gpu.json"
