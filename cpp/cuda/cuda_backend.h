@@ -24,7 +24,7 @@
 // Settings read once, at construction, from the environment (for benchmarks):
 // HASHEDNET_CUDA_METHOD=FUSED|MATERIALIZE, HASHEDNET_CUDA_DETERMINISTIC=0|1.
 //
-// What it is not: device detection (cuda_device.cu), the optimizers
+// What it is not: device detection (cuda_entry.cu), the optimizers
 // (cuda_optimizers.cu) or the kernels of the products (hashed_product.*).
 #ifndef HASHEDNET_CUDA_BACKEND_H
 #define HASHEDNET_CUDA_BACKEND_H

@@ -1,15 +1,14 @@
-// cuda_check.h: every CUDA runtime and cuBLAS call of the CUDA library goes
-// through one of these macros, which turn a failure into a hashednet::Error
-// naming the call, the error and the file:line.
+// cuda_check.h: every CUDA runtime call of the CUDA library goes through one
+// of these macros, which turn a failure into a hashednet::Error naming the
+// call, the error and the file:line (cuBLAS calls: cublas_check.h).
 //
-// What it is not: device detection (cuda_device.cu turns the first failures
-// into the user-facing messages of device.h) or a retry policy.
+// What it is not: device detection (cuda_entry.cu's probe reports the first
+// failures as numbers for the messages of device.h) or a retry policy.
 #ifndef HASHEDNET_CUDA_CHECK_H
 #define HASHEDNET_CUDA_CHECK_H
 
 #include "hashednet/common.h"
 
-#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
 #include <string>
@@ -24,13 +23,6 @@ inline void check_cuda(cudaError_t status, const char *call, const char *file, i
                   ") in " + call + detail::where(file, line));
 }
 
-inline void check_cublas(cublasStatus_t status, const char *call, const char *file, int line)
-{
-   if (status != CUBLAS_STATUS_SUCCESS)
-      throw Error(std::string("cuBLAS error ") + cublasGetStatusName(status) + " (" + cublasGetStatusString(status) +
-                  ") in " + call + detail::where(file, line));
-}
-
 } // namespace cuda
 } // namespace hashednet
 
@@ -38,6 +30,5 @@ inline void check_cublas(cublasStatus_t status, const char *call, const char *fi
 #define HASHEDNET_CUDA_CHECK(call) ::hashednet::cuda::check_cuda((call), #call, __FILE__, __LINE__)
 /// After a kernel launch: the launch's own error (bad configuration), not the kernel's (that surfaces at a sync).
 #define HASHEDNET_CUDA_CHECK_LAUNCH(what) ::hashednet::cuda::check_cuda(cudaGetLastError(), what, __FILE__, __LINE__)
-#define HASHEDNET_CUBLAS_CHECK(call) ::hashednet::cuda::check_cublas((call), #call, __FILE__, __LINE__)
 
 #endif // HASHEDNET_CUDA_CHECK_H

@@ -11,6 +11,7 @@
 #ifndef HASHEDNET_CUDA_RESOURCES_H
 #define HASHEDNET_CUDA_RESOURCES_H
 
+#include "cublas_check.h"
 #include "cuda_check.h"
 
 #include <cstdint>
