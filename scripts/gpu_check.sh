@@ -23,12 +23,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p "$out"
-py=.venv/bin/python
+py=.venv/bin/python  # with -P below: the installed package, not ./tmva_hashednet of the source tree
 start=$(date +%s)
 
 echo "==> installing the GPU extra (nvidia-cublas, nvidia-cuda-nvrtc, cupy-cuda13x)"
 $py -m pip install --quiet --disable-pip-version-check "nvidia-cublas>=13" "nvidia-cuda-nvrtc>=13" "cupy-cuda13x>=13"
-cublas_root=$($py -c 'import nvidia.cu13, os; print(list(nvidia.cu13.__path__)[0])')
+cublas_root=$($py -P -c 'import nvidia.cu13, os; print(list(nvidia.cu13.__path__)[0])')
 
 if [ -n "${HASHEDNET_CUDA_ARCHITECTURES:-}" ]; then
   architectures="$HASHEDNET_CUDA_ARCHITECTURES"  # the caller's list (e.g. 75-real for a quick compile check)
@@ -44,12 +44,12 @@ if [ -n "$architectures" ]; then
 fi
 $py -m pip install --quiet --disable-pip-version-check "${config[@]}" ".[root,test,gpu]"
 
-library=$($py -c 'from tmva_hashednet._core import library_path; print(library_path().parent / "libhashednet_cuda.so")')
+library=$($py -P -c 'from tmva_hashednet._core import library_path; print(library_path().parent / "libhashednet_cuda.so")')
 if [ ! -f "$library" ]; then
   echo "error: the build made no CUDA library ($library): see the CMake output above (HASHEDNET_CUDA=ON)" >&2
   exit 1
 fi
-reason=$($py - <<'PY'
+reason=$($py -P - <<'PY'
 import ROOT
 from tmva_hashednet._core import core
 core()
@@ -63,7 +63,7 @@ if [ -n "$reason" ]; then
   echo "==> no usable GPU; the compile checks"
   $py -m pytest -q tests/test_cuda_compile.py tests/test_device_errors.py tests/test_gpu_interface.py \
     tests/test_gpu_emulation.py $(ls tests/test_cuda_*.py | grep -v test_cuda_compile.py)
-  printf '{"gpu": false, "reason": %s}\n' "$($py -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$reason")" \
+  printf '{"gpu": false, "reason": %s}\n' "$($py -P -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$reason")" \
     > "$out/gpu-check.json"
   echo "no GPU: $reason; compile checks passed"
   exit 0
