@@ -61,7 +61,7 @@ reason=$(printf '%s\n' "$reason" | tail -n 1)
 
 if [ -n "$reason" ]; then
   echo "==> no usable GPU; the compile checks"
-  $py -m pytest -q tests/test_cuda_compile.py tests/test_device_errors.py tests/test_gpu_interface.py \
+  $py -P -m pytest -q tests/test_cuda_compile.py tests/test_device_errors.py tests/test_gpu_interface.py \
     tests/test_gpu_emulation.py $(ls tests/test_cuda_*.py | grep -v test_cuda_compile.py)
   printf '{"gpu": false, "reason": %s}\n' "$($py -P -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$reason")" \
     > "$out/gpu-check.json"
@@ -70,7 +70,7 @@ if [ -n "$reason" ]; then
 fi
 
 echo "==> GPU tests (every layer kind and operation, GPU against CPU)"
-$py -m pytest -q -m gpu tests/
+$py -P -m pytest -q -m gpu tests/
 echo "==> benchmarks/run.py gpu"
 $py benchmarks/run.py gpu --json "$out/gpu.json"
 echo "==> gpu-check passed in $(( $(date +%s) - start )) s; JSON in $out/gpu.json"
