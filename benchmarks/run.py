@@ -16,6 +16,10 @@ Suites:
            numpy predict on AsNumpy arrays, over a 10M-event TTree: events/s
   conv     one convolution layer (32 filters 3x3 on 16x28x28, batch 256): dense and
            hashed filters against PyTorch's conv2d (skipped without torch)
+  gpu      the CUDA backend on GPU 0 (speed_gpu.py): one layer dense / materialise /
+           fused, ELEMENT and BLOCK, device memory, HIGGS events/s GPU vs CPU
+           (vs PyTorch on the GPU); the issue-10 goals as ratios. Not in `all`;
+           without a usable GPU it prints the reason and records it
   quality  benchmarks/quality.py (test error and AUC against compression);
            the arguments after `--` go to it
   all      speed memory e2e latency stream rdf
@@ -39,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SUITES = ("speed", "memory", "e2e", "latency", "stream", "rdf", "conv", "quality")
+SUITES = ("speed", "memory", "e2e", "latency", "stream", "rdf", "conv", "gpu", "quality")
 ALL = ("speed", "memory", "e2e", "latency", "stream", "rdf")
 
 
@@ -124,6 +128,10 @@ def _run(suite: str, args, quality_args) -> dict:
 
         rounds = args.rounds or (2 if args.quick else 5)
         return run_conv(threads=args.threads, batch=32 if args.quick else 256, rounds=rounds)
+    if suite == "gpu":
+        from speed_gpu import run_gpu
+
+        return run_gpu(quick=args.quick, epochs=args.epochs)
     if suite == "quality":
         return _run_quality(quality_args)
     raise AssertionError(suite)

@@ -6,13 +6,17 @@
 #   benchmark   the quality and speed benchmarks (minutes; see benchmarks/README.md)
 #   fuzz        sanitizer build + fuzzing of the option parser and weight-file readers
 #               ([seconds per target], default 600; tests/fuzz/driver.py --help)
+#   gpu-check   [--out DIR] the CUDA backend (docs/cuda.md): builds with -DHASHEDNET_CUDA=ON
+#               and the [gpu] extra; on a machine with an NVIDIA GPU runs the GPU tests and
+#               `benchmarks/run.py gpu` (JSON to DIR, default output/gpu-check); without one
+#               runs the compile checks and says why there is no GPU (exit 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 job="${1:-}"
 case "$job" in
-  main | test | benchmark | fuzz) shift ;;
-  *) echo "usage: bash scripts/run.sh main|test|benchmark|fuzz [arguments]" >&2; exit 2 ;;
+  main | test | benchmark | fuzz | gpu-check) shift ;;
+  *) echo "usage: bash scripts/run.sh main|test|benchmark|fuzz|gpu-check [arguments]" >&2; exit 2 ;;
 esac
 
 # ROOT's PyPI wheel (root==0.1a12) is built for CPython 3.11 and 3.12.
@@ -48,6 +52,9 @@ fi
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $python"
   "$python" -m venv .venv
+fi
+if [ "$job" = gpu-check ]; then
+  exec bash scripts/gpu_check.sh "$@"
 fi
 echo "==> installing tmva-hashednet (builds the C++ core) with ROOT from PyPI"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check ".[root,test]"

@@ -71,6 +71,15 @@ class Moments:
         self._low, self._high = np.minimum(self._low, x.min(axis=0)), np.maximum(self._high, x.max(axis=0))
         self.events += x.shape[0]
 
+    @classmethod
+    def from_sums(cls, sample: str, *, events: int, weight_sum: float, shift, s1, s2, low, high) -> "Moments":
+        """The moments of sums taken elsewhere by :meth:`add`'s rules (the device's, ``_cuda.device_moments``)."""
+        moments = cls(sample)
+        moments.events, moments.weight_sum = int(events), float(weight_sum)
+        moments._shift, moments._s1, moments._s2 = (np.asarray(a, dtype=np.float64) for a in (shift, s1, s2))
+        moments._low, moments._high = (np.asarray(a, dtype=np.float32) for a in (low, high))
+        return moments
+
     def _check(self) -> None:
         if self.events == 0:
             raise ValueError(f"no events in {self.sample}: nothing to take a mean, spread or range of")

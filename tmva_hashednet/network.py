@@ -3,6 +3,9 @@
 What it is: the Pythonic face of the C++ core. Arrays go in as numpy
 (float32 C-contiguous arrays pass without copies), responses come out as
 numpy, errors come out as ``ValueError``/``TypeError`` naming the bad value.
+A network made with ``device="cuda"`` also takes device arrays (CuPy, or
+anything with ``__cuda_array_interface__``) without host copies and answers
+with CuPy arrays (``_cuda.py``).
 
 What it is not: a TMVA method (see ``tmva_hashednet.tmva``) or a plotting
 tool (see ``tmva_hashednet.plotting``).
@@ -21,6 +24,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ._arrays import as_matrix, as_vector, check_finite
+from . import _cuda
 from ._core import core, declare_once
 from ._errors import translate_errors
 from ._moments import Moments
@@ -333,6 +337,9 @@ class HashedNetwork:
     weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
     seed : seed of the initial weights.
     num_threads : CPU threads (0 = all), at most the machine's hardware threads.
+    device : ``"cpu"`` or ``"cuda"`` (the CUDA backend on GPU 0, in builds with
+        ``HASHEDNET_CUDA``: ``Architecture=GPU``; without a usable GPU it is an
+        error saying why). A ``"cuda"`` network takes numpy or device arrays.
 
     Each keyword left out takes the core's default (the HashedDNN option's;
     ``tmva_hashednet.options.describe_options()`` lists them). Each value is
@@ -363,6 +370,7 @@ class HashedNetwork:
         weight_init: str = CORE_DEFAULT,
         seed: int = CORE_DEFAULT,
         num_threads: int = CORE_DEFAULT,
+        device: str = "cpu",
     ):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
             raise TypeError(f"n_inputs must be a positive integer, got {n_inputs!r}")
@@ -382,6 +390,9 @@ class HashedNetwork:
                      num_threads=num_threads)  # fmt: skip
         hn = core()
         builder = hn.MethodOptionsBuilder()
+        architecture = _architecture_option(device)
+        if architecture != "CPU":  # the default: the option text of a CPU network stays as it was
+            builder.set("Architecture", architecture)
         for name, value in given.items():
             if value is not CORE_DEFAULT:
                 with _keyword(name, value):
@@ -405,15 +416,16 @@ class HashedNetwork:
         return network
 
     @classmethod
-    def from_text(cls, text: str, num_threads: int = 0) -> "HashedNetwork":
-        """A network from the text of :meth:`to_text` (bit-identical outputs)."""
+    def from_text(cls, text: str, num_threads: int = 0, device: str = "cpu") -> "HashedNetwork":
+        """A network from the text of :meth:`to_text` (bit-identical outputs on the same device)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
+        architecture = _architecture(device)
         with translate_errors():
-            return cls._wrap(core().Model.from_text(text, int(num_threads)))
+            return cls._wrap(core().Model.from_text(text, int(num_threads), architecture))
 
     @classmethod
-    def load(cls, path, num_threads: int = 0) -> "HashedNetwork":
+    def load(cls, path, num_threads: int = 0, device: str = "cpu") -> "HashedNetwork":
         """A network saved with :meth:`save`, or the network of a TMVA weight file
         (``<dataset>/weights/<job>_<title>.weights.xml`` of HashedDNN, written by ROOT's TMVA or the
         compatible Factory): then :meth:`predict` and :meth:`evaluator` apply the file's input
@@ -421,16 +433,17 @@ class HashedNetwork:
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"network file {path!r} does not exist")
+        architecture = _architecture(device)
         if _is_tmva_weight_file(path):
             from .tmva.response import WeightFileTransform
             from .tmva.weights_xml import read_weight_file
 
             content = read_weight_file(path)
-            network = cls.from_text(content.network_text, num_threads)
+            network = cls.from_text(content.network_text, num_threads, device)
             network._tmva = WeightFileTransform(content)
             return network
         with translate_errors():
-            return cls._wrap(core().Model.from_file(path, int(num_threads)))
+            return cls._wrap(core().Model.from_file(path, int(num_threads), architecture))
 
     def to_text(self) -> str:
         return str(self._model.to_text())
@@ -441,6 +454,21 @@ class HashedNetwork:
             self._model.save(os.fspath(path))
 
     # ------------------------------------------------------------------ properties
+    @property
+    def device(self) -> str:
+        """``"cpu"`` or ``"cuda"``: where the parameters live and the kernels run."""
+        return str(core().device_name(self._model.architecture()))
+
+    def parameters_device(self):
+        """The flat parameter buffer of a ``device="cuda"`` network as a CuPy
+        array viewing device memory (no copy; writes change the network).
+        Valid while the network lives; the CPU's equivalent is :attr:`params` (a copy)."""
+        with translate_errors():
+            address = int(core().python_api.params_address(self._model))
+        cupy = _cuda.cupy_module()
+        memory = cupy.cuda.UnownedMemory(address, self.n_params * 4, self)
+        return cupy.ndarray((self.n_params,), dtype=cupy.float32, memptr=cupy.cuda.MemoryPointer(memory, 0))
+
     @property
     def task(self) -> str:
         name = str(core().task_name(self._model.network().spec().task))
@@ -644,6 +672,8 @@ class HashedNetwork:
         return y
 
     def _dataset(self, x, y, weights, name: str):
+        if _cuda.check_placement(self.device, {"x": x, "y": y, "weights": weights}):
+            raise TypeError("device arrays are taken by fit and predict; pass numpy arrays here")
         x = as_matrix(f"{name} x", x, self.n_inputs)
         check_finite(f"{name} x", x)
         y = self._targets(y, x.shape[0])
@@ -671,8 +701,14 @@ class HashedNetwork:
         ``validation_data`` is ``(x, y[, weights])``; without it a seeded
         ``validation_fraction`` of the events is held out. ``training`` is one
         TrainingConfig or a list of phases run in order. ``standardize`` sets
-        the input transform from the training data first.
+        the input transform from the training data first. On a ``device="cuda"``
+        network x, y, weights (and validation_data) may all be device arrays.
         """
+        validation = validation_data if isinstance(validation_data, (tuple, list)) else (None,) * 3
+        placed = dict(x=x, y=y, weights=weights, **{f"validation_data[{i}]": a for i, a in enumerate(validation)})
+        if _cuda.check_placement(self.device, placed):
+            return self._fit_device(x, y, weights, validation_data, validation_fraction, training, standardize,
+                                    verbose)
         x, y, w = self._dataset(x, y, weights, "training")
         phases = _phases(training)
         if validation_data is None:
@@ -689,6 +725,53 @@ class HashedNetwork:
                     x, y, null if w is None else w, x.shape[0],
                     null if xv is None else xv, null if yv is None else yv, null if wv is None else wv,
                     0 if xv is None else xv.shape[0], x.shape[1], y.shape[1], config, bool(verbose),
+                )
+            history.extend(result, len(history.epochs))
+        return history
+
+    def _device_dataset(self, cupy, x, y, weights, name: str):
+        """Checked CuPy arrays (x, y, w or None) of device inputs, as _dataset checks host ones."""
+        x_view = _cuda.device_view(f"{name} x", x, n_columns=self.n_inputs)
+        width = self.n_outputs if self.task == "regression" else 1
+        views = [x_view, _cuda.device_view(f"{name} y", y, n_columns=width)]
+        if weights is not None:
+            views.append(_cuda.device_view(f"{name} weights", weights, n_columns=1))
+        for view in views:
+            if view.rows != x_view.rows:
+                raise ValueError(f"{name}: x has {x_view.rows} events but another array has {view.rows}")
+            _cuda.wait_for_producer(view)
+        columns = (self.n_inputs, width, None)
+        arrays = [_cuda.as_device(cupy, f"{name} {label}", v, n) for label, v, n in zip(("x", "y", "weights"), views, columns)]
+        _cuda.check_labels(cupy, arrays[1], self.task, self.n_outputs)
+        return arrays[0], arrays[1], (arrays[2] if weights is not None else None)
+
+    def _fit_device(self, x, y, weights, validation_data, validation_fraction, training, standardize, verbose):
+        cupy = _cuda.cupy_module()
+        x, y, w = self._device_dataset(cupy, x, y, weights, "training")
+        phases = _phases(training)
+        if validation_data is None:
+            x, y, w, validation_data = _split(x, y, w, validation_fraction, phases[0].seed, cupy)
+        xv = yv = wv = None
+        if validation_data is not None:
+            if len(validation_data) not in (2, 3):
+                raise TypeError("validation_data must be (x, y) or (x, y, weights)")
+            xv, yv, wv = self._device_dataset(cupy, *validation_data[:2],
+                                              validation_data[2] if len(validation_data) == 3 else None,
+                                              "validation")  # fmt: skip
+        if standardize:
+            mean, std = _cuda.device_moments(cupy, x, w, "the events whose inputs are standardised")
+            self.set_input_transform(mean, 1.0 / np.where(std > 0, std, 1.0))
+
+        def address(a):
+            return 0 if a is None else int(a.data.ptr)
+
+        history = TrainingHistory()
+        for phase in phases:
+            config = phase.to_cpp(self._model)
+            with translate_errors():
+                result = core().python_api.train_resident(
+                    self._model, address(x), address(y), address(w), x.shape[0], address(xv), address(yv),
+                    address(wv), 0 if xv is None else xv.shape[0], x.shape[1], y.shape[1], config, bool(verbose),
                 )
             history.extend(result, len(history.epochs))
         return history
@@ -819,12 +902,15 @@ class HashedNetwork:
     # ------------------------------------------------------------------ evaluation
     def predict(self, x) -> np.ndarray:
         """Responses: P(signal) (classification, shape (n,)), class probabilities
-        (multiclass, (n, C)) or targets (regression, (n,) or (n, T)).
+        (multiclass, (n, C)) or targets (regression, (n,) or (n, T)); CuPy
+        arrays on the device for device input x (``device="cuda"``).
 
         Each event costs ``cost_estimate()["forward_multiply_adds"]``: seconds
         per event above the CostWarning threshold, and a call cannot be
         interrupted (Ctrl-C takes effect when it returns); predict such a
         network in slices."""
+        if _cuda.check_placement(self.device, {"x": x}):
+            return self._predict_device(x)
         x = as_matrix("x", x, self.n_inputs)
         check_finite("x", x)
         if self._tmva is not None:
@@ -844,6 +930,17 @@ class HashedNetwork:
         if self._tmva is None:
             return Evaluator.of(self._model)
         return Evaluator.of(self._model, self._tmva.normalize_inputs(), self._tmva.inverse_targets)
+
+    def _predict_device(self, x):
+        view = _cuda.device_view("x", x, n_columns=self.n_inputs)
+        cupy = _cuda.cupy_module()
+        _cuda.wait_for_producer(view)
+        _cuda.as_device(cupy, "x", view, self.n_inputs)
+        out = cupy.empty((view.rows, self.n_outputs), dtype=cupy.float32)
+        out_view = _cuda.device_view("out", out, writable=True)
+        with translate_errors():
+            core().python_api.predict_resident(self._model, view.pointer, view.rows, view.columns, out_view.pointer)
+        return out[:, 0] if self.n_outputs == 1 else out
 
     def loss(self, x, y, weights=None) -> float:
         """Weighted mean loss (no dropout)."""
@@ -888,7 +985,19 @@ def _phases(training) -> list:
     return phases
 
 
-def _split(x, y, w, fraction: float, seed: int):
+def _architecture_option(device) -> str:
+    """The Architecture option text of a ``device`` keyword, checked by the core (allowed: cpu, cuda)."""
+    return str(core().architecture_name(_architecture(device)))
+
+
+def _architecture(device):
+    if not isinstance(device, str):
+        raise TypeError(f"device must be 'cpu' or 'cuda', got {type(device).__name__}")
+    with translate_errors():
+        return core().architecture_from_device(device)
+
+
+def _split(x, y, w, fraction: float, seed: int, xp=np):
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation_fraction must be in [0, 1), got {fraction}")
     n_validation = int(round(fraction * x.shape[0]))
@@ -897,9 +1006,9 @@ def _split(x, y, w, fraction: float, seed: int):
     if n_validation == x.shape[0]:
         raise ValueError("validation_fraction leaves no training events")
     order = np.asarray(core().shuffled_indices(x.shape[0], int(seed) & 0xFFFFFFFFFFFFFFFF), dtype=np.int64)
-    train, valid = order[n_validation:], order[:n_validation]
+    train, valid = xp.asarray(order[n_validation:]), xp.asarray(order[:n_validation])
 
     def take(a, idx):
-        return None if a is None else np.ascontiguousarray(a[idx])
+        return None if a is None else xp.ascontiguousarray(a[idx])
 
     return take(x, train), take(y, train), take(w, train), (take(x, valid), take(y, valid), take(w, valid))

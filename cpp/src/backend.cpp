@@ -1,6 +1,7 @@
-// backend.cpp: the backend factory, the architecture names and Backend::resize.
+// backend.cpp: the backend factory, the architecture and device names, and Backend's non-pure members.
 #include "hashednet/backend.h"
 
+#include "device_internal.h"
 #include "host_backend.h"
 
 namespace hashednet {
@@ -19,6 +20,21 @@ Architecture architecture_from_string(const std::string &name)
       return Architecture::Gpu;
    HASHEDNET_CHECK(false, "unknown architecture '" << name << "'; allowed: CPU, STANDARD (= CPU), GPU, REFERENCE");
    return Architecture::Cpu;
+}
+
+Architecture architecture_from_device(const std::string &device)
+{
+   if (device == "cpu")
+      return Architecture::Cpu;
+   if (device == "cuda")
+      return Architecture::Gpu;
+   HASHEDNET_CHECK(false, "unknown device '" << device << "'; allowed: 'cpu', 'cuda' (the GPU backend)");
+   return Architecture::Cpu;
+}
+
+std::string device_name(Architecture architecture)
+{
+   return architecture == Architecture::Gpu ? "cuda" : "cpu";
 }
 
 std::string architecture_name(Architecture architecture)
@@ -58,14 +74,20 @@ void Backend::max_pool_backward(const ImageWindow &, const float *, const float 
    no_image_kernels(*this);
 }
 
+void Backend::transform_resident_inputs(const float *, std::int64_t, std::int64_t, const Buffer &, const Buffer &,
+                                        Buffer &)
+{
+   HASHEDNET_CHECK(false, "the " << name() << " backend cannot read input data in device memory");
+}
+
 std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads)
 {
    switch (architecture) {
    case Architecture::Cpu: return make_cpu_backend(num_threads);
    case Architecture::Reference: return make_reference_backend();
-   case Architecture::Gpu: break;
+   case Architecture::Gpu: return make_gpu_backend(num_threads); // libhashednet_cuda.so, loaded now (device.h)
    }
-   HASHEDNET_CHECK(false, "Architecture=GPU: this build has no CUDA backend; allowed here: CPU");
+   HASHEDNET_ASSERT(false);
    return nullptr;
 }
 

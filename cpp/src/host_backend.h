@@ -26,6 +26,11 @@ public:
 
    void transform_inputs(const float *x, std::int64_t batch, std::int64_t n, const Buffer &offset,
                          const Buffer &scale, Buffer &out) override;
+   void transform_resident_inputs(const float *x, std::int64_t batch, std::int64_t n, const Buffer &offset,
+                                  const Buffer &scale, Buffer &out) override
+   {
+      transform_inputs(x, batch, n, offset, scale, out); // host memory is this backend's memory
+   }
    void gather_batch(const DataView &data, const std::int64_t *index, std::int64_t n, const Buffer &offset,
                      const Buffer &scale, BatchBuffers &batch) override;
 

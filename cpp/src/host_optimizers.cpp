@@ -1,11 +1,12 @@
 // host_optimizers.cpp: SGD with momentum and Adam over host memory, one
 // element at a time (threads over elements change no value), for the CPU
-// and the reference backend. The formulas are optimizer.h's.
+// and the reference backend. The formulas are optimizer.h's; one element's
+// update is elementwise.h's (the CUDA optimizers call the same functions).
 #include "host_optimizers.h"
 
 #include "cpu_parallel.h"
 
-#include <cmath>
+#include "hashednet/elementwise.h"
 
 namespace hashednet {
 
@@ -19,16 +20,13 @@ public:
    void step(const TrainingConfig &config, Buffer &params, const Buffer &grad) override
    {
       HASHEDNET_ASSERT(params.size() == velocity_.size() && grad.size() == velocity_.size());
-      const float lr = static_cast<float>(config.learning_rate);
-      const float mu = static_cast<float>(config.momentum);
-      const float wd = static_cast<float>(config.weight_decay);
+      const elementwise::SgdStep s{static_cast<float>(config.learning_rate), static_cast<float>(config.momentum),
+                                   static_cast<float>(config.weight_decay)};
       float *p = params.data(), *velocity = velocity_.data();
       const float *g = grad.data();
       const std::int64_t n = params.size();
-      cpu::parallel_for(cpu::threads_for(n * 16, backend_.num_threads()), n, 0, [&](std::int64_t e) {
-         velocity[e] = mu * velocity[e] + g[e] + wd * p[e];
-         p[e] -= lr * velocity[e];
-      });
+      cpu::parallel_for(cpu::threads_for(n * 16, backend_.num_threads()), n, 0,
+                        [&](std::int64_t e) { elementwise::sgd_update(s, g[e], p[e], velocity[e]); });
    }
 
 private:
@@ -45,28 +43,15 @@ public:
    {
       HASHEDNET_ASSERT(params.size() == m_.size() && grad.size() == m_.size());
       step_ += 1;
-      const double correction1 = 1.0 - std::pow(kBeta1, static_cast<double>(step_));
-      const double correction2 = 1.0 - std::pow(kBeta2, static_cast<double>(step_));
-      const float step_size = static_cast<float>(config.learning_rate * std::sqrt(correction2) / correction1);
-      const float b1 = static_cast<float>(kBeta1);
-      const float b2 = static_cast<float>(kBeta2);
-      const float eps = static_cast<float>(kEpsilon * std::sqrt(correction2));
-      const float wd = static_cast<float>(config.weight_decay);
+      const elementwise::AdamStep s = elementwise::adam_step(config.learning_rate, config.weight_decay, step_);
       float *p = params.data(), *m = m_.data(), *v = v_.data();
       const float *g = grad.data();
       const std::int64_t n = params.size();
-      cpu::parallel_for(cpu::threads_for(n * 16, backend_.num_threads()), n, 0, [&](std::int64_t e) {
-         const float ge = g[e] + wd * p[e];
-         m[e] = b1 * m[e] + (1.0f - b1) * ge;
-         v[e] = b2 * v[e] + (1.0f - b2) * ge * ge;
-         p[e] -= step_size * m[e] / (std::sqrt(v[e]) + eps);
-      });
+      cpu::parallel_for(cpu::threads_for(n * 16, backend_.num_threads()), n, 0,
+                        [&](std::int64_t e) { elementwise::adam_update(s, g[e], p[e], m[e], v[e]); });
    }
 
 private:
-   static constexpr double kBeta1 = 0.9;
-   static constexpr double kBeta2 = 0.999;
-   static constexpr double kEpsilon = 1e-7;
    Backend &backend_;
    Buffer m_, v_;
    std::int64_t step_ = 0; ///< updates done so far

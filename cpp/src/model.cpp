@@ -128,11 +128,24 @@ void Model::predict(const float *x, std::int64_t n, std::int64_t n_features, flo
    network_.predict(x, n, out, context_);
 }
 
+void Model::predict_resident(const float *x, std::int64_t n, std::int64_t n_features, float *out)
+{
+   check_features(n_features);
+   HASHEDNET_CHECK(n >= 0, "number of events must be >= 0, got " << n);
+   network_.predict_resident(x, n, out, context_);
+   float done = 0.0f; // a copy to the host waits for the backend's queued work, so out is written on return
+   if (n > 0)
+      backend_->copy_to_host(context_.logits(), 0, 1, &done);
+}
+
 const std::vector<float> &Model::predict_one(const float *x, std::int64_t n_features)
 {
    check_features(n_features);
    one_event_.resize(network_.n_outputs());
-   predict_events(network_, x, 1, one_event_.data(), event_);
+   if (architecture() == Architecture::Gpu)
+      network_.predict(x, 1, one_event_.data(), context_); // the parameters are in device memory
+   else
+      predict_events(network_, x, 1, one_event_.data(), event_);
    return one_event_;
 }
 

@@ -351,6 +351,19 @@ void Network::predict(const float *x, std::int64_t n, float *out, ForwardContext
    }
 }
 
+void Network::predict_resident(const float *x, std::int64_t n, float *out, ForwardContext &ctx) const
+{
+   for (std::int64_t start = 0; start < n; start += kPredictChunk) {
+      const std::int64_t batch = std::min(kPredictChunk, n - start);
+      backend_->transform_resident_inputs(x + start * spec_.n_inputs, batch, spec_.n_inputs, offset_, scale_,
+                                          ctx.transformed);
+      forward(ctx.transformed.data(), batch, ctx);
+      Buffer &logits = ctx.logits();
+      backend_->output_transform(spec_.task, logits.data(), batch, spec_.n_outputs);
+      backend_->copy(logits.data(), batch * spec_.n_outputs, out + start * spec_.n_outputs);
+   }
+}
+
 std::vector<float> Network::materialize_weights(int l) const
 {
    const std::int64_t shift = weight_shift(l);

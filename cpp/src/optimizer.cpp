@@ -1,6 +1,7 @@
 // optimizer.cpp: the optimizer names and the factory (see optimizer.h).
 #include "hashednet/optimizer.h"
 
+#include "device_internal.h"
 #include "host_optimizers.h"
 
 #include <algorithm>
@@ -21,9 +22,9 @@ std::unique_ptr<Optimizer> make_optimizer(const TrainingConfig &config, Backend 
    switch (backend.architecture()) {
    case Architecture::Cpu:
    case Architecture::Reference: return make_host_optimizer(config.optimizer, backend, n_params);
-   case Architecture::Gpu: break;
+   case Architecture::Gpu: return make_gpu_optimizer(config.optimizer, backend, n_params);
    }
-   HASHEDNET_CHECK(false, "no optimizers for the " << architecture_name(backend.architecture()) << " backend");
+   HASHEDNET_ASSERT(false);
    return nullptr;
 }
 

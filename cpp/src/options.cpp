@@ -8,6 +8,7 @@
 
 #include "hashednet/common.h"
 #include "hashednet/freshnets_scheme.h"
+#include "hashednet/device.h"
 #include "hashednet/funhash.h"
 #include "hashednet/optimizer.h"
 #include "options_internal.h"
@@ -411,7 +412,7 @@ const std::vector<OptionKey> &option_keys()
                        (s.phases = parse_strategy(v), s.strategy_given = true),
                        strategy_text(o.training)),
       HASHEDNET_CHOICE_OPTION("Architecture", architecture, kArchitectures,
-                              "Where to train: CPU (GPU: no GPU backend yet; STANDARD: MethodDNN's old name)"),
+                              "Where to train: CPU, or GPU (the CUDA backend, in builds with HASHEDNET_CUDA; docs/cuda.md); STANDARD: MethodDNN's old name for CPU"),
       HASHEDNET_OPTION("RandomSeed", "integer", nullptr,
                        "Seed of initialisation, shuffling and dropout, in every phase",
                        o.random_seed = grammar::parse_unsigned(v, w, UINT64_MAX), std::to_string(o.random_seed)),
@@ -758,8 +759,10 @@ std::int64_t validation_event_count(const std::string &validation_size, std::int
 std::vector<std::string> check_options_for_task(const MethodOptions &options, Task task)
 {
    std::vector<std::string> warnings;
-   HASHEDNET_CHECK(options.architecture != "GPU",
-                   "Architecture=GPU: this build of HashedDNN has no GPU backend; allowed here: CPU");
+   if (options.architecture == "GPU") {
+      const std::string reason = gpu_unavailable_reason(); // CUDA library, driver, device (device.h)
+      HASHEDNET_CHECK(reason.empty(), reason);
+   }
    const std::string &strategy = options.error_strategy;
    if (task == Task::Classification)
       HASHEDNET_CHECK(strategy == "CROSSENTROPY", "ErrorStrategy=" << strategy

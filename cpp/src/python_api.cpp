@@ -5,6 +5,8 @@
 #include "hashednet/network_spec.h"
 #include "options_internal.h"
 
+#include <iostream>
+
 namespace hashednet {
 namespace python_api {
 
@@ -100,7 +102,39 @@ Model make_model(const MethodOptions &options, std::int64_t n_inputs, const std:
    check_shape(n_inputs, task_of(task), n_outputs);
    const NetworkSpec spec = network_spec(options, n_inputs, task_of(task), n_outputs);
    check_thread_count(options.num_threads, "num_threads");
-   return Model(spec, options.weight_init, options.random_seed, options.num_threads);
+   return Model(spec, options.weight_init, options.random_seed, options.num_threads,
+                architecture_from_string(options.architecture));
+}
+
+namespace {
+const float *device_floats(std::uintptr_t address)
+{
+   return reinterpret_cast<const float *>(address); // null for 0
+}
+} // namespace
+
+void predict_resident(Model &model, std::uintptr_t x, std::int64_t n, std::int64_t n_features, std::uintptr_t out)
+{
+   model.predict_resident(device_floats(x), n, n_features, reinterpret_cast<float *>(out));
+}
+
+TrainingHistory train_resident(Model &model, std::uintptr_t x, std::uintptr_t y, std::uintptr_t w, std::int64_t n,
+                               std::uintptr_t x_validation, std::uintptr_t y_validation, std::uintptr_t w_validation,
+                               std::int64_t n_validation, std::int64_t n_features, std::int64_t n_targets,
+                               const TrainingConfig &config, bool verbose)
+{
+   DataView training{device_floats(x), device_floats(y), device_floats(w), n, n_features, n_targets};
+   DataView validation{device_floats(x_validation), device_floats(y_validation), device_floats(w_validation),
+                       n_validation, n_features, n_targets};
+   training.resident = validation.resident = true;
+   return model.train_phase(training, validation, config, verbose ? &std::cout : nullptr);
+}
+
+std::uintptr_t params_address(Model &model)
+{
+   HASHEDNET_CHECK(model.architecture() == Architecture::Gpu,
+                   "this network is on the CPU: its parameters are the numpy array of `params`; use device='cuda'");
+   return reinterpret_cast<std::uintptr_t>(model.network().params().data());
 }
 
 TrainingConfig training_phase(const MethodOptionsBuilder &builder, std::size_t phase, const Model &model)

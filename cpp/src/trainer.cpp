@@ -288,6 +288,8 @@ void check_data(const Network &network, const DataView &data, const char *what)
    HASHEDNET_CHECK(data.n_targets == target_width(network), what << " has " << data.n_targets
                                                                  << " targets per event, the task needs "
                                                                  << target_width(network));
+   if (data.resident)
+      return; // in device memory: the values were checked on the device (tmva_hashednet/_cuda.py)
    for (std::int64_t e = 0; e < data.n; ++e) {
       for (std::int64_t j = 0; j < data.n_features; ++j)
          HASHEDNET_CHECK(std::isfinite(data.x[e * data.n_features + j]),

@@ -11,8 +11,8 @@
 //
 // Backends (make_backend): CPU (fused hashed GEMM, threads), Reference (for
 // tests: every V materialised through the weight scheme's host reference,
-// plain loops, one thread). A GPU backend (issue 10) implements the same
-// interface.
+// plain loops, one thread), GPU (cpp/cuda/cuda_backend.*, in
+// libhashednet_cuda.so, loaded by make_backend: device.h).
 //
 // What it is not: a layer, a loss definition (loss.h), an optimizer (optimizer.h).
 #ifndef HASHEDNET_BACKEND_H
@@ -38,6 +38,10 @@ enum class Architecture { Cpu, Reference, Gpu };
 /// GPU -> Gpu, REFERENCE -> Reference; anything else is an Error naming the allowed values.
 Architecture architecture_from_string(const std::string &name);
 std::string architecture_name(Architecture architecture);
+/// The Architecture of a Python `device`: "cpu" -> Cpu, "cuda" -> Gpu; anything else is an Error naming both.
+Architecture architecture_from_device(const std::string &device);
+/// "cuda" for Gpu, else "cpu" (the reference backend runs on the CPU).
+std::string device_name(Architecture architecture);
 
 /// Borrowed, row-major event data in host memory. y holds one value per
 /// event (class label 0/1, or class index) or n_targets values (regression);
@@ -49,6 +53,10 @@ struct DataView {
    std::int64_t n = 0;
    std::int64_t n_features = 0;
    std::int64_t n_targets = 1;
+   /// x, y, w point into the backend's memory instead (a CuPy array for the
+   /// GPU backend; for a host backend the same as host memory): no host code
+   /// may read them (the caller has checked them on the device).
+   bool resident = false;
 };
 
 /// One mini-batch in backend memory: transformed inputs, targets, weights.
@@ -84,7 +92,11 @@ public:
    /// out (resized to batch x n) = (x - offset) * scale for `batch` host events x (batch x n).
    virtual void transform_inputs(const float *x, std::int64_t batch, std::int64_t n, const Buffer &offset,
                                  const Buffer &scale, Buffer &out) = 0;
-   /// Events index[0, n) of host `data` into `batch`: inputs transformed as
+   /// transform_inputs for x in this backend's memory (e.g. CuPy data on the
+   /// GPU). Host backends: transform_inputs; the default is an Error.
+   virtual void transform_resident_inputs(const float *x, std::int64_t batch, std::int64_t n, const Buffer &offset,
+                                          const Buffer &scale, Buffer &out);
+   /// Events index[0, n) (a host array) of `data` (host, or data.resident) into `batch`: inputs transformed as
    /// by transform_inputs, targets, weights (1 where data.w is null), and
    /// their weight_sum.
    virtual void gather_batch(const DataView &data, const std::int64_t *index, std::int64_t n, const Buffer &offset,
@@ -174,7 +186,8 @@ public:
 };
 
 /// The backend of `architecture` with num_threads threads (0 = all hardware
-/// threads). Architecture::Gpu is an Error in a build without CUDA.
+/// threads). Architecture::Gpu loads libhashednet_cuda.so; without it, a
+/// driver or a device it is an Error saying which (device.h).
 std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads = 0);
 
 } // namespace hashednet

@@ -72,10 +72,12 @@ public:
 
    /// Responses of n events into out (n x n_outputs).
    void predict(const float *x, std::int64_t n, std::int64_t n_features, float *out);
+   /// predict with x and out in the backend's memory (e.g. CuPy arrays on the GPU); returns when out is written.
+   void predict_resident(const float *x, std::int64_t n, std::int64_t n_features, float *out);
 
    /// Response of one event (the TMVA Reader case), no allocation per call after the first.
    /// event_forward.h's fixed order: the standalone class's response bit for
-   /// bit; predict's (sgemm) to float rounding.
+   /// bit; predict's (sgemm) to float rounding. On the GPU backend it is predict of one event.
    /// A Model is not thread-safe: it owns the buffers its calls work in.
    const std::vector<float> &predict_one(const float *x, std::int64_t n_features);
 

@@ -121,6 +121,8 @@ public:
    /// sigmoid, softmax or identity of the logits according to the task. With
    /// a kept `context` nothing is allocated in steady state.
    void predict(const float *x, std::int64_t n, float *out, ForwardContext &context) const;
+   /// predict with x and out in the backend's memory (DataView::resident; e.g. CuPy arrays on the GPU).
+   void predict_resident(const float *x, std::int64_t n, float *out, ForwardContext &context) const;
 
    /// The dense matrix V of layer l (n_out x n_in), for tests and references only.
    std::vector<float> materialize_weights(int l) const;

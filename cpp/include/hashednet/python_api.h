@@ -66,6 +66,22 @@ Model make_model(const MethodOptions &options, std::int64_t n_inputs, const std:
 /// string) and NumThreads against this machine.
 TrainingConfig training_phase(const MethodOptionsBuilder &builder, std::size_t phase, const Model &model);
 
+/// Model::predict_resident on device arrays given by address (a CuPy array's
+/// data pointer): x (n x n_features) in, out (n x n_outputs) written on return.
+void predict_resident(Model &model, std::uintptr_t x, std::int64_t n, std::int64_t n_features, std::uintptr_t out);
+
+/// Model::train_phase on device arrays given by address (DataView::resident;
+/// w, and the validation arrays, may be 0): the values were checked on the
+/// device by the caller (tmva_hashednet/_cuda.py).
+TrainingHistory train_resident(Model &model, std::uintptr_t x, std::uintptr_t y, std::uintptr_t w, std::int64_t n,
+                               std::uintptr_t x_validation, std::uintptr_t y_validation, std::uintptr_t w_validation,
+                               std::int64_t n_validation, std::int64_t n_features, std::int64_t n_targets,
+                               const TrainingConfig &config, bool verbose);
+
+/// The device address of a GPU model's flat parameter buffer (n_params floats),
+/// for a CuPy view; an Error for a model on the CPU.
+std::uintptr_t params_address(Model &model);
+
 /// check_options_for_task for a task given by name.
 std::vector<std::string> check_for_task(const MethodOptions &options, const std::string &task);
 

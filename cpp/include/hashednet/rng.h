@@ -4,6 +4,8 @@
 #ifndef HASHEDNET_RNG_H
 #define HASHEDNET_RNG_H
 
+#include "hashednet/common.h"
+
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -13,7 +15,7 @@ namespace hashednet {
 /// SplitMix64 is counter-based: its number e (from 0) for `seed` is a pure
 /// function of (seed, e), so arrays of random numbers can be made in any
 /// order, vectorised or on several threads, and still equal Rng's sequence.
-inline std::uint64_t splitmix64_at(std::uint64_t seed, std::uint64_t e)
+HASHEDNET_HOST_DEVICE inline std::uint64_t splitmix64_at(std::uint64_t seed, std::uint64_t e)
 {
    std::uint64_t z = seed + (e + 1) * 0x9E3779B97F4A7C15ull;
    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
