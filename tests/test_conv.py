@@ -19,7 +19,8 @@ from tmva_hashednet._core import core
 
 # Filter schemes: id -> (compression, hash_mode, hash_block)
 SCHEMES = {"dense": (1.0, "ELEMENT", 16), "element": (1 / 3, "ELEMENT", 16), "block4": (1 / 2, "BLOCK", 4),
-           "funhash": (1 / 2, "FUNHASH", 16)}  # FUNHASH: U = 4, g LINEAR (the defaults)
+           "funhash": (1 / 2, "FUNHASH", 16),  # FUNHASH: U = 4, g LINEAR (the defaults)
+           "fresh": (1 / 2, "FRESH", 16)}  # FreshNets: DCT coefficients of each fh x fw slice hashed by band
 # CNNs: id -> (input_layout, layout, task, n_outputs, hashed_bias, batch)
 CNNS = {
     "conv-pool-dense": ("2|7|6", "CONV|3|3|3|1|1|1|1|TANH,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|5|TANH,DENSE|1|LINEAR",

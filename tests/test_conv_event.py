@@ -23,6 +23,9 @@ CNN_CASES = {
     # 300 filters of 2 x 5 x 5 (50 columns): V is made in several tiles of rows (event_forward.h's tile_rows)
     "funhash-conv": ("2|7|6", "CONV|3|3|3|1|1|1|1|TANH,MAXPOOL|2|2|2|2,RESHAPE|FLAT,TANH|5,LINEAR", "classification",
                      1, 1 / 2, "FUNHASH", False),
+    # FRESH filters (their V made from the DCT buckets) and ELEMENT dense layers after them (docs/freshnets.md)
+    "fresh-conv": ("2|7|6", "CONV|3|3|3|1|1|1|1|TANH,CONV|2|2|2|1|1|0|0|RELU,RESHAPE|FLAT,TANH|5,LINEAR",
+                   "classification", 1, 1 / 2, "FRESH", False),
     "block-two-row-tiles": ("2|6|6", "CONV|300|5|5|1|1|2|2|TANH,MAXPOOL|3|3|3|3,RESHAPE|FLAT,LINEAR", "regression",
                             2, 1 / 8, "BLOCK", False),
 }

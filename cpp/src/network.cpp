@@ -134,15 +134,18 @@ std::int64_t Network::funhash_weight_params(int l, std::int64_t buckets_given, s
 }
 
 /// The layer's weight scheme: its layout's, or FUNHASH's or FRESH's for a
-/// hashed layer in that mode (FRESH: the FreshSlice of fully connected layers).
-std::unique_ptr<WeightScheme> Network::make_scheme(const HashedLayout &layout) const
+/// hashed layer in that mode. FRESH slices a CONV layer's filter matrix by its
+/// kernel (slice_fh x slice_fw), a fully connected layer's by FreshSlice.
+std::unique_ptr<WeightScheme> Network::make_scheme(const HashedLayout &layout, int slice_fh, int slice_fw) const
 {
-   if (layout.hashed && spec_.hash_mode == HashMode::Fresh) {
-      HASHEDNET_CHECK(spec_.fresh.fh > 0 && spec_.fresh.fw > 0,
+   if (layout.hashed && layout.hash_mode == HashMode::Fresh) {
+      const int fh = slice_fh > 0 ? slice_fh : spec_.fresh.fh, fw = slice_fw > 0 ? slice_fw : spec_.fresh.fw;
+      HASHEDNET_CHECK(fh > 0 && fw > 0,
                       "HashMode=FRESH: a hashed fully connected layer (" << layout.n_out << " x " << layout.n_in
-                          << ") needs FreshSlice=<height>x<width> (its inputs taken as slices of that shape)");
-      return make_fresh_scheme(layout.n_in, layout.n_out, spec_.fresh.fh, spec_.fresh.fw, layout.n_buckets,
-                               layout.weight_seed, spec_.fresh.band_exponent);
+                          << ") in a network without CONV layers needs FreshSlice=<height>x<width> (its inputs "
+                             "taken as slices of that shape)");
+      return make_fresh_scheme(layout.n_in, layout.n_out, fh, fw, layout.n_buckets, layout.weight_seed,
+                               spec_.fresh.band_exponent);
    }
    if (!layout.hashed || spec_.hash_mode != HashMode::FunHash)
       return std::make_unique<HashedLayoutScheme>(layout);
@@ -154,6 +157,16 @@ std::unique_ptr<WeightScheme> Network::make_scheme(const HashedLayout &layout) c
    layer.n_buckets = layout.n_buckets - layer.n_alpha();
    return std::make_unique<FunHashScheme>(layer);
 }
+
+namespace {
+bool has_conv_layer(const NetworkSpec &spec)
+{
+   for (const LayerSpec &layer : spec.layers)
+      if (layer.type == LayerType::Conv)
+         return true;
+   return false;
+}
+} // namespace
 
 void Network::build_layers()
 {
@@ -187,7 +200,9 @@ void Network::build_layers()
       HASHEDNET_CHECK(l + 1 < n || layer.width == spec_.n_outputs,
                       "the output layer has width " << layer.width << " but the task has " << spec_.n_outputs
                                                     << " outputs; leave its width out (e.g. 'LINEAR')");
-      const HashedLayout layout = make_layout(l, n_in, offset);
+      HashedLayout layout = make_layout(l, n_in, offset);
+      if (layout.hash_mode == HashMode::Fresh && spec_.fresh.fh == 0 && has_conv_layer(spec_))
+         layout.hash_mode = HashMode::Element; // FreshNets' dense layers are HashedNets' (docs/freshnets.md)
       layers_.push_back(std::make_unique<FullyConnected>(layout, make_scheme(layout), layer.activation));
       offset += layers_.back()->n_params();
       n_in = layer.width;

@@ -105,7 +105,9 @@ std::unique_ptr<Layer> Network::make_image_layer(int l, ImageShape &shape, bool 
    shape = ImageShape{layer.width, window.out_height(), window.out_width()};
    HASHEDNET_CHECK(shape.size() <= kMaxImageValues, "layer " << l << " (CONV): an output of " << shape.size()
                                                              << " values exceeds the limit of 2^24");
-   return std::make_unique<Conv2D>(window, layout, make_scheme(layout), layer.activation);
+   return std::make_unique<Conv2D>(window, layout,
+                                   make_scheme(layout, static_cast<int>(window.fh), static_cast<int>(window.fw)),
+                                   layer.activation);
 }
 
 std::vector<double> Network::image_input_importance() const

@@ -144,7 +144,7 @@ private:
                                 const DropoutPlan *dropout, std::uint64_t batch_counter, bool inference) const;
    HashedLayout make_layout(int l, std::int64_t n_in, std::int64_t offset) const;
    std::int64_t funhash_weight_params(int l, std::int64_t buckets_given, std::int64_t n_real) const;
-   std::unique_ptr<WeightScheme> make_scheme(const HashedLayout &layout) const;
+   std::unique_ptr<WeightScheme> make_scheme(const HashedLayout &layout, int slice_fh = 0, int slice_fw = 0) const;
    /// Layer l, a CONV, MAXPOOL or RESHAPE entry, on values of `shape` (not
    /// given: a vector); updates shape and `flat` (may a dense layer follow?) to its output (network_image.cpp).
    std::unique_ptr<Layer> make_image_layer(int l, ImageShape &shape, bool &flat, std::int64_t offset) const;
