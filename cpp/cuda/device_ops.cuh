@@ -28,9 +28,12 @@
 /// their constant loops unrolled (constant indices keep arrays in registers).
 #if defined(__CUDACC__)
 #define HASHEDNET_INLINE __forceinline__
-#define HASHEDNET_UNROLL _Pragma("unroll")
 #else
 #define HASHEDNET_INLINE inline
+#endif
+#if defined(__CUDA_ARCH__) // the device pass only: the host compiler does not know the pragma
+#define HASHEDNET_UNROLL _Pragma("unroll")
+#else
 #define HASHEDNET_UNROLL
 #endif
 
