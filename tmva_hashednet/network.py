@@ -298,7 +298,7 @@ class HashedNetwork:
     weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
     seed : seed of the initial weights.
     num_threads : CPU threads (0 = all), at most the machine's hardware threads.
-    device : ``"cpu"`` or ``"cuda"`` (the CUDA backend on GPU 0, in builds with
+    device : ``"cpu"`` (the core's default) or ``"cuda"`` (the CUDA backend on GPU 0, in builds with
         ``HASHEDNET_CUDA``: ``Architecture=GPU``; without a usable GPU it is an
         error saying why). A ``"cuda"`` network takes numpy or device arrays.
 
@@ -328,7 +328,7 @@ class HashedNetwork:
         weight_init: str = CORE_DEFAULT,
         seed: int = CORE_DEFAULT,
         num_threads: int = CORE_DEFAULT,
-        device: str = "cpu",
+        device: str = CORE_DEFAULT,
     ):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
             raise TypeError(f"n_inputs must be a positive integer, got {n_inputs!r}")
@@ -344,9 +344,8 @@ class HashedNetwork:
                      num_threads=num_threads)  # fmt: skip
         hn = core()
         builder = hn.MethodOptionsBuilder()
-        architecture = _architecture_option(device)
-        if architecture != "CPU":  # the default: the option text of a CPU network stays as it was
-            builder.set("Architecture", architecture)
+        if device is not CORE_DEFAULT:
+            builder.set("Architecture", _architecture_option(device))
         for name, value in given.items():
             if value is not CORE_DEFAULT:
                 with _keyword(name, value):
@@ -365,23 +364,23 @@ class HashedNetwork:
         return network
 
     @classmethod
-    def from_text(cls, text: str, num_threads: int = 0, device: str = "cpu") -> "HashedNetwork":
+    def from_text(cls, text: str, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
         """A network from the text of :meth:`to_text` (bit-identical outputs on the same device)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        architecture = _architecture(device)
+        where = () if device is CORE_DEFAULT else (_architecture(device),)
         with translate_errors():
-            return cls._wrap(core().Model.from_text(text, int(num_threads), architecture))
+            return cls._wrap(core().Model.from_text(text, int(num_threads), *where))
 
     @classmethod
-    def load(cls, path, num_threads: int = 0, device: str = "cpu") -> "HashedNetwork":
+    def load(cls, path, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
         """A network saved with :meth:`save`."""
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"network file {path!r} does not exist")
-        architecture = _architecture(device)
+        where = () if device is CORE_DEFAULT else (_architecture(device),)
         with translate_errors():
-            return cls._wrap(core().Model.from_file(path, int(num_threads), architecture))
+            return cls._wrap(core().Model.from_file(path, int(num_threads), *where))
 
     def to_text(self) -> str:
         return str(self._model.to_text())
