@@ -562,7 +562,7 @@ class HashedNetwork:
         return y
 
     def _dataset(self, x, y, weights, name: str):
-        if _cuda.check_placement(self.device, {"x": x, "y": y, "weights": weights}):
+        if _cuda.check_placement(lambda: self.device, {"x": x, "y": y, "weights": weights}):
             raise TypeError("device arrays are taken by fit and predict; pass numpy arrays here")
         x = as_matrix(f"{name} x", x, self.n_inputs)
         check_finite(f"{name} x", x)
@@ -596,7 +596,7 @@ class HashedNetwork:
         """
         validation = validation_data if isinstance(validation_data, (tuple, list)) else (None,) * 3
         placed = dict(x=x, y=y, weights=weights, **{f"validation_data[{i}]": a for i, a in enumerate(validation)})
-        if _cuda.check_placement(self.device, placed):
+        if _cuda.check_placement(lambda: self.device, placed):
             return self._fit_device(x, y, weights, validation_data, validation_fraction, training, standardize,
                                     verbose)
         x, y, w = self._dataset(x, y, weights, "training")
@@ -794,7 +794,7 @@ class HashedNetwork:
         """Responses: P(signal) (classification, shape (n,)), class probabilities
         (multiclass, (n, C)) or targets (regression, (n,) or (n, T)); CuPy
         arrays on the device for device input x (``device="cuda"``)."""
-        if _cuda.check_placement(self.device, {"x": x}):
+        if _cuda.check_placement(lambda: self.device, {"x": x}):
             return self._predict_device(x)
         x = as_matrix("x", x, self.n_inputs)
         check_finite("x", x)
