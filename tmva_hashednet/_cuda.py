@@ -98,13 +98,17 @@ def device_view(name: str, value, *, n_columns: int | None = None, writable: boo
     return DeviceArray(int(pointer), shape, bool(readonly), None if stream is None else int(stream), value)
 
 
-def check_placement(device: str, arrays: dict) -> bool:
+def check_placement(device, arrays: dict) -> bool:
     """True when the named arrays (None entries ignored) are device arrays for
     a ``device="cuda"`` network, False when they are host arrays. Mixing the
-    two, or device arrays for a CPU network, is a TypeError."""
+    two, or device arrays for a CPU network, is a TypeError. ``device`` is the
+    network's device, or a callable giving it (asked only for device arrays:
+    the host path makes no call into the core)."""
     given = {name: is_device_array(a) for name, a in arrays.items() if a is not None}
     if not any(given.values()):
         return False
+    if callable(device):
+        device = device()
     if not all(given.values()):
         on_device = ", ".join(n for n, d in given.items() if d)
         on_host = ", ".join(n for n, d in given.items() if not d)

@@ -337,7 +337,7 @@ class HashedNetwork:
     weight_init : ``"XAVIER"`` (Glorot normal) or ``"XAVIERUNIFORM"``.
     seed : seed of the initial weights.
     num_threads : CPU threads (0 = all), at most the machine's hardware threads.
-    device : ``"cpu"`` or ``"cuda"`` (the CUDA backend on GPU 0, in builds with
+    device : ``"cpu"`` (the core's default) or ``"cuda"`` (the CUDA backend on GPU 0, in builds with
         ``HASHEDNET_CUDA``: ``Architecture=GPU``; without a usable GPU it is an
         error saying why). A ``"cuda"`` network takes numpy or device arrays.
 
@@ -370,7 +370,7 @@ class HashedNetwork:
         weight_init: str = CORE_DEFAULT,
         seed: int = CORE_DEFAULT,
         num_threads: int = CORE_DEFAULT,
-        device: str = "cpu",
+        device: str = CORE_DEFAULT,
     ):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
             raise TypeError(f"n_inputs must be a positive integer, got {n_inputs!r}")
@@ -390,9 +390,8 @@ class HashedNetwork:
                      num_threads=num_threads)  # fmt: skip
         hn = core()
         builder = hn.MethodOptionsBuilder()
-        architecture = _architecture_option(device)
-        if architecture != "CPU":  # the default: the option text of a CPU network stays as it was
-            builder.set("Architecture", architecture)
+        if device is not CORE_DEFAULT:
+            builder.set("Architecture", _architecture_option(device))
         for name, value in given.items():
             if value is not CORE_DEFAULT:
                 with _keyword(name, value):
@@ -416,16 +415,16 @@ class HashedNetwork:
         return network
 
     @classmethod
-    def from_text(cls, text: str, num_threads: int = 0, device: str = "cpu") -> "HashedNetwork":
+    def from_text(cls, text: str, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
         """A network from the text of :meth:`to_text` (bit-identical outputs on the same device)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        architecture = _architecture(device)
+        where = () if device is CORE_DEFAULT else (_architecture(device),)
         with translate_errors():
-            return cls._wrap(core().Model.from_text(text, int(num_threads), architecture))
+            return cls._wrap(core().Model.from_text(text, int(num_threads), *where))
 
     @classmethod
-    def load(cls, path, num_threads: int = 0, device: str = "cpu") -> "HashedNetwork":
+    def load(cls, path, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
         """A network saved with :meth:`save`, or the network of a TMVA weight file
         (``<dataset>/weights/<job>_<title>.weights.xml`` of HashedDNN, written by ROOT's TMVA or the
         compatible Factory): then :meth:`predict` and :meth:`evaluator` apply the file's input
@@ -433,7 +432,7 @@ class HashedNetwork:
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"network file {path!r} does not exist")
-        architecture = _architecture(device)
+        where = () if device is CORE_DEFAULT else (_architecture(device),)
         if _is_tmva_weight_file(path):
             from .tmva.response import WeightFileTransform
             from .tmva.weights_xml import read_weight_file
@@ -443,7 +442,7 @@ class HashedNetwork:
             network._tmva = WeightFileTransform(content)
             return network
         with translate_errors():
-            return cls._wrap(core().Model.from_file(path, int(num_threads), architecture))
+            return cls._wrap(core().Model.from_file(path, int(num_threads), *where))
 
     def to_text(self) -> str:
         return str(self._model.to_text())
@@ -672,7 +671,7 @@ class HashedNetwork:
         return y
 
     def _dataset(self, x, y, weights, name: str):
-        if _cuda.check_placement(self.device, {"x": x, "y": y, "weights": weights}):
+        if _cuda.check_placement(lambda: self.device, {"x": x, "y": y, "weights": weights}):
             raise TypeError("device arrays are taken by fit and predict; pass numpy arrays here")
         x = as_matrix(f"{name} x", x, self.n_inputs)
         check_finite(f"{name} x", x)
@@ -706,7 +705,7 @@ class HashedNetwork:
         """
         validation = validation_data if isinstance(validation_data, (tuple, list)) else (None,) * 3
         placed = dict(x=x, y=y, weights=weights, **{f"validation_data[{i}]": a for i, a in enumerate(validation)})
-        if _cuda.check_placement(self.device, placed):
+        if _cuda.check_placement(lambda: self.device, placed):
             return self._fit_device(x, y, weights, validation_data, validation_fraction, training, standardize,
                                     verbose)
         x, y, w = self._dataset(x, y, weights, "training")
@@ -909,7 +908,7 @@ class HashedNetwork:
         per event above the CostWarning threshold, and a call cannot be
         interrupted (Ctrl-C takes effect when it returns); predict such a
         network in slices."""
-        if _cuda.check_placement(self.device, {"x": x}):
+        if _cuda.check_placement(lambda: self.device, {"x": x}):
             return self._predict_device(x)
         x = as_matrix("x", x, self.n_inputs)
         check_finite("x", x)
