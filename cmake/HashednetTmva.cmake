@@ -146,9 +146,20 @@ function(hashednet_add_tmva_method)
                             HASHEDNET_TMVA_TYPES_IS_CLASS)
   check_cxx_source_compiles("#include \"TMVA/MethodBase.h\"\nvoid f(TMVA::MethodBase &m) { m.fTrainHistory.AddValue(\"trainingError\", 1, 0.5); }"
                             HASHEDNET_TMVA_HAS_TRAIN_HISTORY)
+  # MethodBase::GetMvaValues(first, last, logProgress) came after TMVA 4.2.1; the ROOT version cannot tell
+  # (TMVA 4.2.1 builds against ROOT 6.40), so the header is asked. rootcling gets it too (the header uses it).
+  unset(HASHEDNET_TMVA_HAS_GET_MVA_VALUES CACHE)
+  check_cxx_source_compiles("#include \"TMVA/MethodBase.h\"\nvoid f(TMVA::MethodBase &m) { (void)m.GetMvaValues(0, 1, false); }"
+                            HASHEDNET_TMVA_HAS_GET_MVA_VALUES)
+  if(HASHEDNET_TMVA_HAS_GET_MVA_VALUES)
+    set(get_mva_values 1)
+  else()
+    set(get_mva_values 0)
+  endif()
   set(compat_defs
       HASHEDNET_TMVA_TYPES_IS_CLASS=$<BOOL:${HASHEDNET_TMVA_TYPES_IS_CLASS}>
-      HASHEDNET_TMVA_HAS_TRAIN_HISTORY=$<BOOL:${HASHEDNET_TMVA_HAS_TRAIN_HISTORY}>)
+      HASHEDNET_TMVA_HAS_TRAIN_HISTORY=$<BOOL:${HASHEDNET_TMVA_HAS_TRAIN_HISTORY}>
+      HASHEDNET_TMVA_HAS_GET_MVA_VALUES=${get_mva_values})
 
   # The dictionary (the header is inlined, so no header needs to be installed for cling).
   set(out_dir "${CMAKE_BINARY_DIR}/tmva")
@@ -163,7 +174,8 @@ function(hashednet_add_tmva_method)
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${out_dir}"
     COMMAND "${HASHEDNET_ROOTCLING}" -f "${dict}" -s "${out_dir}/libTMVAHashedDNN.so"
             -rml libTMVAHashedDNN.so -rmf "${out_dir}/libTMVAHashedDNN.rootmap" -inlineInputHeader
-            ${include_flags} "-I${src}" MethodHashedDNN.h "${src}/LinkDef.h"
+            ${include_flags} "-I${src}" -DHASHEDNET_TMVA_HAS_GET_MVA_VALUES=${get_mva_values}
+            MethodHashedDNN.h "${src}/LinkDef.h"
     DEPENDS "${src}/MethodHashedDNN.h" "${src}/LinkDef.h"
     WORKING_DIRECTORY "${src}"
     COMMENT "rootcling: dictionary of TMVA::MethodHashedDNN"

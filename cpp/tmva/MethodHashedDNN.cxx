@@ -511,7 +511,7 @@ const std::vector<Float_t> &TMVA::MethodHashedDNN::GetRegressionValues()
    return fOutputValues;
 }
 
-#ifdef HASHEDNET_TMVA_HAS_GET_MVA_VALUES
+#if HASHEDNET_TMVA_HAS_GET_MVA_VALUES
 std::vector<Double_t> TMVA::MethodHashedDNN::GetMvaValues(Long64_t firstEvt, Long64_t lastEvt, Bool_t logProgress)
 {
    const Long64_t n_events = Data()->GetNEvents();

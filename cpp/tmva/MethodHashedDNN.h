@@ -30,10 +30,16 @@
 #include "TString.h"
 
 // MethodBase::GetMvaValues(first, last, logProgress), through which the Factory
-// tests classifiers in one call, appeared after TMVA 4.2.1 (ROOT 6.08; 6.10 is
-// taken as the safe bound). Without it the Factory loops GetMvaValue as before.
+// tests classifiers in one call, appeared after TMVA 4.2.1. CMake asks TMVA's
+// header and defines HASHEDNET_TMVA_HAS_GET_MVA_VALUES (for rootcling too);
+// without CMake, ROOT >= 6.10 is taken as the bound. Without it the Factory
+// loops GetMvaValue as before.
+#ifndef HASHEDNET_TMVA_HAS_GET_MVA_VALUES
 #if ROOT_VERSION_CODE >= ROOT_VERSION(6, 10, 0)
 #define HASHEDNET_TMVA_HAS_GET_MVA_VALUES 1
+#else
+#define HASHEDNET_TMVA_HAS_GET_MVA_VALUES 0
+#endif
 #endif
 
 #include <iosfwd>
@@ -82,7 +88,7 @@ public:
    TString GetNetworkText() const;
 
 protected:
-#ifdef HASHEDNET_TMVA_HAS_GET_MVA_VALUES
+#if HASHEDNET_TMVA_HAS_GET_MVA_VALUES
    /// The classifier responses of events [firstEvt, lastEvt) of the current
    /// sample in batches through the core's batch path (as MethodDL): equal to
    /// GetMvaValue's per event within float rounding (sgemm's order).
