@@ -189,7 +189,7 @@ def test_classification_layout_and_quality(class_example_run):
     weights = cwd / "dataset/weights/TMVAClassification_HashedDNN.weights.xml"
     text = weights.read_text()
     assert '<MethodSetup Method="HashedDNN::HashedDNN">' in text
-    assert '<Weights Format="hashednet-1" HashDefinition="xxh32-v1">' in text
+    assert '<Weights Format="hashednet-1" HashDefinition="xxh32-v1" TransformationsChecksum="' in text
     assert "HASHEDNET 2" in text
     f = ROOT.TFile.Open(str(cwd / "TMVA.root"))
     keys = {k.GetName() for k in f.Get("dataset/Method_HashedDNN/HashedDNN").GetListOfKeys()}
