@@ -183,7 +183,7 @@ def print_rows(rows: list, settings: CnnSettings) -> None:
               f"{seeds:>22} {row['seconds_per_epoch']:>8.1f} {row['epoch_vs_dense']:>7.2f}")  # fmt: skip
 
 
-QUICK = {"train_events": 600, "validation_events": 200, "test_events": 500, "epochs": 1, "seeds": (1,)}
+QUICK = {"train_events": 256, "validation_events": 64, "test_events": 256, "epochs": 1, "seeds": (1,)}
 
 
 def _parser() -> argparse.ArgumentParser:
