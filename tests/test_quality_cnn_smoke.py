@@ -34,7 +34,9 @@ def test_cnn_quality_suite_runs_and_reports(tmp_path):
     command = [sys.executable, str(BENCHMARKS / "quality.py"), "cnn", "--quick", "--threads", "1", "--json", str(out)]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    rows = {row["net"]: row for row in json.loads(out.read_text())["table"]}
+    report = json.loads(out.read_text())
+    rows = {row["net"]: row for row in report["table"]}
+    assert {r["hash_mode"] for r in report["runs"] if r["label"].startswith("FreshNets")} == {"FRESH"}
     twin = next(label for label in rows if label.endswith("(size of hashed 1/16)"))
     assert list(rows) == ["dense", "hashed 1/16", "FreshNets 1/16", "hashed 1/64", "FreshNets 1/64", twin]
     params = {label: row["real_params"] for label, row in rows.items()}
