@@ -1,6 +1,6 @@
 """The conv suite of benchmarks/run.py: one convolution layer, forward and
 forward+backward, our dense filters against hashed ones (ELEMENT 1/8, BLOCK
-1/8) and against PyTorch's conv2d on the CPU (benchmark-only: skipped with a
+1/8, FreshNets 1/8) and against PyTorch's conv2d on the CPU (benchmark-only: skipped with a
 message when torch is not importable; ``pip install torch==2.13.0``).
 
 The layer: 32 filters of 3 x 3 with padding 1 on 16 x 28 x 28 images, batch
@@ -19,7 +19,8 @@ from speed_common import fmt_seconds, interleaved, median, print_table, python_t
 DEPTH, SIDE, FILTERS, KERNEL = 16, 28, 32, 3
 LAYOUT = f"CONV|{FILTERS}|{KERNEL}|{KERNEL}|1|1|1|1|LINEAR,RESHAPE|FLAT,LINEAR"
 SCHEMES = {"dense": dict(compression=1.0), "element 1/8": dict(compression=1 / 8),
-           "block 1/8": dict(compression=1 / 8, hash_mode="BLOCK", hash_block=9)}  # fmt: skip
+           "block 1/8": dict(compression=1 / 8, hash_mode="BLOCK", hash_block=9),
+           "freshnets 1/8": dict(compression=1 / 8, hash_mode="FRESH")}  # fmt: skip
 
 
 def _ours(scheme: dict, x, y, threads: int):
@@ -85,4 +86,10 @@ def run_conv(threads: int = 0, batch: int = 256, rounds: int = 5, repetitions: i
             theirs = next(r for r in rows if r["pass"] == kind and r["method"] == "torch conv2d")["seconds"]
             targets.append({"name": f"dense conv within 1.5x of PyTorch's conv2d ({kind})",
                             "ratio_ours_to_torch": ours / theirs, "reached": bool(ours / theirs <= 1.5)})  # fmt: skip
+    for kind in ("forward", "forward+backward"):
+        fresh = next(r for r in rows if r["pass"] == kind and r["method"] == "freshnets 1/8")["ratio_to_our_dense"]
+        targets.append({"name": f"FreshNets conv at most 1.3x our dense conv ({kind})",
+                        "ratio_to_our_dense": fresh, "reached": bool(fresh <= 1.3)})  # fmt: skip
+    for target in targets:
+        print(f"  target: {target['name']}: {'PASS' if target['reached'] else 'MISS'}")
     return {"batch": batch, "layout": LAYOUT, "rows": rows, "targets": targets, "torch": torch_calls is not None}

@@ -41,6 +41,17 @@ def test_the_cost_is_counted_from_the_layer_shapes():
                             f"{cost['real_bytes']} bytes")  # fmt: skip
 
 
+def test_a_cnn_costs_its_filters_at_every_output_position():
+    # CONV: filters x depth*fh*fw multiply-adds at each of the out_height x out_width positions; MAXPOOL and
+    # RESHAPE none (they were once counted as dense n_in x n_out matrices: 9.4e8 here, a false CostWarning)
+    layout = "CONV|32|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,LINEAR"
+    net = HashedNetwork(16 * 28 * 28, layout, input_layout=(16, 28, 28))
+    cost = net.cost_estimate()
+    assert cost["forward_multiply_adds"] == 32 * 16 * 3 * 3 * 28 * 28 + 32 * 14 * 14
+    assert cost["virtual_weights"] == 32 * 16 * 3 * 3 + 32 * 14 * 14
+    assert not cost["expensive"]
+
+
 def test_an_enormous_layout_warns_at_construction():
     with pytest.warns(CostWarning, match=r"this network needs 9e\+08 virtual multiply-adds per event \(more than "
                                          r"1e\+08\): one response may take seconds"):  # fmt: skip

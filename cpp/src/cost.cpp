@@ -1,20 +1,44 @@
 // cost.cpp: see cost.h.
 #include "hashednet/cost.h"
 
+#include "hashednet/conv2d.h"
+
 #include <iomanip>
 #include <sstream>
 
 namespace hashednet {
 
+namespace {
+/// One event's multiply-adds through `layer`: a fully connected layer's n_in x
+/// n_out, a CONV layer's filter matrix at every output position; MAXPOOL
+/// compares and RESHAPE copies (none).
+std::int64_t multiply_adds(const Layer &layer)
+{
+   switch (layer.kind()) {
+   case LayerKind::FullyConnected: return layer.n_in() * layer.n_out();
+   case LayerKind::Conv2D: {
+      const Conv2D &conv = static_cast<const Conv2D &>(layer);
+      return conv.layout().n_in * conv.layout().n_out * conv.window().positions();
+   }
+   case LayerKind::MaxPool2D:
+   case LayerKind::Reshape: return 0;
+   }
+   return 0;
+}
+} // namespace
+
 CostEstimate estimate_cost(const Network &network)
 {
    CostEstimate cost;
-   for (const LayerMemory &layer : network.memory_report()) {
-      cost.virtual_weights += layer.n_in * layer.n_out;
+   for (const LayerMemory &layer : network.memory_report())
       cost.real_bytes += layer.bytes;
+   for (int l = 0; l < network.n_layers(); ++l) {
+      const Layer &layer = network.layer(l);
+      if (layer.kind() == LayerKind::FullyConnected || layer.kind() == LayerKind::Conv2D)
+         cost.virtual_weights += network.layout(l).n_in * network.layout(l).n_out; // CONV: its filter matrix
+      cost.forward_multiply_adds += multiply_adds(layer);
    }
-   cost.forward_multiply_adds = cost.virtual_weights;
-   cost.training_multiply_adds = 3 * cost.virtual_weights;
+   cost.training_multiply_adds = 3 * cost.forward_multiply_adds;
    return cost;
 }
 

@@ -27,7 +27,7 @@ namespace hashednet {
 constexpr std::int64_t kExpensiveMultiplyAdds = 100000000;
 
 struct CostEstimate {
-   std::int64_t virtual_weights = 0;        ///< n_in * n_out summed over the layers
+   std::int64_t virtual_weights = 0;        ///< n_in * n_out summed over the layers (CONV: its filter matrix)
    std::int64_t forward_multiply_adds = 0;  ///< per event: one response
    std::int64_t training_multiply_adds = 0; ///< per event and epoch: forward, dx and dV
    std::int64_t real_bytes = 0;             ///< the real parameters (buckets, biases, g), float32
