@@ -28,8 +28,9 @@ def test_conv_suite_runs_and_reports(tmp_path):
     with_torch = importlib.util.find_spec("torch") is not None
     assert conv["torch"] == with_torch
     methods = {r["method"] for r in conv["rows"]}
-    assert methods == {"dense", "element 1/8", "block 1/8"} | ({"torch conv2d"} if with_torch else set())
+    ours = {"dense", "element 1/8", "block 1/8", "freshnets 1/8"}
+    assert methods == ours | ({"torch conv2d"} if with_torch else set())
     assert all(math.isfinite(r["seconds"]) and r["seconds"] > 0 for r in conv["rows"])
-    assert len(conv["targets"]) == (2 if with_torch else 0)
+    assert len(conv["targets"]) == (4 if with_torch else 2)  # FreshNets against our dense: always
     if not with_torch:
         assert "torch is not importable" in run.stdout
