@@ -311,7 +311,8 @@ def test_fresh_network_trains():
         (dict(fresh_slice="3x3", fresh_band_exponent=-1), "FreshBandExponent"),
         (dict(fresh_slice="3x3", fresh_band_exponent=17), "FreshBandExponent"),
         (dict(fresh_slice="3x3", fresh_band_exponent="nan"), "FreshBandExponent"),
-        (dict(), "HashMode=FRESH: a hashed fully connected layer \\(18 x 36\\) needs FreshSlice=<height>x<width>"),
+        (dict(), "HashMode=FRESH: a hashed fully connected layer \\(18 x 36\\) in a network without CONV layers "
+                 "needs FreshSlice=<height>x<width>"),
         (dict(fresh_slice="5x1"), "n_in = 36 is not a multiple of 5"),
         (dict(fresh_slice="3x3", compression=1 / 400), "needs at least 5 \\(one per frequency band\\)"),
     ],
