@@ -43,9 +43,10 @@ def test_info_prints_what_was_built_and_why(tmp_path, monkeypatch):
     assert "pip install --no-build-isolation -C cmake.define.HASHEDNET_TMVA=ON" in text
 
 
-def test_info_of_this_install_runs():
+def test_info_of_this_install_runs(tmp_path):
+    # run outside the checkout: `python -m` puts the working directory first on sys.path
     result = subprocess.run([sys.executable, "-m", "tmva_hashednet", "info"], capture_output=True, text=True,
-                            timeout=120)  # fmt: skip
+                            timeout=120, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     method = next(line for line in result.stdout.splitlines() if line.startswith("TMVA method:"))
     assert method.startswith(("TMVA method:   built against ", "TMVA method:   not built (")), result.stdout
