@@ -64,12 +64,13 @@ def write_weight_file(path: Path) -> None:
 
     from tmva_hashednet import HashedNetwork
     from tmva_hashednet.tmva.transform import NormalizeTransform
+    from tmva_hashednet.tmva.transforms import TransformChain
     from tmva_hashednet.tmva.variables import make_variable
     from tmva_hashednet.tmva.weights_xml import WeightFile, write_weight_file as write
 
     net = HashedNetwork(N_VARIABLES, LAYOUT, compression=COMPRESSION, seed=3, num_threads=1)
     low, high = np.full(N_VARIABLES, -2, np.float32), np.full(N_VARIABLES, 2, np.float32)
-    transform = NormalizeTransform([("Variable", v, v) for v in VARIABLES], [(low, high)] * 3)
+    transform = TransformChain([NormalizeTransform([("Variable", v, v) for v in VARIABLES], [(low, high)] * 3)])
     write(path, WeightFile(method_type="HashedDNN", title="HashedDNN", analysis_type="Classification",
                            variables=[make_variable(v) for v in VARIABLES], classes=["Signal", "Background"],
                            network_text=net.to_text(), transform=transform))  # fmt: skip

@@ -12,7 +12,9 @@ Limits, per kernel and architecture, with the reasons:
   sm_80 4/12 bytes, on sm_90 up to 24/368), and on sm_90 only the ELEMENT
   dV-tile scatter (8/8 bytes and an 8-byte frame at 40 registers: not
   register pressure, probably registers saved around a call; not yet
-  understood). Any other spill fails.
+  understood), and on sm_100/sm_103 FUNHASH's forward and dx (20-24 B) and
+  ELEMENT's fixed-point scatter (8/24 B), also not understood. Any other
+  spill fails.
 - registers: every block has 256 threads (kThreads), and an SM has 65536
   registers. ELEMENT and BLOCK GEMM kernels <= 80 registers: 3 blocks
   (24 warps, 37-50 % occupancy) fit per SM, enough to hide the latency of a
@@ -48,6 +50,13 @@ KNOWN_SPILLS = {
     (None, "scatter FUNHASH float"): 512,
     ("sm_90", "scatter ELEMENT float"): 16,
     ("sm_90", "scatter ELEMENT fixed"): 16,
+    # measured on the first run over all 12 architectures, as unexplained as sm_90's: Blackwell's
+    # sm_100/sm_103 spill in the FUNHASH GEMM kernels (20-24 B stores) and in ELEMENT's fixed-point scatter
+    ("sm_100", "scatter ELEMENT fixed"): 32,
+    ("sm_100", "fused dx FUNHASH"): 56,
+    ("sm_100", "fused forward FUNHASH"): 72,
+    ("sm_103", "fused dx FUNHASH"): 56,
+    ("sm_103", "fused forward FUNHASH"): 72,
 }
 MAX_REGISTERS = {"hash": 80, "funhash": 128, "elementwise": 64}
 MAX_SHARED_BYTES = 32 * 1024

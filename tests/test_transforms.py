@@ -5,6 +5,7 @@ real TMVA: tests/test_tmva_real.py."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from array import array
@@ -134,7 +135,8 @@ def test_damaged_decorrelation_matrix_is_named(tmp_path):
     x, class_id, w = _events()
     text = render_weight_file(_content(TransformChain.fit(["D"], x, class_id, 2, COLUMNS, 3, w)))
     start = text.index("<Matrix")
-    damaged = text[:start] + text[start:].replace('Rows="3"', 'Rows="2"', 1)
+    text = re.sub(r' TransformationsChecksum="[^"]*"', "", text)  # as written before the checksum, which would name
+    damaged = text[:start] + text[start:].replace('Rows="3"', 'Rows="2"', 1)  # the section, not the matrix
     path = tmp_path / "w.xml"
     path.write_text(damaged)
     with pytest.raises(ValueError, match=r"the decorrelation <Matrix> is 2 x 3 but the transformation has 3 inputs"):
@@ -190,7 +192,9 @@ def test_reader_and_standalone_class_equal_test_tree(tmp_path, monkeypatch, tran
         for name, buffer in zip(VARS, buffers):
             buffer[0] = data[name][i]
         got.append(reader.EvaluateMVA("HashedDNN"))
-    np.testing.assert_array_equal(np.array(got, np.float32), data["HashedDNN"][::7])
+    # The Reader evaluates one event on the event path (the chain, then evaluator.h), the TestTree was filled
+    # in batch through sgemm: equal to float rounding (tests/test_mva_pdfs.py says the same of N).
+    np.testing.assert_allclose(np.array(got, np.float32), data["HashedDNN"][::7], rtol=1e-5, atol=1e-6)
     if CXX is not None:
         _check_standalone_class(tmp_path, weights, data)
 
