@@ -52,11 +52,10 @@ inline ProductScheme product_scheme(const ProductLayer &layer)
    case HashMode::Block: return ProductScheme::Block;
    case HashMode::FunHash: return ProductScheme::FunHash;
    case HashMode::Element: return ProductScheme::Element;
-   case HashMode::Fresh: break;
+   case HashMode::Fresh:
+      HASHEDNET_CHECK(false, "the CUDA kernels have no FRESH (FreshNets) scheme yet; train FRESH layers with "
+                             "Architecture=CPU (allowed on the GPU: DENSE, ELEMENT, BLOCK, FUNHASH)");
    }
-   HASHEDNET_CHECK(layer.layout.hash_mode != HashMode::Fresh,
-                   "the CUDA kernels have no FRESH (FreshNets) scheme yet; train FRESH layers with "
-                   "Architecture=CPU (allowed on the GPU: DENSE, ELEMENT, BLOCK, FUNHASH)");
    HASHEDNET_ASSERT(false);
    return ProductScheme::Element;
 }
