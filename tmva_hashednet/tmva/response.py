@@ -114,7 +114,7 @@ class MethodResponse:
             return evaluator.one(values)
         x = self.transform.inputs(np.asarray(values, np.float32).reshape(1, self.n_variables))
         out = np.asarray(evaluator.one(x[0]), np.float32)
-        return self.transform.outputs(out.reshape(1, -1))[0] if self.analysis_type == "Regression" else out
+        return self.transform.outputs(out.reshape(1, -1))[0]  # unchanged unless the targets were transformed
 
     def _thread_evaluator(self):
         from ..evaluator import Evaluator
