@@ -23,7 +23,7 @@ _LIBRARY_NAME = "libhashednet.so"
 _HEADERS = ("hashednet/model.h", "hashednet/rng.h", "hashednet/options.h", "hashednet/python_api.h",
             "hashednet/network_spec.h", "hashednet/serialize.h", "hashednet/hash.h", "hashednet/funhash_scheme.h",
             "hashednet/cost.h", "hashednet/section_digest.h", "hashednet/evaluator.h", "hashednet/conv2d.h",
-            "hashednet/image_layers.h", "hashednet/freshnets_scheme.h")
+            "hashednet/image_layers.h", "hashednet/freshnets_scheme.h", "hashednet/batch_norm.h")
 _lock = threading.Lock()
 _namespace = None
 _declared = set()  # what declare_once has declared

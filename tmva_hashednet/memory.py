@@ -21,7 +21,7 @@ class LayerMemory:
     bytes: int  # real_params * 4
     scheme: str = ""  # DENSE, ELEMENT, BLOCK, FUNHASH or FRESH
     reconstruction_params: int = 0  # FUNHASH: g's parameters, counted in real_params
-    kind: str = "DENSE"  # the Layout entry: DENSE, CONV (n_in, n_out: image sizes), MAXPOOL or RESHAPE (no weights)
+    kind: str = "DENSE"  # the Layout entry: DENSE, CONV (n_in, n_out: image sizes), MAXPOOL or RESHAPE (no weights), BNORM
 
     @property
     def compression(self) -> float:

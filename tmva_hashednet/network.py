@@ -271,13 +271,13 @@ class StreamHistory:
 _STANDARDIZE = ("first_pass", "first_chunk", None)
 
 # hashednet::LayerKind's values, in order (layer.h), as the Layout names them.
-_LAYER_KINDS = ("DENSE", "CONV", "MAXPOOL", "RESHAPE")
+_LAYER_KINDS = ("DENSE", "CONV", "MAXPOOL", "RESHAPE", "BNORM")
 _WINDOW_FIELDS = ("depth", "height", "width", "fh", "fw", "stride_rows", "stride_cols", "pad_rows", "pad_cols")
 
 
 def _repr_entry(info: dict) -> str:
-    """A layer as HashedNetwork's repr shows it: ACTIVATION|width[|K=...], CONV|filters|..., MAXPOOL, RESHAPE."""
-    if info["kind"] in ("MAXPOOL", "RESHAPE"):
+    """A layer as HashedNetwork's repr shows it: ACTIVATION|width[|K=...], CONV|filters|..., MAXPOOL, RESHAPE, BNORM."""
+    if info["kind"] in ("MAXPOOL", "RESHAPE", "BNORM"):
         return info["kind"]
     entry = f"{info['activation']}|{info['n_out']}" + (f"|K={info['n_buckets']}" if info["hashed"] else "")
     return f"CONV|{entry}" if info["kind"] == "CONV" else entry
@@ -531,7 +531,10 @@ class HashedNetwork:
         then comes the bias. ``kind`` is the Layout entry's type: ``"DENSE"``,
         ``"CONV"`` (its n_in x n_out are the filter matrix's, filters x
         depth*fh*fw, and ``window`` its geometry), ``"MAXPOOL"`` or ``"RESHAPE"``
-        (no weights: only kind, n_in and n_out, the values per event)."""
+        (no weights: only kind, n_in and n_out, the values per event), or
+        ``"BNORM"`` (kind, n_in, n_out, ``features`` normalised, ``momentum``,
+        ``epsilon`` and ``offset``: its parameters are gamma, beta, the running
+        means and the running variances, ``features`` each, from there)."""
         if not 0 <= layer < self.n_layers:
             raise IndexError(f"layer {layer} does not exist; the network has layers 0..{self.n_layers - 1}")
         network = self._model.network()
@@ -541,6 +544,12 @@ class HashedNetwork:
             if kind == "MAXPOOL":
                 info["window"] = _window_dict(network.layer(layer).window())
             return info
+        if kind == "BNORM":
+            core_layer = network.layer(layer)
+            shape = core_layer.shape()
+            return {"kind": kind, "n_in": int(core_layer.n_in()), "n_out": int(core_layer.n_out()),
+                    "features": int(shape.features), "momentum": float(shape.momentum),
+                    "epsilon": float(shape.epsilon), "offset": int(core_layer.offset())}
         layout = self._layout(layer)
         fc = network.weight_layer(layer)
         scheme = str(fc.scheme().name())

@@ -74,6 +74,30 @@ void Backend::max_pool_backward(const ImageWindow &, const float *, const float 
    no_image_kernels(*this);
 }
 
+namespace {
+[[noreturn]] void no_batch_norm_kernels(const Backend &backend)
+{
+   throw Error(std::string("the ") + backend.name() +
+               " backend has no batch normalisation kernels (not built there); run BNORM layers with "
+               "Architecture=CPU");
+}
+} // namespace
+
+void Backend::batch_norm_train(const BatchNormShape &, const float *, const float *, std::int64_t, std::uint64_t,
+                               float *, float *, float *, float *)
+{
+   no_batch_norm_kernels(*this);
+}
+void Backend::batch_norm_infer(const BatchNormShape &, const float *, const float *, std::int64_t, float *)
+{
+   no_batch_norm_kernels(*this);
+}
+void Backend::batch_norm_backward(const BatchNormShape &, const float *, const float *, const float *,
+                                  const float *, std::int64_t, float *, float *)
+{
+   no_batch_norm_kernels(*this);
+}
+
 void Backend::transform_resident_inputs(const float *, std::int64_t, std::int64_t, const Buffer &, const Buffer &,
                                         Buffer &)
 {

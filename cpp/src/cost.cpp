@@ -11,7 +11,7 @@ namespace hashednet {
 namespace {
 /// One event's multiply-adds through `layer`: a fully connected layer's n_in x
 /// n_out, a CONV layer's filter matrix at every output position; MAXPOOL
-/// compares and RESHAPE copies (none).
+/// compares and RESHAPE copies (none); BNORM one multiply-add per value (its scale and shift).
 std::int64_t multiply_adds(const Layer &layer)
 {
    switch (layer.kind()) {
@@ -22,6 +22,7 @@ std::int64_t multiply_adds(const Layer &layer)
    }
    case LayerKind::MaxPool2D:
    case LayerKind::Reshape: return 0;
+   case LayerKind::BatchNorm: return layer.n_out();
    }
    return 0;
 }

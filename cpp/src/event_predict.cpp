@@ -4,6 +4,7 @@
 #include "funhash_tile.h"
 #include "hash_tile.h"
 
+#include "hashednet/batch_norm.h"
 #include "hashednet/conv2d.h"
 #include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
@@ -45,6 +46,15 @@ event::Layer event_layer(const Network &network, int l, const float *params)
    event::Layer layer;
    const Layer &core = network.layer(l);
    layer.n_values = core.n_out();
+   if (core.kind() == LayerKind::BatchNorm) {
+      const BatchNormShape &bn = static_cast<const BatchNorm &>(core).shape();
+      layer.image = event::ImageKind::BatchNorm;
+      layer.features = bn.features;
+      layer.epsilon = static_cast<float>(bn.epsilon);
+      if (params)
+         layer.w = params + core.offset();
+      return layer;
+   }
    if (core.kind() == LayerKind::MaxPool2D || core.kind() == LayerKind::Reshape) {
       layer.image = core.kind() == LayerKind::MaxPool2D ? event::ImageKind::MaxPool : event::ImageKind::Reshape;
       if (core.kind() == LayerKind::MaxPool2D)

@@ -48,6 +48,14 @@ public:
                          float *argmax) override;
    void max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax, std::int64_t batch,
                           float *dx) override;
+
+   // batch normalisation (host_batch_norm.cpp)
+   void batch_norm_train(const BatchNormShape &shape, const float *slice, const float *x, std::int64_t batch,
+                         std::uint64_t trained_batches, float *y, float *xhat, float *stats, float *running) override;
+   void batch_norm_infer(const BatchNormShape &shape, const float *slice, const float *x, std::int64_t batch,
+                         float *y) override;
+   void batch_norm_backward(const BatchNormShape &shape, const float *slice, const float *xhat, const float *stats,
+                            const float *dy, std::int64_t batch, float *dx, float *grad_slice) override;
 };
 
 /// The CPU backend: tiles of V generated from the hash into a cache-sized

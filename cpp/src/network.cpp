@@ -2,6 +2,7 @@
 #include "hashednet/network.h"
 
 #include "hashednet/activation.h"
+#include "hashednet/batch_norm.h"
 #include "hashednet/conv2d.h"
 #include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
@@ -297,11 +298,25 @@ void Network::gather_batch(const DataView &data, const std::int64_t *index, std:
 ForwardContext &Network::forward(const float *x, std::int64_t batch, ForwardContext &ctx, const DropoutPlan *dropout,
                                  std::uint64_t batch_counter) const
 {
-   return forward_pass(x, batch, ctx, dropout, batch_counter, false);
+   return forward_pass(x, batch, ctx, dropout, batch_counter, false, false);
+}
+
+ForwardContext &Network::evaluate(const float *x, std::int64_t batch, ForwardContext &ctx) const
+{
+   return forward_pass(x, batch, ctx, nullptr, 0, false, true);
+}
+
+void Network::commit_running_statistics(const ForwardContext &ctx)
+{
+   for (int l = 0; l < n_layers(); ++l)
+      if (layers_[l]->kind() == LayerKind::BatchNorm)
+         static_cast<const BatchNorm &>(*layers_[l]).commit_running_statistics(*backend_, params_.data(),
+                                                                               *ctx.layers[l]);
 }
 
 ForwardContext &Network::forward_pass(const float *x, std::int64_t batch, ForwardContext &ctx,
-                                      const DropoutPlan *dropout, std::uint64_t batch_counter, bool inference) const
+                                      const DropoutPlan *dropout, std::uint64_t batch_counter, bool inference,
+                                      bool running_statistics) const
 {
    Backend &backend = *backend_;
    const int n = n_layers();
@@ -329,6 +344,8 @@ ForwardContext &Network::forward_pass(const float *x, std::int64_t batch, Forwar
          backend.resize(ctx.keep[l], 0); // no dropout here in this batch (keeps the capacity)
       }
       ctx.layers[l]->inference = inference;
+      ctx.layers[l]->running_statistics = running_statistics;
+      ctx.layers[l]->trained_batches = batch_counter;
       layer.forward(backend, params_.data(), in, batch, *ctx.layers[l]);
    }
    return ctx;
@@ -359,7 +376,7 @@ void Network::predict(const float *x, std::int64_t n, float *out, ForwardContext
    for (std::int64_t start = 0; start < n; start += kPredictChunk) {
       const std::int64_t batch = std::min(kPredictChunk, n - start);
       transform_inputs(x + start * spec_.n_inputs, batch, ctx.transformed);
-      forward_pass(ctx.transformed.data(), batch, ctx, nullptr, 0, true);
+      forward_pass(ctx.transformed.data(), batch, ctx, nullptr, 0, true, true);
       Buffer &logits = ctx.logits();
       backend_->output_transform(spec_.task, logits.data(), batch, spec_.n_outputs);
       backend_->copy_to_host(logits, 0, batch * spec_.n_outputs, out + start * spec_.n_outputs);
@@ -372,7 +389,7 @@ void Network::predict_resident(const float *x, std::int64_t n, float *out, Forwa
       const std::int64_t batch = std::min(kPredictChunk, n - start);
       backend_->transform_resident_inputs(x + start * spec_.n_inputs, batch, spec_.n_inputs, offset_, scale_,
                                           ctx.transformed);
-      forward(ctx.transformed.data(), batch, ctx);
+      forward_pass(ctx.transformed.data(), batch, ctx, nullptr, 0, false, true);
       Buffer &logits = ctx.logits();
       backend_->output_transform(spec_.task, logits.data(), batch, spec_.n_outputs);
       backend_->copy(logits.data(), batch * spec_.n_outputs, out + start * spec_.n_outputs);

@@ -1,4 +1,4 @@
-// network_image.cpp: the CNN layers of a Network (CONV, MAXPOOL, RESHAPE) and their shape checks.
+// network_image.cpp: the CNN layers of a Network (CONV, MAXPOOL, RESHAPE, BNORM) and their shape checks.
 //
 // What it is: Network::make_image_layer, which turns one CONV, MAXPOOL or
 // RESHAPE LayerSpec and the shape of its input into a layer (conv2d.h,
@@ -8,6 +8,7 @@
 //
 // What it is not: the dense layers' construction (network.cpp) or the Layout
 // grammar (option_layout.cpp).
+#include "hashednet/batch_norm.h"
 #include "hashednet/conv2d.h"
 #include "hashednet/image_layers.h"
 #include "hashednet/network.h"
@@ -69,6 +70,7 @@ const char *layer_type_name(LayerType type)
    case LayerType::Conv: return "CONV";
    case LayerType::MaxPool: return "MAXPOOL";
    case LayerType::Reshape: return "RESHAPE";
+   case LayerType::BatchNorm: return "BNORM";
    }
    return "?";
 }
@@ -86,6 +88,8 @@ std::unique_ptr<Layer> Network::make_image_layer(int l, ImageShape &shape, bool 
       flat = true;
       return std::make_unique<Reshape>(n_in, layer.shape, offset);
    }
+   if (layer.type == LayerType::BatchNorm)
+      return make_batch_norm(l, shape, flat, n_in, offset);
    const char *name = layer_type_name(layer.type);
    HASHEDNET_CHECK(shape.given(), "layer " << l << " (" << name << ") needs an image, but its input is the "
                                            << n_in << " outputs of a dense layer; give them a shape first with "
@@ -108,6 +112,22 @@ std::unique_ptr<Layer> Network::make_image_layer(int l, ImageShape &shape, bool 
    return std::make_unique<Conv2D>(window, layout,
                                    make_scheme(layout, static_cast<int>(window.fh), static_cast<int>(window.fw)),
                                    layer.activation);
+}
+
+/// BNORM normalises per channel an image that a CONV or MAXPOOL made (not flat), else per value
+/// (TDeepNet::AddBatchNormLayer's rule); its output keeps the shape of its input.
+std::unique_ptr<Layer> Network::make_batch_norm(int l, const ImageShape &shape, bool flat, std::int64_t n_in,
+                                                std::int64_t offset) const
+{
+   const BatchNormSpec &spec = spec_.layers[l].bnorm;
+   check_batch_norm(spec, "layer " + std::to_string(l));
+   BatchNormShape bn;
+   bn.features = flat ? n_in : shape.depth;
+   bn.spatial = flat ? 1 : shape.height * shape.width;
+   bn.momentum = spec.momentum;
+   bn.epsilon = spec.epsilon;
+   HASHEDNET_ASSERT(bn.n_values() == n_in);
+   return std::make_unique<BatchNorm>(bn, offset);
 }
 
 std::vector<double> Network::image_input_importance() const

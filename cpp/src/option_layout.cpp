@@ -11,6 +11,7 @@
 //   MAXPOOL|fh|fw|strideRows|strideCols   MethodDL's max pooling
 //   RESHAPE|FLAT, RESHAPE|depth|height|width[|FLAT]
 //                                         MethodDL's reshape (FLAT before the first DENSE after a CONV)
+//   BNORM[|momentum[|epsilon]]            MethodDL's batch normalisation (batch_norm.h; -1 and 1e-4 when left out)
 // where compression is a ratio (1/8, 0.125) or a bucket count (K=4096), and
 // width an integer or an expression in N, the number of input variables.
 // The image shapes (InputLayout, the sizes each CNN layer makes) are checked
@@ -33,11 +34,12 @@ const std::vector<std::string> kActivationNames{"TANH", "RELU", "SYMMRELU", "SIG
 const std::vector<Activation> kActivations{Activation::Tanh,     Activation::Relu,  Activation::SymmRelu,
                                            Activation::Sigmoid,  Activation::Softsign, Activation::Gauss,
                                            Activation::Linear};
-const std::vector<std::string> kLayerTypes{"DENSE", "HASHED", "CONV", "MAXPOOL", "RESHAPE"};
+const std::vector<std::string> kLayerTypes{"DENSE", "HASHED", "CONV", "MAXPOOL", "RESHAPE", "BNORM"};
 constexpr std::int64_t kMaxImageSide = std::int64_t(1) << 24; ///< filter sides, strides, padding, shapes
 const char kConvForm[] = "CONV|nFilters|fh|fw|strideRows|strideCols|padRows|padCols|ACTIVATION[|compression]";
 const char kMaxPoolForm[] = "MAXPOOL|fh|fw|strideRows|strideCols";
 const char kReshapeForm[] = "RESHAPE|FLAT or RESHAPE|depth|height|width";
+const char kBatchNormForm[] = "BNORM, BNORM|momentum or BNORM|momentum|epsilon";
 constexpr std::int64_t kMaxBuckets = std::numeric_limits<std::uint32_t>::max();
 
 std::string activation_name(Activation activation)
@@ -189,10 +191,29 @@ LayerSpec reshape_entry(const std::vector<std::string> &fields, const std::strin
    return spec;
 }
 
-/// A CNN entry (CONV, MAXPOOL, RESHAPE), or nullopt for a dense one; BNORM and the recurrent kinds are Errors.
+/// BNORM[|momentum[|epsilon]]: MethodDL's fields and defaults (config.h's BatchNormSpec).
+LayerSpec batch_norm_entry(const std::vector<std::string> &fields, const std::string &where)
+{
+   check_field_count(fields, 1, 3, kBatchNormForm, where);
+   LayerSpec spec;
+   spec.type = LayerType::BatchNorm;
+   spec.activation = Activation::Linear;
+   spec.compression = 1.0;
+   const double inf = std::numeric_limits<double>::infinity();
+   if (fields.size() >= 2)
+      spec.bnorm.momentum = grammar::parse_real(
+         fields[1], "BNORM momentum in " + where + " ([0, 1): exponential running averages; negative, e.g. -1: "
+                        "the cumulative average of all training batches)", grammar::Range{-inf, true, 1.0, true});
+   if (fields.size() == 3)
+      spec.bnorm.epsilon = grammar::parse_real(fields[2], "BNORM epsilon (added to the variance) in " + where,
+                                               grammar::Range{0.0, true, inf, false});
+   return spec;
+}
+
+/// A CNN entry (CONV, MAXPOOL, RESHAPE, BNORM), or nullopt for a dense one; the recurrent kinds are Errors.
 std::optional<LayerSpec> image_entry(const std::vector<std::string> &fields, const std::string &where)
 {
-   for (const char *unsupported : {"BNORM", "RNN", "LSTM", "GRU"})
+   for (const char *unsupported : {"RNN", "LSTM", "GRU"})
       HASHEDNET_CHECK(!grammar::iequals(fields[0], unsupported),
                       where << ": MethodDL's layer type " << unsupported
                             << " is not supported by HashedDNN; allowed layer types: "
@@ -203,6 +224,8 @@ std::optional<LayerSpec> image_entry(const std::vector<std::string> &fields, con
       return max_pool_entry(fields, where);
    if (grammar::iequals(fields[0], "RESHAPE"))
       return reshape_entry(fields, where);
+   if (grammar::iequals(fields[0], "BNORM"))
+      return batch_norm_entry(fields, where);
    return std::nullopt;
 }
 
@@ -225,7 +248,7 @@ LayerSpec layout_entry(const std::string &entry, bool last, std::int64_t n_input
    return spec;
 }
 
-/// The Layout text of a CONV, MAXPOOL or RESHAPE entry.
+/// The Layout text of a CONV, MAXPOOL, RESHAPE or BNORM entry.
 std::string format_image_entry(const LayerSpec &layer)
 {
    const WindowSpec &w = layer.window;
@@ -249,6 +272,8 @@ std::string format_image_entry(const LayerSpec &layer)
    case LayerType::Reshape:
       return layer.shape.given() ? "RESHAPE" + text({layer.shape.depth, layer.shape.height, layer.shape.width})
                                  : "RESHAPE|FLAT";
+   case LayerType::BatchNorm:
+      return "BNORM|" + grammar::format_real(layer.bnorm.momentum) + "|" + grammar::format_real(layer.bnorm.epsilon);
    case LayerType::Dense: break;
    }
    HASHEDNET_ASSERT(false);

@@ -1,6 +1,7 @@
 // serialize.cpp: see serialize.h for the format.
 #include "hashednet/serialize.h"
 
+#include "hashednet/batch_norm.h"
 #include "hashednet/conv2d.h"
 #include "hashednet/freshnets_scheme.h"
 #include "hashednet/funhash_scheme.h"
@@ -36,8 +37,8 @@ std::uint32_t round32(std::uint32_t acc, std::uint32_t lane)
 }
 
 constexpr int kFormat = 2;      ///< what serialize writes for a network of fully connected layers
-constexpr int kImageFormat = 3; ///< ... and for a CNN (an input_layout line, CONV, MAXPOOL and RESHAPE layers)
-const std::vector<std::string> kImageKinds{"CONV", "MAXPOOL", "RESHAPE"};
+constexpr int kImageFormat = 3; ///< ... and for a CNN (an input_layout line, CONV, MAXPOOL, RESHAPE, BNORM layers)
+const std::vector<std::string> kImageKinds{"CONV", "MAXPOOL", "RESHAPE", "BNORM"};
 constexpr std::int64_t kMaxImageField = std::int64_t(1) << 24; ///< window fields and shape sides in a file
 
 /// 1, 2 or 3 from the first line ("HASHEDNET 1" .. "HASHEDNET 3"); an Error otherwise.
@@ -253,6 +254,12 @@ std::string layer_line(const Network &network, int l, int format)
       out << l << " LINEAR " << pool.n_out() << " MAXPOOL" << window_text(pool.window(), false);
       return out.str();
    }
+   if (kind == LayerKind::BatchNorm) {
+      const BatchNormShape &bn = static_cast<const BatchNorm &>(network.layer(l)).shape();
+      out << l << " LINEAR " << network.layer(l).n_out() << " BNORM " << grammar::format_real(bn.momentum) << " "
+          << grammar::format_real(bn.epsilon) << " " << bn.features;
+      return out.str();
+   }
    if (kind == LayerKind::Reshape) {
       const ImageShape &shape = static_cast<const Reshape &>(network.layer(l)).shape();
       out << l << " LINEAR " << network.layer(l).n_out() << " RESHAPE " << shape.depth << " " << shape.height << " "
@@ -307,12 +314,19 @@ void read_window(std::istringstream &fields, WindowSpec &window, bool padding, i
    }
 }
 
-/// A MAXPOOL or RESHAPE line's LayerSpec (after its kind).
+/// A MAXPOOL, RESHAPE or BNORM line's LayerSpec (after its kind; BNORM's feature count is
+/// checked against the rebuilt layer's line).
 LayerSpec read_weightless_layer(std::istringstream &fields, const std::string &kind, int l)
 {
    LayerSpec layer;
    layer.activation = Activation::Linear;
    layer.compression = 1.0;
+   if (kind == "BNORM") {
+      layer.type = LayerType::BatchNorm;
+      layer.bnorm.momentum = read_value<double>(fields, "layer");
+      layer.bnorm.epsilon = read_value<double>(fields, "layer");
+      return layer;
+   }
    if (kind == "MAXPOOL") {
       layer.type = LayerType::MaxPool;
       read_window(fields, layer.window, false, l);
@@ -342,8 +356,8 @@ LayerSpec read_layer(std::istringstream &fields, int format, int l)
                          std::find(kImageKinds.begin(), kImageKinds.end(), kind) != kImageKinds.end();
       HASHEDNET_CHECK(kind == kLayerKind || image,
                       "network text: layer " << l << " is of kind '" << kind << "'; allowed: " << kLayerKind
-                                             << (format >= kImageFormat ? ", CONV, MAXPOOL, RESHAPE" : ""));
-      if (kind == "MAXPOOL" || kind == "RESHAPE")
+                                             << (format >= kImageFormat ? ", CONV, MAXPOOL, RESHAPE, BNORM" : ""));
+      if (kind == "MAXPOOL" || kind == "RESHAPE" || kind == "BNORM")
          return read_weightless_layer(fields, kind, l);
       scheme = read_value<std::string>(fields, "layer");
       HASHEDNET_CHECK(std::find(kSchemeNames.begin(), kSchemeNames.end(), scheme) != kSchemeNames.end(),
@@ -432,6 +446,10 @@ void stored_layer_shape(const NetworkSpec &spec, std::size_t l, ImageShape &shap
       return;
    }
    const int at = static_cast<int>(l);
+   if (layer.type == LayerType::BatchNorm) { // the shape of its input, and no weight matrix
+      width = 0;
+      return;
+   }
    if (layer.type == LayerType::Reshape) {
       shape = layer.shape;
       HASHEDNET_CHECK(!shape.given() || bounded_size(shape) == n_in, "network text: layer " << l
@@ -475,7 +493,7 @@ void check_sizes_before_building(const NetworkSpec &spec, std::size_t n_offset, 
       const LayerSpec &layer = spec.layers[l];
       std::int64_t columns = 0, width = 0;
       stored_layer_shape(spec, l, shape, n_in, columns, width);
-      if (layer.type == LayerType::MaxPool || layer.type == LayerType::Reshape)
+      if (layer.type == LayerType::MaxPool || layer.type == LayerType::Reshape || layer.type == LayerType::BatchNorm)
          continue;
       const bool hashed = layer.buckets > 0;
       const bool fits = width >= 1 && (hashed ? layer.buckets <= limit : columns <= limit / width) &&

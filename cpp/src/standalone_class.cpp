@@ -207,6 +207,14 @@ void write_fresh_filters(std::ostream &out, const FreshLayout &F, int l)
 void write_layer(std::ostream &out, const Network &network, int l)
 {
    const event::Layer shape = event_layer(network, l, nullptr);
+   if (shape.image == event::ImageKind::BatchNorm) {
+      out << "inline hashednet::event::Layer layer" << l << "()\n{\n   hashednet::event::Layer layer;\n"
+          << "   layer.image = static_cast<hashednet::event::ImageKind>(" << static_cast<int>(shape.image)
+          << "); // BNORM\n   layer.n_values = " << shape.n_values << ";\n   layer.features = " << shape.features
+          << ";\n   layer.epsilon = " << float_literal(shape.epsilon) << ";\n   layer.w = kBatchNorm" << l
+          << ";\n   return layer;\n}\n";
+      return;
+   }
    if (shape.image == event::ImageKind::MaxPool || shape.image == event::ImageKind::Reshape) {
       out << "inline hashednet::event::Layer layer" << l << "()\n{\n   hashednet::event::Layer layer;\n";
       write_image_fields(out, shape);
@@ -245,6 +253,14 @@ void write_network(std::ostream &out, const Network &network)
    const float *params = host.data();
    for (int l = 0; l < network.n_layers(); ++l) {
       const LayerKind kind = network.layer(l).kind();
+      if (kind == LayerKind::BatchNorm) {
+         const Layer &bn = network.layer(l);
+         out << "\n// layer " << l << ": BNORM, " << bn.n_out() << " values; gamma, beta, running means, running "
+             << "variances (" << bn.n_params() / 4 << " features each)\n";
+         write_array(out, "kBatchNorm" + std::to_string(l), params + bn.offset(), bn.n_params());
+         write_layer(out, network, l);
+         continue;
+      }
       if (kind == LayerKind::MaxPool2D || kind == LayerKind::Reshape) {
          out << "\n// layer " << l << ": " << (kind == LayerKind::MaxPool2D ? "MAXPOOL" : "RESHAPE") << ", "
              << network.layer(l).n_in() << " -> " << network.layer(l).n_out() << " values, no weights\n";

@@ -174,6 +174,7 @@ EpochLoss run_epoch(Network &network, const DataView &data, const TrainingConfig
       network.backward(ctx, work.d_logits.data(), step.grad.data());
       stop_if_interrupted(batches_done);
       step.optimizer.step(config, network.params(), step.grad);
+      network.commit_running_statistics(ctx); // BNORM's, after the step: weight decay never touches them
       stop_if_interrupted(batches_done + 1);
       progress.update(start + n);
    }
@@ -251,7 +252,7 @@ double evaluate_loss(const Network &network, const DataView &data, Workspace &wo
       for (std::int64_t b = 0; b < n; ++b)
          work.index[b] = start + b;
       network.gather_batch(data, work.index.data(), n, work.batch);
-      const ForwardContext &ctx = network.forward(work.batch.x.data(), n, work.context);
+      const ForwardContext &ctx = network.evaluate(work.batch.x.data(), n, work.context);
       loss += backend.loss(network.spec().task, ctx.logits().data(), work.batch.y.data(), work.batch.w.data(), n,
                            network.n_outputs(), 1.0, nullptr);
       weight += work.batch.weight_sum;

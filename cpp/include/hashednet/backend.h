@@ -29,6 +29,7 @@
 namespace hashednet {
 
 class FullyConnected;
+struct BatchNormShape;
 
 /// Where a network runs. Reference is for tests (see above); Gpu exists in
 /// builds with CUDA only (issue 10).
@@ -183,6 +184,29 @@ public:
    /// dx (batch x image_size, overwritten) = each dy added at its argmax.
    virtual void max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax, std::int64_t batch,
                                   float *dx);
+
+   // ---------------------------------------------------------------- batch normalisation
+   // BNORM (batch_norm.h). `slice` is the layer's parameters: gamma, beta,
+   // running means, running variances (shape.features each); value k of an
+   // event belongs to feature k / shape.spatial. Host backends implement them
+   // once (host_batch_norm.cpp); the defaults throw an Error naming the backend.
+
+   /// Training: per feature, the batch's mean and biased variance over its batch * spatial values, xhat =
+   /// (x - mean) / sqrt(var + epsilon) into `xhat`, y = gamma xhat + beta; `stats` (2 x features) gets the
+   /// means, then 1 / sqrt(var + epsilon); `running` (2 x features) the running means and variances after
+   /// this batch (batch_norm.h's running_update), the slice itself is not changed.
+   virtual void batch_norm_train(const BatchNormShape &shape, const float *slice, const float *x, std::int64_t batch,
+                                 std::uint64_t trained_batches, float *y, float *xhat, float *stats, float *running);
+
+   /// Inference: y = event_conv.h's batch_norm_value with the running statistics, per value.
+   virtual void batch_norm_infer(const BatchNormShape &shape, const float *slice, const float *x, std::int64_t batch,
+                                 float *y);
+
+   /// From dy (batch x values) of a training pass (its xhat and stats): dx when not null, and grad_slice
+   /// (4 x features) overwritten with dL/dgamma, dL/dbeta and 0 for the running statistics.
+   virtual void batch_norm_backward(const BatchNormShape &shape, const float *slice, const float *xhat,
+                                    const float *stats, const float *dy, std::int64_t batch, float *dx,
+                                    float *grad_slice);
 };
 
 /// The backend of `architecture` with num_threads threads (0 = all hardware

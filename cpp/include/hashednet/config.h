@@ -56,8 +56,15 @@ struct FreshSpec {
 
 /// The kind of a Layout entry (MethodDL's layer types): a fully connected
 /// layer (DENSE, or MethodDNN's ACTIVATION|width), a convolution (CONV), a
-/// max pooling (MAXPOOL) or a reshape (RESHAPE: FLAT, or depth|height|width).
-enum class LayerType { Dense, Conv, MaxPool, Reshape };
+/// max pooling (MAXPOOL), a reshape (RESHAPE: FLAT, or depth|height|width)
+/// or a batch normalisation (BNORM|momentum|epsilon, batch_norm.h).
+enum class LayerType { Dense, Conv, MaxPool, Reshape, BatchNorm };
+
+/// A BNORM entry's constants, MethodDL's defaults (ParseBatchNormLayer).
+struct BatchNormSpec {
+   double momentum = -1.0;  ///< in [0, 1): exponential running averages; negative: the cumulative average
+   double epsilon = 1e-4;   ///< added to the variance, > 0
+};
 
 /// A window over an image as a Layout entry gives it (CONV and MAXPOOL).
 struct WindowSpec {
@@ -87,6 +94,7 @@ struct LayerSpec {
    LayerType type = LayerType::Dense;
    WindowSpec window; ///< CONV, MAXPOOL
    ImageShape shape;  ///< RESHAPE to depth|height|width; not given = FLAT
+   BatchNormSpec bnorm; ///< BNORM
 };
 
 /// BLOCK mode's largest block (virtual weights per hash); the smallest is 1.

@@ -1,4 +1,4 @@
-// event_conv.h: the single-event path of the CNN layers (CONV, MAXPOOL, RESHAPE), in a fixed order.
+// event_conv.h: the single-event path of the CNN layers (CONV, MAXPOOL, RESHAPE, BNORM), in a fixed order.
 //
 // What it is: the part of event_forward.h's forward pass that convolves,
 // pools and reshapes, as plain C++17 on image_window.h; event_forward.h
@@ -15,7 +15,9 @@
 //
 // MAXPOOL: out[c * positions + p] = the first maximal tap of channel c's
 // window (compared with >, in tap order: the CPU and reference backends'
-// rule). RESHAPE: a copy.
+// rule). RESHAPE: a copy. BNORM (batch_norm.h): each value through
+// batch_norm_value with its feature's running statistics, the formula the
+// batch inference kernels share.
 //
 // What it is not: the batch path (conv2d.h: im2col and sgemm, equal to float
 // rounding only) or a definition of the dot product (event_forward.h's).
@@ -33,7 +35,7 @@ namespace hashednet {
 namespace event {
 
 /// What an event::Layer is: fully connected (None), or a CNN layer.
-enum class ImageKind { None, Conv, MaxPool, Reshape };
+enum class ImageKind { None, Conv, MaxPool, Reshape, BatchNorm };
 
 // Defined in event_forward.h (after this header).
 HASHEDNET_HOST_DEVICE inline float dot(const float *v, const float *a, std::int64_t n);
@@ -92,6 +94,29 @@ HASHEDNET_HOST_DEVICE inline void max_pool_forward(const ImageWindow &window, co
       }
 }
 
+/// BNORM in inference: gamma * ((x - mean) * (1 / sqrt(var + epsilon))) + beta, in float, in this order.
+HASHEDNET_HOST_DEVICE inline float batch_norm_value(float x, float gamma, float beta, float mean, float var,
+                                                    float epsilon)
+{
+   const float inverse_std = 1.0f / sqrtf(var + epsilon);
+   return gamma * ((x - mean) * inverse_std) + beta;
+}
+
+/// A BNORM layer in inference for n_events inputs `in` into `out` (both n_events x features * spatial);
+/// `slice` holds gamma, beta, the running means and variances (features each).
+HASHEDNET_HOST_DEVICE inline void batch_norm_forward(const float *slice, std::int64_t features, std::int64_t spatial,
+                                                     float epsilon, const float *in, std::int64_t n_events,
+                                                     float *out)
+{
+   const std::int64_t n = features * spatial;
+   for (std::int64_t e = 0; e < n_events; ++e)
+      for (std::int64_t k = 0; k < n; ++k) {
+         const std::int64_t f = k / spatial;
+         out[e * n + k] = batch_norm_value(in[e * n + k], slice[f], slice[features + f], slice[2 * features + f],
+                                           slice[3 * features + f], epsilon);
+      }
+}
+
 /// A CNN layer (layer.image != None) for n_events inputs `in` (n_events x n_in) into `out`.
 template <class Layer, class Rows>
 void image_layer_forward(const Layer &layer, const float *in, std::int64_t n_events, float *tile, float *patch,
@@ -101,6 +126,8 @@ void image_layer_forward(const Layer &layer, const float *in, std::int64_t n_eve
       conv_forward(layer, in, n_events, tile, patch, out, rows);
    } else if (layer.image == ImageKind::MaxPool) {
       max_pool_forward(layer.window, in, n_events, out);
+   } else if (layer.image == ImageKind::BatchNorm) {
+      batch_norm_forward(layer.w, layer.features, layer.n_values / layer.features, layer.epsilon, in, n_events, out);
    } else {
       for (std::int64_t k = 0; k < n_events * layer.n_values; ++k)
          out[k] = in[k];

@@ -83,6 +83,8 @@ struct Layer {
    ImageKind image = ImageKind::None; ///< a CNN layer (event_conv.h): layout is a CONV layer's filter matrix
    ImageWindow window;                ///< CONV, MAXPOOL: the input image and the window
    std::int64_t n_values = 0;         ///< CNN layers: values per event coming out
+   std::int64_t features = 0;         ///< BNORM: its features (w: gamma, beta, running means, variances)
+   float epsilon = 0.0f;              ///< BNORM
    FreshLayout fresh;     ///< read only when is_fresh(): V slice by slice (freshnets.h), w its K buckets
 
    HASHEDNET_HOST_DEVICE bool is_funhash() const { return layout.hashed && layout.hash_mode == HashMode::FunHash; }
@@ -176,8 +178,9 @@ inline std::int64_t tile_floats(const Net &net)
    std::int64_t tile = 0;
    for (int l = 0; l < net.n_layers; ++l) {
       const HashedLayout &L = net.layers[l].layout;
-      if (net.layers[l].image == ImageKind::MaxPool || net.layers[l].image == ImageKind::Reshape)
-         continue; // no weights (and an empty layout)
+      if (net.layers[l].image == ImageKind::MaxPool || net.layers[l].image == ImageKind::Reshape ||
+          net.layers[l].image == ImageKind::BatchNorm)
+         continue; // no weight matrix (and an empty layout)
       const std::int64_t floats = (tile_rows(L.n_in) < L.n_out ? tile_rows(L.n_in) : L.n_out) * L.n_in;
       tile = floats > tile ? floats : tile;
    }

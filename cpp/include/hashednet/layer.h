@@ -34,7 +34,8 @@ enum class LayerKind {
    FullyConnected, ///< y = f(x V^T + b), V from a weight scheme (dense, ELEMENT, BLOCK, FUNHASH, FRESH)
    Conv2D,         ///< y = f(V * x + b) per filter, V (filters x depth*fh*fw) from a weight scheme (conv2d.h)
    MaxPool2D,      ///< the maximum over each window of each channel (max_pool2d.h)
-   Reshape         ///< y = x: the same values seen as another shape (reshape.h)
+   Reshape,        ///< y = x: the same values seen as another shape (reshape.h)
+   BatchNorm       ///< y = gamma (x - mean) / sqrt(var + epsilon) + beta per feature (batch_norm.h)
 };
 
 /// What one forward pass of a layer leaves for its backward pass. `output`
@@ -43,6 +44,9 @@ struct LayerContext {
    virtual ~LayerContext() = default;
    Buffer output;
    bool inference = false; ///< set by Network::predict: no backward pass follows this forward pass
+   /// BNORM: normalise with the running statistics (predict, validation), not the batch's (training).
+   bool running_statistics = false;
+   std::uint64_t trained_batches = 0; ///< BNORM in training: training batches before this one (its update's weight)
 };
 
 /// A layer's size in memory.
@@ -55,7 +59,7 @@ struct LayerMemory {
    std::string scheme;               ///< the weight scheme: DENSE, ELEMENT, BLOCK, FUNHASH or FRESH; NONE without weights
    std::int64_t bytes = 0;           ///< real_params * sizeof(float)
    double compression = 1.0;         ///< real_params / virtual_weights (1 without weights)
-   std::string kind = "DENSE";       ///< the Layout entry's type: DENSE, CONV, MAXPOOL or RESHAPE
+   std::string kind = "DENSE";       ///< the Layout entry's type: DENSE, CONV, MAXPOOL, RESHAPE or BNORM
 };
 
 class Layer {

@@ -113,6 +113,14 @@ public:
    ForwardContext &forward(const float *x, std::int64_t batch, ForwardContext &context,
                            const DropoutPlan *dropout = nullptr, std::uint64_t batch_counter = 0) const;
 
+   /// forward() with every BNORM layer on its running statistics (no dropout): the validation loss
+   /// during training. The same kernels as forward(), so a network without BNORM gets forward()'s bits.
+   ForwardContext &evaluate(const float *x, std::int64_t batch, ForwardContext &context) const;
+
+   /// After a training batch's forward() (and the optimizer's step): the running statistics of every
+   /// BNORM layer that the batch computed into `context` written into the parameters (batch_norm.h).
+   void commit_running_statistics(const ForwardContext &context);
+
    /// Writes dL/dparams into grad (backend memory, n_params()) from dL/dlogits
    /// (backend memory). Uses the context's scratch buffers, so the context is not const.
    void backward(ForwardContext &context, const float *d_logits, float *grad) const;
@@ -140,8 +148,10 @@ private:
    void build_layers();
    /// forward(); `inference`: no backward pass follows (predict), so the
    /// backend may take its inference kernels (Backend::linear_infer).
+   /// `running_statistics`: BNORM layers normalise with their running statistics (predict, evaluate).
    ForwardContext &forward_pass(const float *x, std::int64_t batch, ForwardContext &context,
-                                const DropoutPlan *dropout, std::uint64_t batch_counter, bool inference) const;
+                                const DropoutPlan *dropout, std::uint64_t batch_counter, bool inference,
+                                bool running_statistics) const;
    HashedLayout make_layout(int l, std::int64_t n_in, std::int64_t offset) const;
    std::int64_t funhash_weight_params(int l, std::int64_t buckets_given, std::int64_t n_real) const;
    std::unique_ptr<WeightScheme> make_scheme(const HashedLayout &layout, int slice_fh = 0, int slice_fw = 0) const;
@@ -149,6 +159,9 @@ private:
    /// given: a vector); updates shape and `flat` (may a dense layer follow?) to its output (network_image.cpp).
    std::unique_ptr<Layer> make_image_layer(int l, ImageShape &shape, bool &flat, std::int64_t offset) const;
    std::vector<double> image_input_importance() const; ///< input_importance() of a CNN (network_image.cpp)
+   /// Layer l, a BNORM entry, on n_in values of `shape` (`flat`: not a CONV's or MAXPOOL's image).
+   std::unique_ptr<Layer> make_batch_norm(int l, const ImageShape &shape, bool flat, std::int64_t n_in,
+                                          std::int64_t offset) const;
 
    Backend *backend_;
    NetworkSpec spec_;
@@ -160,7 +173,7 @@ private:
 
 /// The events of `spec` as images: its InputLayout, or 1 x 1 x n_inputs (MethodDL's default).
 ImageShape input_shape(const NetworkSpec &spec);
-/// DENSE, CONV, MAXPOOL or RESHAPE.
+/// DENSE, CONV, MAXPOOL, RESHAPE or BNORM.
 const char *layer_type_name(LayerType type);
 
 std::string activation_name(Activation f);
