@@ -69,8 +69,9 @@ def test_layouts_build_and_format_back(layout):
         ("MAXPOOL|2|2|2,RESHAPE|FLAT,LINEAR", "1|8|8", r"write MAXPOOL\|fh\|fw\|strideRows\|strideCols"),
         ("RESHAPE|FLAT|2,LINEAR", "1|8|8", r"is not a reshape; write RESHAPE\|FLAT or RESHAPE\|depth\|height\|width"),
         ("RESHAPE|2|2|2,LINEAR", "1|8|8", r"RESHAPE\|2\|2\|2\) has 8 values but its input has 64"),
-        ("BNORM|0.99|0.0001,RESHAPE|FLAT,LINEAR", "1|8|8",
-         "layer type BNORM is not supported by HashedDNN; allowed layer types: DENSE, HASHED, CONV, MAXPOOL, RESHAPE"),
+        ("RNN|4|8|8|0,RESHAPE|FLAT,LINEAR", "1|8|8",
+         "layer type RNN is not supported by HashedDNN; allowed layer types: DENSE, HASHED, CONV, MAXPOOL, RESHAPE, "
+         "BNORM"),
         ("CONVV|4|3|3|1|1|0|0|TANH,LINEAR", "1|8|8", "unknown activation or layer type 'CONVV'.*did you mean 'CONV'"),
         ("CONV|4|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", "2|8|8",
          r"InputLayout 2\|8\|8 \(depth\|height\|width\) has 128 values, but the events have 64 input variables"),
