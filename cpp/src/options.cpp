@@ -593,6 +593,8 @@ std::string layout_help()
           "                                           filters are hashed as a dense layer's weights\n"
           "    MAXPOOL|fh|fw|strideRows|strideCols    MethodDL's max pooling\n"
           "    RESHAPE|FLAT, RESHAPE|depth|height|width  flatten (before DENSE after CONV), or reshape\n"
+          "    BNORM[|momentum[|epsilon]]             MethodDL's batch normalisation (-1 and 1e-4 if left out):\n"
+          "                                           per channel after CONV/MAXPOOL, else per value\n"
           "ACTIVATION is one of TANH, RELU, SYMMRELU, SIGMOID, SOFTSIGN, GAUSS, LINEAR; the output\n"
           "layer must be LINEAR (the loss applies sigmoid or softmax). width is an integer or an\n"
           "expression in N, the number of input variables: N, N+5, N*2, (N+100)*2. compression is a\n"
