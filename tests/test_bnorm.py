@@ -337,6 +337,8 @@ def test_training_is_deterministic_on_one_and_two_threads():
         ("BNORM|fast", r"bad value 'fast' for BNORM momentum"),
         ("BNORM|0.9|0", r"BNORM epsilon .* out of range: expected a number > 0"),
         ("BNORM|0.9|-1e-3", r"BNORM epsilon .* out of range: expected a number > 0"),
+        ("BNORM|0.9|1e-50", r"layer 0: BNORM epsilon 1e-50 is not allowed; .* in \[1.17549e-38, 3.40282e\+38\]"),
+        ("BNORM|0.9|1e39", r"layer 0: BNORM epsilon 1e\+39 is not allowed"),
         ("BNORM|0.9|1e-3|2", r"too many '\|' fields \(4\); write BNORM, BNORM\|momentum or BNORM\|momentum\|epsilon"),
     ],
 )
@@ -370,6 +372,7 @@ def _with_checksum(text: str) -> str:
     [
         ("BNORM 0.9 0.01 5", "BNORM 1 0.01 5", r"layer 3: BNORM momentum 1 is not allowed; use a value in \[0, 1\)"),
         ("BNORM 0.9 0.01 5", "BNORM 0.9 0 5", r"layer 3: BNORM epsilon 0 is not allowed; .* > 0"),
+        ("BNORM 0.9 0.01 5", "BNORM nan 0.01 5", "network text: bad value for 'layer'"),
         ("BNORM 0.9 0.01 5", "BNORM 0.9 0.01 7", "layer 3 does not rebuild to its stored line"),
         ("BNORM 0.9 0.01 5", "BNORMX 0.9 0.01 5", "allowed: FULLY_CONNECTED, CONV, MAXPOOL, RESHAPE, BNORM"),
     ],

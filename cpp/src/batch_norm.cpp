@@ -2,6 +2,7 @@
 #include "hashednet/batch_norm.h"
 
 #include <cmath>
+#include <limits>
 
 namespace hashednet {
 
@@ -22,10 +23,12 @@ void check_batch_norm(const BatchNormSpec &spec, const std::string &where)
                          << " is not allowed; use a value in [0, 1) for exponential running averages (running = "
                             "momentum * running + (1 - momentum) * batch) or a negative one, e.g. -1 (the default), "
                             "for the cumulative average of all training batches");
-   HASHEDNET_CHECK(std::isfinite(spec.epsilon) && spec.epsilon > 0.0,
+   const double smallest = std::numeric_limits<float>::min(), largest = std::numeric_limits<float>::max();
+   HASHEDNET_CHECK(spec.epsilon >= smallest && spec.epsilon <= largest, // a normal float (the inference path's)
                    where << ": BNORM epsilon " << spec.epsilon
-                         << " is not allowed; it is added to the variance and must be a finite number > 0 (default "
-                         << BatchNormSpec().epsilon << ")");
+                         << " is not allowed; it is added to the variance and must be a number > 0 that a float "
+                            "holds, in [" << smallest << ", " << largest << "] (default " << BatchNormSpec().epsilon
+                         << ")");
 }
 
 double running_update(double running, double batch, double momentum, std::uint64_t trained_batches)
