@@ -306,7 +306,9 @@ class HashedNetwork:
         carry its own compression (``"RELU|512|1/64"``) or bucket count (``K=4096``).
         MethodDL's CNN entries are accepted as written: ``"CONV|8|3|3|1|1|1|1|RELU,
         MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|64|TANH,DENSE|1|LINEAR"`` (a CONV
-        entry may end in its own compression, ``...|RELU|1/8``).
+        entry may end in its own compression, ``...|RELU|1/8``), and so is
+        MethodDL's batch normalisation ``BNORM[|momentum[|epsilon]]`` (per
+        channel after a CONV or MAXPOOL, per value otherwise; docs/options.md).
     input_layout : the events as images, ``"depth|height|width"`` (MethodDL's
         InputLayout, e.g. ``"1|28|28"`` for 784 pixel variables, depth-major,
         then rows, then columns); the product must be ``n_inputs``. Left out:
