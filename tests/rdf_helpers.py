@@ -15,7 +15,7 @@ def train_weights(folder):
     """The compatible Factory's weight file (VarTransform=N) of a briefly trained classifier, in `folder`."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
-        macro("tmva_classification").run("class", "TMVA.root", 2, 400, learning_rate=1e-2)
+        macro("tmva_classification", compat=True).run("class", "TMVA.root", 2, 400, learning_rate=1e-2)
     return folder / WEIGHTS
 
 

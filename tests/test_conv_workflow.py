@@ -11,54 +11,27 @@ from array import array
 
 import numpy as np
 import pytest
+from image_helpers import N_PIXELS, PIXEL_BRANCHES, write_image_trees
 from tmva_helpers import tree_columns
 
-SIDE = 8
-N_PIXELS = SIDE * SIDE
+from tmva_hashednet.tmva import compat_namespace
+
+TMVA = compat_namespace()  # this file tests the compatible workflow, whatever ROOT has (test_tmva_real: the real one)
+
 OPTIONS = ("!H:!V:VarTransform=N:InputLayout=1|8|8:BatchLayout=32|1|64:"
            "Layout=CONV|4|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|16|TANH,DENSE|1|LINEAR:"
            "Compression=1/2:TrainingStrategy=LearningRate=1e-2,BatchSize=32,ConvergenceSteps=8,MaxEpochs=8:"
            "RandomSeed=7")  # fmt: skip
 
 
-def _images(rng, n: int, vertical: bool):
-    """Noise with one bright bar: vertical (signal) or horizontal (background)."""
-    images = rng.normal(0, 0.6, (n, SIDE, SIDE)).astype(np.float32)
-    at = rng.integers(1, SIDE - 1, n)
-    for e in range(n):
-        if vertical:
-            images[e, :, at[e]] += 1.5
-        else:
-            images[e, at[e], :] += 1.5
-    return images.reshape(n, N_PIXELS)
-
-
-def _write_image_trees(path, n: int = 300):
-    import ROOT
-
-    rng = np.random.default_rng(2)
-    handle = ROOT.TFile(str(path), "RECREATE")
-    for name, vertical in (("TreeS", True), ("TreeB", False)):
-        tree = ROOT.TTree(name, name)
-        buffer = array("f", [0.0] * N_PIXELS)
-        tree.Branch("img", buffer, f"img[{N_PIXELS}]/F")
-        for row in _images(rng, n, vertical):
-            buffer[:] = array("f", row)
-            tree.Fill()
-        tree.Write()
-    handle.Close()
-
-
 @pytest.fixture(scope="module")
 def cnn_run(tmp_path_factory):
     import ROOT
 
-    from tmva_hashednet import TMVA
-
     folder = tmp_path_factory.mktemp("cnn")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
-        _write_image_trees(folder / "images.root")
+        write_image_trees(folder / "images.root")
         data = ROOT.TFile.Open(str(folder / "images.root"))
         output = ROOT.TFile.Open(str(folder / "TMVA_CNN.root"), "RECREATE")
         factory = TMVA.Factory("TMVA_CNN", output, "!V:Silent:!Color:!DrawProgressBar:AnalysisType=Classification")
@@ -83,10 +56,9 @@ def _test_tree(folder):
     import ROOT
 
     handle = ROOT.TFile.Open(str(folder / "TMVA_CNN.root"))
-    names = [f"img_{j}_" for j in range(N_PIXELS)]  # TMVA's internal names of img[j] (TestTree branches)
-    columns = tree_columns(handle.Get("dataset/TestTree"), names + ["HashedCNN"])
+    columns = tree_columns(handle.Get("dataset/TestTree"), PIXEL_BRANCHES + ["HashedCNN"])
     handle.Close()
-    return np.stack([columns[name] for name in names], axis=1), columns["HashedCNN"]
+    return np.stack([columns[name] for name in PIXEL_BRANCHES], axis=1), columns["HashedCNN"]
 
 
 def test_cnn_trains_and_separates_the_bars(cnn_run):
@@ -97,8 +69,6 @@ def test_cnn_trains_and_separates_the_bars(cnn_run):
 
 
 def test_reader_equals_test_tree_responses_of_the_cnn(cnn_run):
-    from tmva_hashednet import TMVA
-
     folder, _ = cnn_run
     x, responses = _test_tree(folder)
     reader = TMVA.Reader("!Color:Silent")
@@ -139,8 +109,6 @@ int main(int, char **argv)
 @pytest.mark.skipif(shutil.which("g++") is None, reason="no C++ compiler")
 def test_make_class_of_the_cnn_equals_the_reader(cnn_run, tmp_path):
     """The class.C the Factory writes, compiled with g++ alone, gives the Reader's single-event responses."""
-    from tmva_hashednet import TMVA
-
     folder, _ = cnn_run
     x, _ = _test_tree(folder)
     x = x[:60]
@@ -161,8 +129,6 @@ def test_make_class_of_the_cnn_equals_the_reader(cnn_run, tmp_path):
 
 
 def test_add_variables_array_checks_its_arguments():
-    from tmva_hashednet import TMVA
-
     loader = TMVA.DataLoader("dataset")
     loader.AddVariablesArray("img", 3)
     assert [v.expression for v in loader.variables] == ["img[0]", "img[1]", "img[2]"]

@@ -14,10 +14,12 @@ from event_cases import CASES, events, make_network, predict_one
 from tmva_helpers import macro
 
 from tmva_hashednet import HashedNetwork
+from tmva_hashednet.tmva import compat_namespace
 
 VARS = ["var1", "var2", "var3", "var4"]
 WEIGHTS = "dataset/weights/TMVAClassification_HashedDNN.weights.xml"
 REGRESSION_WEIGHTS = "dataset/weights/TMVARegression_HashedDNN.weights.xml"
+TMVA = compat_namespace()  # the compatible workflow's Reader (evaluate_batch), whatever ROOT has
 
 
 def _bits(a) -> np.ndarray:
@@ -98,7 +100,7 @@ def class_weights(tmp_path_factory):
     folder = tmp_path_factory.mktemp("evaluator-class")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
-        macro("tmva_classification").run("class", "TMVA.root", 2, 400, learning_rate=1e-2)
+        macro("tmva_classification", compat=True).run("class", "TMVA.root", 2, 400, learning_rate=1e-2)
     return folder / WEIGHTS
 
 
@@ -110,8 +112,6 @@ def _test_inputs(n=500):
 def test_load_weight_file_predicts_as_the_reader(class_weights):
     """A compat-Factory weight file (VarTransform=N) loaded for numpy: the batch path equals the Reader's batch
     path exactly, its event path within float rounding; the evaluator equals the Reader's event path exactly."""
-    from tmva_hashednet import TMVA
-
     net = HashedNetwork.load(class_weights)
     x = _test_inputs()
     reader = TMVA.Reader("!Color:Silent")
@@ -140,8 +140,6 @@ def test_load_weight_file_applies_its_transform_as_predict_one_sees_it(class_wei
 
 
 def test_one_reader_in_threads_gives_one_threads_numbers(class_weights):
-    from tmva_hashednet import TMVA
-
     reader = TMVA.Reader("!Color:Silent")
     for name in VARS:
         reader.AddVariable(name)
@@ -155,10 +153,8 @@ def test_one_reader_in_threads_gives_one_threads_numbers(class_weights):
 
 @pytest.mark.slow
 def test_load_regression_weight_file_inverts_the_targets(tmp_path, monkeypatch):
-    from tmva_hashednet import TMVA
-
     monkeypatch.chdir(tmp_path)
-    macro("tmva_regression").run("TMVAReg.root", epochs=1, n_train=300)
+    macro("tmva_regression", compat=True).run("TMVAReg.root", epochs=1, n_train=300)
     net = HashedNetwork.load(REGRESSION_WEIGHTS)
     reader = TMVA.Reader("Silent")
     reader.AddVariable("var1")

@@ -111,7 +111,7 @@ def test_multiclass_gives_an_rvec_of_probabilities(tmp_path, monkeypatch, tree_f
     import ROOT
 
     monkeypatch.chdir(tmp_path)
-    macro("tmva_multiclass").run("TMVAMulticlass.root", epochs=1, n_train=200)
+    macro("tmva_multiclass", compat=True).run("TMVAMulticlass.root", epochs=1, n_train=200)
     scorer = rdf.Scorer(MULTICLASS_WEIGHTS)
     df = ROOT.RDataFrame("events", str(tree_file))
     df = scorer.define(scorer.define(df, "p", VARS), "p2", VARS, output=2)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from image_helpers import PIXEL_BRANCHES, PIXEL_VARIABLES, write_image_trees
 
 from tmva_hashednet._core import library_path
 from tmva_hashednet.tmva import locate_tmva
@@ -82,7 +83,8 @@ out.Close()
 print("RESULT " + json.dumps({"roc": roc}))
 """
 
-# A Reader in a fresh process: evaluates the TestTree events, prints responses as JSON.
+# A Reader in a fresh process: evaluates the TestTree events, prints responses as JSON. The
+# TestTree branch of a variable is its name unless job["leaves"] says otherwise (img[0]: img_0_).
 READER_JOB = """
 job = json.loads(sys.argv[1])
 f = ROOT.TFile.Open(job["output"])
@@ -95,10 +97,11 @@ reader.BookMVA("HashedDNN", job["weights"])
 got, stored = [], []
 branch = tree.GetBranch("HashedDNN")
 leaves = [branch.GetListOfLeaves().At(i) for i in range(branch.GetListOfLeaves().GetEntries())]
+inputs = [(buffers[v], tree.GetLeaf(name)) for v, name in zip(job["variables"], job.get("leaves", job["variables"]))]
 for i in range(min(tree.GetEntries(), job["n"])):
     tree.GetEntry(i)
-    for v in job["variables"]:
-        buffers[v][0] = tree.GetLeaf(v).GetValue()
+    for buffer, leaf in inputs:
+        buffer[0] = leaf.GetValue()
     if job["analysis"] == "Classification":
         got.append([reader.EvaluateMVA("HashedDNN")])
     elif job["analysis"] == "Multiclass":
@@ -166,7 +169,7 @@ def _train(job: dict, cwd: Path) -> dict:
 
 def _check_reader(job: dict, cwd: Path, weights: Path, n: int = 400, atol: float = 1e-6):
     arg = {"output": str(cwd / "TMVA.root"), "weights": str(weights), "variables": job["variables"],
-           "analysis": job["analysis"], "n": n}  # fmt: skip
+           "leaves": job.get("leaves", job["variables"]), "analysis": job["analysis"], "n": n}  # fmt: skip
     result, _ = _run(READER_JOB, arg, cwd)
     got, stored = np.array(result["got"]), np.array(result["stored"])
     assert got.shape == stored.shape and len(got) == n
@@ -208,30 +211,42 @@ def test_classification_reader_in_fresh_process(class_example_run):
     assert np.all((got > 0) & (got < 1))
 
 
-@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
-def test_makeclass_compiled_with_gxx_alone(class_example_run, tmp_path):
+def _test_tree_inputs(output: Path, leaves: list, n: int):
+    """The first n TestTree events' inputs (columns `leaves`) and HashedDNN responses."""
     import ROOT
 
-    cwd, _ = class_example_run
-    class_file = cwd / "dataset/weights/TMVAClassification_HashedDNN.class.C"
-    assert "class ReadHashedDNN : public IClassifierReader" in class_file.read_text()
-    shutil.copy(class_file, tmp_path)
-    names = ", ".join(f'"{v}"' for v in CLASS_EXAMPLE["variables"])
-    (tmp_path / "main.cpp").write_text(CLASS_DRIVER % {"names": names})
-    subprocess.run([CXX, "-std=c++17", "-O2", "-o", str(tmp_path / "prog"), str(tmp_path / "main.cpp")], check=True,
-                   capture_output=True, text=True)  # fmt: skip
-    f = ROOT.TFile.Open(str(cwd / "TMVA.root"))
+    f = ROOT.TFile.Open(str(output))
     tree = f.Get("dataset/TestTree")
     x, stored = [], []
-    for i in range(500):
+    for i in range(min(n, tree.GetEntries())):
         tree.GetEntry(i)
-        x.append([tree.GetLeaf(v).GetValue() for v in CLASS_EXAMPLE["variables"]])
+        x.append([tree.GetLeaf(v).GetValue() for v in leaves])
         stored.append(tree.GetLeaf("HashedDNN").GetValue())
     f.Close()
-    np.savetxt(tmp_path / "x.txt", np.array(x), fmt="%.9g")
-    run = subprocess.run([str(tmp_path / "prog"), str(tmp_path / "x.txt")], capture_output=True, text=True)
+    return np.array(x), np.array(stored)
+
+
+def _makeclass_responses(class_file: Path, variables: list, x: np.ndarray, folder: Path) -> np.ndarray:
+    """GetMvaValue of the MakeClass class `class_file`, compiled with g++ alone, for the rows of x."""
+    assert "class ReadHashedDNN : public IClassifierReader" in class_file.read_text()
+    shutil.copy(class_file, folder)
+    names = ", ".join(f'"{v}"' for v in variables)
+    (folder / "main.cpp").write_text(CLASS_DRIVER % {"names": names})
+    subprocess.run([CXX, "-std=c++17", "-O2", "-o", str(folder / "prog"), str(folder / "main.cpp")], check=True,
+                   capture_output=True, text=True)  # fmt: skip
+    np.savetxt(folder / "x.txt", x, fmt="%.9g")
+    run = subprocess.run([str(folder / "prog"), str(folder / "x.txt")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    np.testing.assert_allclose(np.loadtxt(run.stdout.splitlines()), np.array(stored), rtol=1e-5, atol=1e-5)
+    return np.loadtxt(run.stdout.splitlines())
+
+
+@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
+def test_makeclass_compiled_with_gxx_alone(class_example_run, tmp_path):
+    cwd, _ = class_example_run
+    x, stored = _test_tree_inputs(cwd / "TMVA.root", CLASS_EXAMPLE["variables"], 500)
+    got = _makeclass_responses(cwd / "dataset/weights/TMVAClassification_HashedDNN.class.C",
+                               CLASS_EXAMPLE["variables"], x, tmp_path)  # fmt: skip
+    np.testing.assert_allclose(got, stored, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.slow
@@ -427,3 +442,95 @@ def test_help_text_lists_every_option(tmp_path):
     for key in ("Layout", "Compression", "HashedBias", "HashSeed", "TrainingStrategy", "ValidationSize"):
         assert key in output, key
 
+
+
+# ---- a CNN (MethodDL's InputLayout, BatchLayout and CNN Layout) through the real method -----------
+
+CNN_LAYOUT = ("InputLayout=1|8|8:BatchLayout=32|1|64:"
+              "Layout=CONV|4|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|16|TANH,DENSE|1|LINEAR")  # fmt: skip
+# Dense filters; BLOCK-hashed filters and dense layers; FreshNets filters (DCT coefficients hashed by band).
+CNN_MODES = {"dense": ("Compression=1", "hash_mode ELEMENT"),
+             "block": ("Compression=1/2:HashMode=BLOCK:HashBlock=4", "hash_mode BLOCK 4"),
+             "fresh": ("Compression=1/2:HashMode=FRESH", "hash_mode FRESH")}  # fmt: skip
+CNN_WEIGHTS = "dataset/weights/TMVAClassification_HashedDNN.weights.xml"
+
+
+@pytest.fixture(scope="module")
+def image_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("images") / "images.root"
+    write_image_trees(path)
+    return path
+
+
+def _cnn_job(image_file: Path, mode: str) -> dict:
+    """TMVA's job for the images: one variable per pixel img[j] of the array branch img[64]
+    (what AddVariablesArray("img", 64) adds; TMVA 4.2.1 has no AddVariablesArray)."""
+    return {
+        "name": "TMVAClassification", "file": str(image_file), "analysis": "Classification",
+        "trees": [["TreeS", "Signal"], ["TreeB", "Background"]], "variables": PIXEL_VARIABLES,
+        "leaves": PIXEL_BRANCHES,
+        "split": "nTrain_Signal=200:nTrain_Background=200:SplitMode=Random:NormMode=NumEvents:!V",
+        "options": f"!H:!V:VarTransform=N:{CNN_LAYOUT}:{CNN_MODES[mode][0]}:"
+        "TrainingStrategy=LearningRate=1e-2,BatchSize=32,ConvergenceSteps=8,MaxEpochs=8:RandomSeed=7",
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=list(CNN_MODES), ids=list(CNN_MODES))
+def cnn_real_run(request, image_file, tmp_path_factory):
+    """The real Factory's CNN job in one mode, then the real Reader in a fresh process on the
+    first 200 TestTree events: (folder, job, mode, ROC integral, Reader responses, TestTree responses)."""
+    cwd = tmp_path_factory.mktemp(f"cnn_{request.param}")
+    job = _cnn_job(image_file, request.param)
+    result = _train(job, cwd)
+    arg = {"output": str(cwd / "TMVA.root"), "weights": str(cwd / CNN_WEIGHTS), "variables": PIXEL_VARIABLES,
+           "leaves": PIXEL_BRANCHES, "analysis": "Classification", "n": 200}  # fmt: skip
+    responses, _ = _run(READER_JOB, arg, cwd)
+    return cwd, job, request.param, result["roc"], np.array(responses["got"]), np.array(responses["stored"])
+
+
+def test_cnn_trains_and_writes_tmva_output(cnn_real_run):
+    import ROOT
+
+    cwd, _, mode, roc, _, _ = cnn_real_run
+    assert roc > 0.9
+    text = (cwd / CNN_WEIGHTS).read_text()
+    assert "HASHEDNET 3" in text and CNN_MODES[mode][1] in text, text[:3000]
+    assert "CONV|4|3|3|1|1|1|1|RELU" in text and "1|8|8" in text
+    f = ROOT.TFile.Open(str(cwd / "TMVA.root"))
+    keys = {k.GetName() for k in f.Get("dataset/Method_HashedDNN/HashedDNN").GetListOfKeys()}
+    assert {"MVA_HashedDNN_S", "MVA_HashedDNN_B", "MVA_HashedDNN_rejBvsS"} <= keys, keys
+    tree = f.Get("dataset/TestTree")
+    assert tree.GetEntries() == 200 and tree.GetBranch(PIXEL_BRANCHES[63]) and tree.GetBranch("HashedDNN")
+    f.Close()
+
+
+def test_cnn_reader_in_fresh_process_equals_test_tree(cnn_real_run):
+    *_, got, stored = cnn_real_run
+    assert got.shape == stored.shape == (200, 1)
+    np.testing.assert_allclose(got, stored, rtol=1e-6, atol=1e-6)
+    assert np.all((got > 0) & (got < 1)) and np.ptp(got) > 0.5
+
+
+@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
+def test_cnn_makeclass_compiled_with_gxx_alone_equals_the_reader(cnn_real_run, tmp_path):
+    cwd, _, _, _, reader, _ = cnn_real_run
+    x, _ = _test_tree_inputs(cwd / "TMVA.root", PIXEL_BRANCHES, len(reader))
+    got = _makeclass_responses(cwd / "dataset/weights/TMVAClassification_HashedDNN.class.C", PIXEL_VARIABLES, x,
+                               tmp_path)  # fmt: skip
+    np.testing.assert_allclose(got, reader[:, 0], rtol=2e-5, atol=2e-6)
+
+
+def test_cnn_compat_reader_reads_real_weight_file(cnn_real_run):
+    cwd, *_ = cnn_real_run
+    arg = {"output": str(cwd / "TMVA.root"), "variables": PIXEL_VARIABLES, "leaves": PIXEL_BRANCHES, "n": 200,
+           "analysis": "Classification", "weights": str(cwd / CNN_WEIGHTS)}  # fmt: skip
+    result = _run_plain(COMPAT_READER_JOB, arg, cwd)
+    np.testing.assert_allclose(np.array(result["got"]), np.array(result["stored"]), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", list(CNN_MODES))
+def test_cnn_real_reader_reads_compat_weight_file(image_file, tmp_path, mode):
+    job = dict(_cnn_job(image_file, mode), data=str(DATA))
+    _run_plain(COMPAT_JOB, job, tmp_path)
+    assert CNN_MODES[mode][1] in (tmp_path / CNN_WEIGHTS).read_text()
+    _check_reader(job, tmp_path, tmp_path / CNN_WEIGHTS, n=200)

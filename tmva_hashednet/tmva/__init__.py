@@ -66,6 +66,20 @@ def locate_tmva():
     return (Path(str(found)), None) if found else None
 
 
+def _check_no_other_tmva_loaded(ROOT, library: Path) -> None:
+    """ImportError when this process already holds a libTMVA other than `library`: ROOT's
+    gSystem.Load matches libraries by file name, so loading `library` would "succeed" and silently
+    hand back the TMVA loaded first (e.g. TMVA_HASHEDNET_TMVA_PREFIX changed after an import)."""
+    loaded = str(ROOT.gSystem.GetLibraries("libTMVA", "", False)).split()
+    for path in loaded:
+        if Path(path).name.split(".so")[0] != "libTMVA" or not Path(path).exists():
+            continue
+        if not Path(path).samefile(library):
+            raise ImportError(f"this process already loaded TMVA from {path}, and ROOT cannot load a second "
+                              f"libTMVA ({library}, found by tmva_hashednet.tmva.locate_tmva): set "
+                              "TMVA_HASHEDNET_TMVA_PREFIX before the first TMVA use, or use another process")
+
+
 def _real_tmva():
     """ROOT.TMVA with HashedDNN registered, or None when locate_tmva finds no TMVA."""
     found = locate_tmva()
@@ -74,6 +88,7 @@ def _real_tmva():
     import ROOT
 
     library, include = found
+    _check_no_other_tmva_loaded(ROOT, library)
     if include is not None:
         ROOT.gInterpreter.AddIncludePath(str(include))
     if ROOT.gSystem.Load(str(library)) < 0 or not hasattr(ROOT, "TMVA"):
