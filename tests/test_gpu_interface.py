@@ -134,4 +134,5 @@ def test_the_gpu_tests_and_benchmarks_helpers_compile(hn):
         sys.path.pop(0)
     assert ROOT.gInterpreter.Declare(test_gpu.HELPERS)
     assert ROOT.gInterpreter.Declare(speed_gpu.HELPERS)
-    assert hasattr(ROOT.gpu_test, "optimize") and hasattr(ROOT.gpu_bench, "LayerTimer")
+    assert hasattr(ROOT.gpu_test, "optimize") and hasattr(ROOT.gpu_test, "image_ops")
+    assert hasattr(ROOT.gpu_bench, "LayerTimer")

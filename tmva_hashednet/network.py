@@ -294,6 +294,8 @@ _NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compres
                      "hash_block": "HashBlock", "hash_functions": "HashFunctions", "reconstruction": "Reconstruction",
                      "fresh_slice": "FreshSlice", "fresh_band_exponent": "FreshBandExponent",
                      "weight_init": "WeightInitialization", "seed": "RandomSeed", "num_threads": "NumThreads"}
+# The keywords of where and how a network runs (also of from_text and load).
+_PLACEMENT_KEYWORDS = {"device": "Architecture", "gpu_product": "GpuProduct", "gpu_deterministic": "GpuDeterministic"}
 
 
 class HashedNetwork:
@@ -340,6 +342,13 @@ class HashedNetwork:
     device : ``"cpu"`` (the core's default) or ``"cuda"`` (the CUDA backend on GPU 0, in builds with
         ``HASHEDNET_CUDA``: ``Architecture=GPU``; without a usable GPU it is an
         error saying why). A ``"cuda"`` network takes numpy or device arrays.
+    gpu_product : ``device="cuda"`` only (option ``GpuProduct``): how hashed layers
+        multiply, ``"FUSED"`` (V generated in shared memory), ``"MATERIALIZE"``
+        (a tile of V in device memory, then cuBLAS) or ``"AUTO"`` (the default:
+        the backend's choice, today FUSED).
+    gpu_deterministic : ``device="cuda"`` only (option ``GpuDeterministic``):
+        sum bucket gradients in 64-bit fixed point, the same bits every run (not
+        with ``hash_mode="FUNHASH"``). On the CPU both must stay at their defaults.
 
     Each keyword left out takes the core's default (the HashedDNN option's;
     ``tmva_hashednet.options.describe_options()`` lists them). Each value is
@@ -371,6 +380,8 @@ class HashedNetwork:
         seed: int = CORE_DEFAULT,
         num_threads: int = CORE_DEFAULT,
         device: str = CORE_DEFAULT,
+        gpu_product: str = CORE_DEFAULT,
+        gpu_deterministic: bool = CORE_DEFAULT,
     ):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
             raise TypeError(f"n_inputs must be a positive integer, got {n_inputs!r}")
@@ -389,9 +400,10 @@ class HashedNetwork:
                      fresh_band_exponent=fresh_band_exponent, weight_init=weight_init, seed=seed,
                      num_threads=num_threads)  # fmt: skip
         hn = core()
-        builder = hn.MethodOptionsBuilder()
-        if device is not CORE_DEFAULT:
-            builder.set("Architecture", _architecture_option(device))
+        # The GPU settings are checked with the device and hash mode (GpuDeterministic refuses FUNHASH).
+        placement = dict(device=device, gpu_product=gpu_product, gpu_deterministic=gpu_deterministic,
+                         hash_mode=given.pop("hash_mode"))  # fmt: skip
+        builder = _placement_builder(placement)
         for name, value in given.items():
             if value is not CORE_DEFAULT:
                 with _keyword(name, value):
@@ -415,30 +427,35 @@ class HashedNetwork:
         return network
 
     @classmethod
-    def from_text(cls, text: str, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
-        """A network from the text of :meth:`to_text` (bit-identical outputs on the same device)."""
+    def from_text(cls, text: str, num_threads: int = 0, device: str = CORE_DEFAULT, *, gpu_product: str = CORE_DEFAULT,
+                  gpu_deterministic: bool = CORE_DEFAULT) -> "HashedNetwork":
+        """A network from the text of :meth:`to_text` (bit-identical outputs on the same device);
+        ``device``, ``gpu_product`` and ``gpu_deterministic`` as in the constructor."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        where = () if device is CORE_DEFAULT else (_architecture(device),)
+        where = _placement(dict(device=device, gpu_product=gpu_product, gpu_deterministic=gpu_deterministic))
         with translate_errors():
             return cls._wrap(core().Model.from_text(text, int(num_threads), *where))
 
     @classmethod
-    def load(cls, path, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
+    def load(cls, path, num_threads: int = 0, device: str = CORE_DEFAULT, *, gpu_product: str = CORE_DEFAULT,
+             gpu_deterministic: bool = CORE_DEFAULT) -> "HashedNetwork":
         """A network saved with :meth:`save`, or the network of a TMVA weight file
         (``<dataset>/weights/<job>_<title>.weights.xml`` of HashedDNN, written by ROOT's TMVA or the
         compatible Factory): then :meth:`predict` and :meth:`evaluator` apply the file's input
-        transformation first (and, for regression, its inverse on the targets), as the Reader does."""
+        transformation first (and, for regression, its inverse on the targets), as the Reader does.
+        ``device``, ``gpu_product`` and ``gpu_deterministic`` as in the constructor."""
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"network file {path!r} does not exist")
-        where = () if device is CORE_DEFAULT else (_architecture(device),)
+        placement = dict(device=device, gpu_product=gpu_product, gpu_deterministic=gpu_deterministic)
+        where = _placement(placement)
         if _is_tmva_weight_file(path):
             from .tmva.response import WeightFileTransform
             from .tmva.weights_xml import read_weight_file
 
             content = read_weight_file(path)
-            network = cls.from_text(content.network_text, num_threads, device)
+            network = cls.from_text(content.network_text, num_threads, **placement)
             network._tmva = WeightFileTransform(content)
             return network
         with translate_errors():
@@ -987,6 +1004,35 @@ def _phases(training) -> list:
 def _architecture_option(device) -> str:
     """The Architecture option text of a ``device`` keyword, checked by the core (allowed: cpu, cuda)."""
     return str(core().architecture_name(_architecture(device)))
+
+
+def _placement_builder(placement: dict):
+    """A MethodOptionsBuilder holding the given placement keywords (device, gpu_product,
+    gpu_deterministic, and hash_mode if there), checked together by the core's option parser
+    (GpuProduct and GpuDeterministic other than their defaults need Architecture=GPU)."""
+    builder = core().MethodOptionsBuilder()
+    for name, value in placement.items():
+        if value is not CORE_DEFAULT:
+            text = _architecture_option(value) if name == "device" else _option_text(name, value)
+            with _keyword(name, value):
+                builder.set({**_NETWORK_KEYWORDS, **_PLACEMENT_KEYWORDS}[name], text)
+    given = ", ".join(f"{name}={value!r}" for name, value in placement.items() if value is not CORE_DEFAULT)
+    try:
+        with translate_errors():
+            builder.build()
+    except ValueError as error:
+        raise ValueError(f"{given}: {error}") from None
+    return builder
+
+
+def _placement(placement: dict) -> tuple:
+    """Model.from_text's trailing (Architecture, GpuSettings) of the placement keywords; () for the defaults."""
+    if all(value is CORE_DEFAULT for value in placement.values()):
+        return ()
+    hn = core()
+    with translate_errors():
+        options = _placement_builder(placement).build()
+        return hn.architecture_from_string(options.architecture), hn.gpu_settings(options)
 
 
 def _architecture(device):

@@ -103,7 +103,7 @@ Model make_model(const MethodOptions &options, std::int64_t n_inputs, const std:
    const NetworkSpec spec = network_spec(options, n_inputs, task_of(task), n_outputs);
    check_thread_count(options.num_threads, "num_threads");
    return Model(spec, options.weight_init, options.random_seed, options.num_threads,
-                architecture_from_string(options.architecture));
+                architecture_from_string(options.architecture), gpu_settings(options));
 }
 
 namespace {

@@ -27,12 +27,15 @@ namespace hashednet {
 class Model {
 public:
    /// A new network with freshly initialised parameters on the backend of
-   /// `architecture` with num_threads threads (0 = all cores).
+   /// `architecture` with num_threads threads (0 = all cores); `gpu`: the GPU
+   /// backend's settings (make_backend: only the default for other backends).
    Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads = 0,
-         Architecture architecture = Architecture::Cpu);
+         Architecture architecture = Architecture::Cpu, const GpuSettings &gpu = GpuSettings());
    /// A network read back from serialize() text.
-   static Model from_text(const std::string &text, int num_threads = 0, Architecture architecture = Architecture::Cpu);
-   static Model from_file(const std::string &path, int num_threads = 0, Architecture architecture = Architecture::Cpu);
+   static Model from_text(const std::string &text, int num_threads = 0, Architecture architecture = Architecture::Cpu,
+                          const GpuSettings &gpu = GpuSettings());
+   static Model from_file(const std::string &path, int num_threads = 0, Architecture architecture = Architecture::Cpu,
+                          const GpuSettings &gpu = GpuSettings());
 
    Network &network() { return network_; }
    const Network &network() const { return network_; }
