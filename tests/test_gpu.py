@@ -421,3 +421,25 @@ def test_parameters_device_is_a_live_view(cupy):
     np.testing.assert_array_equal(view.get(), cuda.params)
     view *= 2
     np.testing.assert_array_equal(cuda.params, view.get())
+
+
+def test_cupy_partial_fit_and_fit_stream_equal_numpy(cupy):
+    """Device chunks train as host chunks do (the same kernels after the gather; within float rounding)."""
+    from tmva_hashednet import TrainingConfig
+
+    _, a = pair("block", "multiclass")
+    b, c = (type(a).from_text(a.to_text(), device="cuda") for _ in range(2))
+    x, y, w = random_events(np.random.default_rng(12), 400, 37, "multiclass", TASKS["multiclass"])
+    config = TrainingConfig(batch_size=50, seed=2, optimizer="ADAM")
+    chunks = [(x[:250], y[:250], w[:250]), (x[250:], y[250:], w[250:])]
+    device_chunks = [tuple(cupy.asarray(v) for v in chunk) for chunk in chunks]
+    a.standardize_inputs(x[:250], w[:250])
+    b.standardize_inputs(*device_chunks[0][::2])
+    np.testing.assert_allclose(b.predict(x), a.predict(x), rtol=1e-5, atol=1e-6)  # the same transform
+    losses = [(a.partial_fit(*h, training=config), b.partial_fit(*d, training=config))
+              for h, d in zip(chunks, device_chunks)]  # fmt: skip
+    np.testing.assert_allclose(np.array(losses)[:, 1], np.array(losses)[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(b.params, a.params, rtol=1e-5, atol=1e-6)
+    history = c.fit_stream(device_chunks, training=config, standardize="first_chunk", verbose=False)
+    np.testing.assert_allclose(c.params, b.params, rtol=1e-5, atol=1e-6)
+    assert len(history.chunks) == 2

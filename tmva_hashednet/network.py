@@ -674,9 +674,23 @@ class HashedNetwork:
         """Sets the input transform to the (weighted) mean and 1/std of x
         (float64, the rules of :func:`streaming.input_moments`; a column
         without spread keeps scale 1)."""
-        moments = Moments("the events whose inputs are standardised")
-        moments.add(as_matrix("x", x, self.n_inputs), weights)
-        mean, std = moments.mean_std()
+        sample = "the events whose inputs are standardised"
+        if _cuda.check_placement(lambda: self.device, {"x": x, "weights": weights}):  # device arrays: sums there
+            cupy = _cuda.cupy_module()
+            views = [_cuda.device_view("x", x, n_columns=self.n_inputs)]
+            if weights is not None:
+                views.append(_cuda.device_view("weights", weights, n_columns=1))
+            if views[-1].rows != views[0].rows:
+                raise ValueError(f"weights has {views[-1].rows} entries, expected {views[0].rows} (one per event)")
+            for view in views:
+                _cuda.wait_for_producer(view)
+            arrays = [_cuda.as_device(cupy, name, view, n)
+                      for name, view, n in zip(("x", "weights"), views, (self.n_inputs, None))]  # fmt: skip
+            mean, std = _cuda.device_moments(cupy, arrays[0], arrays[1] if weights is not None else None, sample)
+        else:
+            moments = Moments(sample)
+            moments.add(as_matrix("x", x, self.n_inputs), weights)
+            mean, std = moments.mean_std()
         self.set_input_transform(mean, 1.0 / np.where(std > 0, std, 1.0))
 
     def _targets(self, y, n: int) -> np.ndarray:
@@ -689,7 +703,8 @@ class HashedNetwork:
 
     def _dataset(self, x, y, weights, name: str):
         if _cuda.check_placement(lambda: self.device, {"x": x, "y": y, "weights": weights}):
-            raise TypeError("device arrays are taken by fit and predict; pass numpy arrays here")
+            raise TypeError("device arrays are taken by fit, partial_fit, fit_stream, standardize_inputs and predict; "
+                            "pass numpy arrays here")
         x = as_matrix(f"{name} x", x, self.n_inputs)
         check_finite(f"{name} x", x)
         y = self._targets(y, x.shape[0])
@@ -800,8 +815,11 @@ class HashedNetwork:
         No validation, early stopping or input standardisation happens here:
         set the input transform first (e.g. :meth:`standardize_inputs` on the
         first chunk). ``restart`` drops the optimizer state first. Returns the
-        chunk's weighted mean training loss.
+        chunk's weighted mean training loss. On a ``device="cuda"`` network x,
+        y and weights may be device arrays (read where they are, no host copy).
         """
+        if _cuda.check_placement(lambda: self.device, {"x": x, "y": y, "weights": weights}):
+            return self._partial_fit_device(x, y, weights, training, restart)
         x, y, w = self._dataset(x, y, weights, "chunk")
         config = (training or _default_phase()).to_cpp(self._model)
         if restart:
@@ -809,6 +827,16 @@ class HashedNetwork:
         with translate_errors():
             return float(self._model.train_chunk(x, y, _nullptr() if w is None else w, x.shape[0], x.shape[1],
                                                  y.shape[1], config))  # fmt: skip
+
+    def _partial_fit_device(self, x, y, weights, training, restart: bool) -> float:
+        x, y, w = self._device_dataset(_cuda.cupy_module(), x, y, weights, "chunk")
+        config = (training or _default_phase()).to_cpp(self._model)
+        if restart:
+            self._model.reset_streaming()
+        address = [0 if a is None else int(a.data.ptr) for a in (x, y, w)]
+        with translate_errors():
+            return float(core().python_api.train_chunk_resident(self._model, *address, x.shape[0], x.shape[1],
+                                                                y.shape[1], config))  # fmt: skip
 
     def fit_stream(
         self,
@@ -836,7 +864,10 @@ class HashedNetwork:
         max_epochs and convergence_steps do not apply (no validation or early
         stopping here). The optimizer state continues from earlier
         partial_fit/fit_stream calls unless ``restart``. ``verbose`` prints
-        progress (entries done, events/s) at most every 5 s.
+        progress (entries done, events/s) at most every 5 s. On a
+        ``device="cuda"`` network the chunks may be device arrays, with
+        ``standardize="first_chunk"`` or ``None`` (``"first_pass"`` reads the
+        chunks on the host: a TypeError for device chunks).
         """
         from . import streaming
 

@@ -116,7 +116,11 @@ TrainingHistory Model::train_phase(const DataView &training, const DataView &val
 double Model::train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
                           std::int64_t n_targets, const TrainingConfig &config)
 {
-   const DataView chunk{x, y, w, n, n_features, n_targets};
+   return train_chunk_view(DataView{x, y, w, n, n_features, n_targets}, config);
+}
+
+double Model::train_chunk_view(const DataView &chunk, const TrainingConfig &config)
+{
    const PhaseThreads threads(*backend_, num_threads_, config.num_threads);
    const SigintGuard ctrl_c;
    return hashednet::train_chunk(network_, chunk, config, streaming_);

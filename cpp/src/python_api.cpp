@@ -130,6 +130,14 @@ TrainingHistory train_resident(Model &model, std::uintptr_t x, std::uintptr_t y,
    return model.train_phase(training, validation, config, verbose ? &std::cout : nullptr);
 }
 
+double train_chunk_resident(Model &model, std::uintptr_t x, std::uintptr_t y, std::uintptr_t w, std::int64_t n,
+                            std::int64_t n_features, std::int64_t n_targets, const TrainingConfig &config)
+{
+   DataView chunk{device_floats(x), device_floats(y), device_floats(w), n, n_features, n_targets};
+   chunk.resident = true;
+   return model.train_chunk_view(chunk, config);
+}
+
 std::uintptr_t params_address(Model &model)
 {
    HASHEDNET_CHECK(model.architecture() == Architecture::Gpu,

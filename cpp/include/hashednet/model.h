@@ -71,6 +71,8 @@ public:
    /// Ctrl-C throws Interrupted after the running mini-batch, as train does.
    double train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
                       std::int64_t n_targets, const TrainingConfig &config);
+   /// train_chunk on a DataView (device arrays: DataView::resident, python_api::train_chunk_resident).
+   double train_chunk_view(const DataView &chunk, const TrainingConfig &config);
    void reset_streaming() { streaming_ = StreamingState(); }
 
    /// Responses of n events into out (n x n_outputs).
