@@ -178,7 +178,8 @@ def im2col(images, window):
 # A CONV layer's products are the hashed products on its filter matrix (filters x depth*fh*fw) with
 # im2col's rows as the batch (conv2d.cpp): (window as in tests/test_gpu_image_ops.py, images, filters).
 # 3 x 42 = 126 rows of 18 taps cross the 64-row tiles; 4 x 20 rows of 30 taps into 70 filters cross both.
-CONV_SHAPES = {"3x3 pad 1": ((2, 7, 6, 3, 3, 1, 1, 1, 1), 3, 6), "5x2 stride 2x3": ((3, 9, 11, 5, 2, 2, 3, 2, 1), 4, 70)}
+CONV_SHAPES = {"3x3 pad 1": ((2, 7, 6, 3, 3, 1, 1, 1, 1), 3, 6),
+               "5x2 stride 2x3": ((3, 9, 11, 5, 2, 2, 3, 2, 1), 4, 70)}
 
 
 @pytest.mark.parametrize("conv", list(CONV_SHAPES))

@@ -305,7 +305,8 @@ def test_the_gpu_settings_reach_the_backend_through_the_constructor(gpu):
 # (input layout, Layout): CONV with padding and strides (tiles of the products' kernels crossed by
 # 14 x 14 positions x batch rows), MAXPOOL overlapping and not, RESHAPE to flat and to an image.
 CNNS = {
-    "conv-pool-dense": ("2|14|14", "CONV|6|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|20|TANH,DENSE|{k}|LINEAR"),
+    "conv-pool-dense": ("2|14|14", "CONV|6|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|20|TANH,"
+                                   "DENSE|{k}|LINEAR"),
     "strided-overlapping": ("1|15|13", "CONV|5|5|3|2|1|2|1|TANH,MAXPOOL|3|3|1|1,CONV|4|2|2|1|1|0|0|RELU,"
                                         "RESHAPE|FLAT,DENSE|{k}|LINEAR"),
     "reshape-image": ("1|8|12", "RESHAPE|2|8|6,CONV|3|3|3|1|1|1|1|RELU,RESHAPE|FLAT,DENSE|{k}|LINEAR"),

@@ -50,7 +50,8 @@ inline Results run(const ImageWindow &w, const ImageWindow &pool_window, std::in
    const std::int64_t rows = w.positions(), columns = w.patch();
    r.cpu_t.resize(n_cols); r.t.resize(n_cols);
    cpu->transpose_blocks(cols_in.data(), n, rows, columns, r.cpu_t.data());
-   for (std::int64_t i = n_cols - 1; i >= 0; --i) r.t[i] = image_gather::transpose_value(cols_in.data(), rows, columns, i);
+   for (std::int64_t i = n_cols - 1; i >= 0; --i)
+      r.t[i] = image_gather::transpose_value(cols_in.data(), rows, columns, i);
    const std::int64_t n_pool = n * pool_window.depth * pool_window.positions();
    r.cpu_pool.resize(n_pool); r.pool.resize(n_pool); r.cpu_argmax.resize(n_pool); r.argmax.resize(n_pool);
    cpu->max_pool_forward(pool_window, x.data(), n, r.cpu_pool.data(), r.cpu_argmax.data());

@@ -66,7 +66,8 @@ extern "C" hashednet::Backend *hashednet_cuda_make_backend(int, const hashednet:
    const std::string problem = hashednet::device_problem(probe);
    HASHEDNET_CHECK(problem.empty(), problem);
    HASHEDNET_CUDA_CHECK(cudaSetDevice(0));
-   return std::make_unique<hashednet::cuda::CudaBackend>(description(probe), *settings).release(); // owned by the caller
+   auto backend = std::make_unique<hashednet::cuda::CudaBackend>(description(probe), *settings);
+   return backend.release(); // owned by the caller
 }
 
 extern "C" hashednet::Optimizer *hashednet_cuda_make_optimizer(const char *name, hashednet::Backend *backend,

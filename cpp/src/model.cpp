@@ -47,7 +47,8 @@ int checked(int num_threads)
 
 Model::Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads, Architecture architecture,
              const GpuSettings &gpu)
-   : backend_(make_backend(architecture, checked(num_threads), gpu)), num_threads_(num_threads), network_(spec, *backend_)
+   : backend_(make_backend(architecture, checked(num_threads), gpu)), num_threads_(num_threads),
+     network_(spec, *backend_)
 {
    network_.initialize_params(init, seed);
 }
