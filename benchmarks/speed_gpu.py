@@ -41,7 +41,6 @@ HELPERS = r"""
 #include "hashednet/device.h"
 #include "hashednet/model.h"
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 namespace gpu_bench {
 using namespace hashednet;
@@ -51,7 +50,6 @@ public:
    LayerTimer(std::int64_t n, double compression, int hash_mode, std::int64_t batch, const std::string &method)
       : batch_(batch)
    {
-      setenv("HASHEDNET_CUDA_METHOD", method.c_str(), 1); // read by the backend at construction
       NetworkSpec spec;
       spec.n_inputs = n;
       spec.n_outputs = n;
@@ -65,8 +63,9 @@ public:
       spec.hash_output_layer = compression < 1.0;
       spec.hash_mode = static_cast<HashMode>(hash_mode);
       spec.hash_block = 16;
-      model_ = std::make_unique<Model>(spec, WeightInit::XavierNormal, 1, 0, Architecture::Gpu);
-      unsetenv("HASHEDNET_CUDA_METHOD");
+      GpuSettings settings; // the option GpuProduct
+      settings.product = method == "MATERIALIZE" ? GpuProduct::Materialize : GpuProduct::Fused;
+      model_ = std::make_unique<Model>(spec, WeightInit::XavierNormal, 1, 0, Architecture::Gpu, settings);
       Backend &b = backend();
       x_ = b.allocate(batch * n);
       y_ = b.allocate(batch * n);

@@ -11,8 +11,9 @@ if(HASHEDNET_CUDA_ENABLED)
     cpp/cuda/backend_kernels.cu
     cpp/cuda/cuda_backend.cu
     cpp/cuda/cuda_entry.cu
-    cpp/cuda/cuda_optimizers.cu)
+    cpp/cuda/cuda_optimizers.cu
+    cpp/cuda/image_kernels.cu)
   # elementwise.h's float updates (transform, dropout, SGD, Adam, activations)
   # give the CPU's bits only without contraction into FMA.
-  set_source_files_properties(cpp/cuda/backend_kernels.cu PROPERTIES COMPILE_OPTIONS "-fmad=false")
+  set_source_files_properties(cpp/cuda/backend_kernels.cu cpp/cuda/image_kernels.cu PROPERTIES COMPILE_OPTIONS "-fmad=false")
 endif()

@@ -7,7 +7,7 @@
 #      fat binary is the compile check);
 #   2. asks the core whether Architecture=GPU can run (tmva_hashednet: the reason, or none);
 #   3. GPU: the GPU tests (pytest -m gpu) and `benchmarks/run.py gpu` with its JSON in DIR;
-#      no GPU: the compile checks (ptxas figures, host emulation, the backend's tests),
+#      no GPU: the compile checks (ptxas figures, host emulation, the image kernels' values, the backend's tests),
 #      then "no GPU: <reason>; compile checks passed", exit 0.
 # The default test run never installs the [gpu] extra; `bash scripts/run.sh test`
 # reinstalls the CPU-only package afterwards.
@@ -62,7 +62,7 @@ reason=$(printf '%s\n' "$reason" | tail -n 1)
 if [ -n "$reason" ]; then
   echo "==> no usable GPU; the compile checks"
   $py -P -m pytest -q tests/test_cuda_compile.py tests/test_device_errors.py tests/test_gpu_interface.py \
-    tests/test_gpu_emulation.py $(ls tests/test_cuda_*.py | grep -v test_cuda_compile.py)
+    tests/test_gpu_emulation.py tests/test_gpu_image_ops.py $(ls tests/test_cuda_*.py | grep -v test_cuda_compile.py)
   printf '{"gpu": false, "reason": %s}\n' "$($py -P -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$reason")" \
     > "$out/gpu-check.json"
   echo "no GPU: $reason; compile checks passed"

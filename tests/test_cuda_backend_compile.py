@@ -13,7 +13,14 @@ at most 64 registers per thread, so that every elementwise kernel can run
 = 1024 threads x 64 registers): these are memory-bound loops, which need
 occupancy, not registers. The loss kernel is one block of 256 threads per
 batch (a fixed-order reduction): its limit is 128 registers (32K of the
-SM's 64K), and its double exp/log may use a stack frame."""
+SM's 64K), and its double exp/log may use a stack frame.
+
+The image-layer kernels (image_kernels.cu: image_gather.h on the device) are
+compiled for every architecture of the fat binary (HASHEDNET_PTXAS_ARCHS
+restricts them, as for tests/test_cuda_kernels.py) within the elementwise
+limits: no spills, no stack frame, at most 64 registers (image_kernels.cu
+asks for it with __launch_bounds__(256, 4); without that nvcc unrolled
+col2im's loops into 96 registers on sm_100 and newer)."""
 
 from __future__ import annotations
 
@@ -87,3 +94,33 @@ def test_backend_sources_compile(tmp_path, name):
     if not (CUDA / "hashed_product.h").exists():
         pytest.skip("the hashed products' launch API (cpp/cuda/hashed_product.h) is not in this tree")
     nvcc(CUDA / f"{name}.cu", tmp_path / f"{name}.o", f"-I{include}", "-Xcompiler=-fPIC")
+
+
+IMAGE_KERNELS = {"im2col", "col2im", "transpose_blocks", "accumulate", "max_pool_forward", "max_pool_backward"}
+
+
+def image_kernel_architectures():
+    import os
+
+    from test_cuda_kernels import architectures
+
+    archs = architectures()
+    if subset := os.environ.get("HASHEDNET_PTXAS_ARCHS"):
+        archs = [a for a in archs if a in subset.split(",")]
+    return archs
+
+
+@pytest.mark.parametrize("arch", image_kernel_architectures())
+def test_image_kernels_compile_within_the_limits_for_every_architecture(tmp_path, arch):
+    if NVCC is None:
+        pytest.skip("nvcc is not installed")
+    result = subprocess.run([NVCC, "-std=c++17", "-cubin", f"-arch={arch}", "-fmad=false", "-Xptxas=-v",
+                             f"-I{include_path()}", str(CUDA / "image_kernels.cu"), "-o", str(tmp_path / "k.cubin")],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    figures = ptxas_figures(result.stderr)
+    found = {name for name in IMAGE_KERNELS if any(f"{len(name) + 7}{name}_kernel" in k for k in figures)}
+    assert found == IMAGE_KERNELS and len(figures) == len(IMAGE_KERNELS), sorted(figures)
+    for kernel, f in figures.items():
+        assert f["spill_stores"] == 0 and f["spill_loads"] == 0 and f["stack"] == 0, (arch, kernel, f)
+        assert f["registers"] <= MAX_REGISTERS, (arch, kernel, f)

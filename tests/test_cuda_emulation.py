@@ -163,3 +163,34 @@ def test_deterministic_dparams_equal_reference_and_ignore_block_order(emulator, 
     check(case, forward)
     reverse = case.run(emulator, tmp_path, method=method, deterministic=1, tile_rows=16, tile_cols=24, reverse=1)
     np.testing.assert_array_equal(forward[2].view(np.uint32), reverse[2].view(np.uint32))
+
+
+def im2col(images, window):
+    """The patch rows (n_images * positions x depth*fh*fw) of image_window.h's order, zeros in the padding."""
+    depth, height, width, fh, fw, sr, sc, pr, pc = window
+    padded = np.pad(images.reshape(-1, depth, height, width), ((0, 0), (0, 0), (pr, pr), (pc, pc)))
+    out_h, out_w = (height + 2 * pr - fh) // sr + 1, (width + 2 * pc - fw) // sc + 1
+    rows = [padded[:, :, oy * sr : oy * sr + fh, ox * sc : ox * sc + fw].reshape(len(padded), -1)
+            for oy in range(out_h) for ox in range(out_w)]  # fmt: skip
+    return np.stack(rows, axis=1).reshape(-1, depth * fh * fw)
+
+
+# A CONV layer's products are the hashed products on its filter matrix (filters x depth*fh*fw) with
+# im2col's rows as the batch (conv2d.cpp): (window as in tests/test_gpu_image_ops.py, images, filters).
+# 3 x 42 = 126 rows of 18 taps cross the 64-row tiles; 4 x 20 rows of 30 taps into 70 filters cross both.
+CONV_SHAPES = {"3x3 pad 1": ((2, 7, 6, 3, 3, 1, 1, 1, 1), 3, 6),
+               "5x2 stride 2x3": ((3, 9, 11, 5, 2, 2, 3, 2, 1), 4, 70)}
+
+
+@pytest.mark.parametrize("conv", list(CONV_SHAPES))
+@pytest.mark.parametrize("scheme", ["dense", "element-1/8", "block-B3", "funhash-linear"])
+@pytest.mark.parametrize("method", ["fused", "materialize"])
+def test_emulated_conv_filter_products_equal_float64_reference(emulator, tmp_path, method, scheme, conv):
+    """The products on im2col rows with the padding's zero taps; the image ops themselves: test_gpu_image_ops.py."""
+    window, n_images, filters = CONV_SHAPES[conv]
+    images = np.random.default_rng(3).normal(size=(n_images, window[0] * window[1] * window[2])).astype(np.float32)
+    cols = im2col(images, window)
+    assert (cols == 0).any()  # the padding is in the batch
+    case = make_case(scheme, (cols.shape[1], filters, cols.shape[0]))
+    case.x = np.ascontiguousarray(cols)
+    check(case, case.run(emulator, tmp_path, method=method, tile_rows=16, tile_cols=24))

@@ -107,6 +107,30 @@ inline std::vector<float> transforms(Architecture arch, Task task, const std::ve
       result.push_back(v);
    return result;
 }
+/// im2col, col2im (of im2col's values), transpose_blocks, max pooling forward (values, argmax) and
+/// backward (of dy = the pooled values) of n images x, concatenated.
+inline std::vector<float> image_ops(Architecture arch, std::int64_t n, const std::vector<float> &x, std::int64_t d,
+                                    std::int64_t h, std::int64_t w, std::int64_t fh, std::int64_t fw, std::int64_t sr,
+                                    std::int64_t sc, std::int64_t pr, std::int64_t pc, std::int64_t pfh,
+                                    std::int64_t pfw, std::int64_t psr, std::int64_t psc)
+{
+   auto b = make_backend(arch, 1);
+   ImageWindow conv{d, h, w, fh, fw, sr, sc, pr, pc}, pool{d, h, w, pfh, pfw, psr, psc, 0, 0};
+   Buffer bx = upload(*b, x), cols = b->allocate(n * conv.positions() * conv.patch()), dx = b->allocate(bx.size());
+   Buffer t = b->allocate(cols.size()), y = b->allocate(n * d * pool.positions()), argmax = b->allocate(y.size());
+   Buffer pool_dx = b->allocate(bx.size());
+   b->im2col(conv, bx.data(), n, cols.data());
+   b->col2im(conv, cols.data(), n, dx.data());
+   b->transpose_blocks(cols.data(), n, conv.positions(), conv.patch(), t.data());
+   b->max_pool_forward(pool, bx.data(), n, y.data(), argmax.data());
+   b->max_pool_backward(pool, y.data(), argmax.data(), n, pool_dx.data());
+   std::vector<float> out;
+   for (const Buffer *buffer : {&cols, &dx, &t, &y, &argmax, &pool_dx}) {
+      const std::vector<float> values = download(*b, *buffer);
+      out.insert(out.end(), values.begin(), values.end());
+   }
+   return out;
+}
 } // namespace gpu_test
 """
 
@@ -253,11 +277,12 @@ def test_predict_one_and_saved_text(gpu, tmp_path):
     assert cuda.to_text() == cpu.to_text()  # parameters came back from the device unchanged
 
 
-@pytest.mark.parametrize("method", ["MATERIALIZE", "FUSED"])
-def test_both_product_methods_and_deterministic_mode(gpu, monkeypatch, method):
-    monkeypatch.setenv("HASHEDNET_CUDA_METHOD", method)
-    monkeypatch.setenv("HASHEDNET_CUDA_DETERMINISTIC", "1")
-    cpu, cuda = pair("element", "regression")
+@pytest.mark.parametrize("method", ["MATERIALIZE", "FUSED", "AUTO"])
+def test_both_product_methods_and_deterministic_mode(gpu, method):
+    import tmva_hashednet as t
+
+    cpu, _ = pair("element", "regression")
+    cuda = t.HashedNetwork.from_text(cpu.to_text(), device="cuda", gpu_product=method, gpu_deterministic=True)
     x, y, w = random_events(np.random.default_rng(9), 257, 37, "regression", 2)
     np.testing.assert_allclose(cuda.predict(x), cpu.predict(x), rtol=1e-4, atol=1e-5)
     first, second = cuda.gradient(x, y, w)[1], cuda.gradient(x, y, w)[1]
@@ -265,12 +290,85 @@ def test_both_product_methods_and_deterministic_mode(gpu, monkeypatch, method):
     np.testing.assert_allclose(first, cpu.gradient(x, y, w)[1], rtol=1e-3, atol=1e-5)
 
 
-def test_a_bad_method_setting_is_a_clear_error(gpu, monkeypatch):
+def test_the_gpu_settings_reach_the_backend_through_the_constructor(gpu):
+    """GpuProduct=MATERIALIZE and FUSED give the same network to float rounding, built by the constructor."""
     import tmva_hashednet as t
 
-    monkeypatch.setenv("HASHEDNET_CUDA_METHOD", "FAST")
-    with pytest.raises(ValueError, match="FUSED"):
-        t.HashedNetwork(3, "TANH|4,LINEAR", device="cuda")
+    nets = [t.HashedNetwork(37, LAYOUT, task="regression", n_outputs=2, seed=11, compression=1 / 8, device="cuda",
+                            gpu_product=method) for method in ("MATERIALIZE", "FUSED")]  # fmt: skip
+    x, _, _ = random_events(np.random.default_rng(3), 65, 37, "regression", 2)
+    np.testing.assert_allclose(nets[0].predict(x), nets[1].predict(x), rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- CNN layers
+
+# (input layout, Layout): CONV with padding and strides (tiles of the products' kernels crossed by
+# 14 x 14 positions x batch rows), MAXPOOL overlapping and not, RESHAPE to flat and to an image.
+CNNS = {
+    "conv-pool-dense": ("2|14|14", "CONV|6|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,DENSE|20|TANH,"
+                                   "DENSE|{k}|LINEAR"),
+    "strided-overlapping": ("1|15|13", "CONV|5|5|3|2|1|2|1|TANH,MAXPOOL|3|3|1|1,CONV|4|2|2|1|1|0|0|RELU,"
+                                        "RESHAPE|FLAT,DENSE|{k}|LINEAR"),
+    "reshape-image": ("1|8|12", "RESHAPE|2|8|6,CONV|3|3|3|1|1|1|1|RELU,RESHAPE|FLAT,DENSE|{k}|LINEAR"),
+}
+CNN_SCHEMES = ["dense", "element", "block"]
+
+
+def cnn_pair(cnn: str, scheme: str, task: str):
+    import tmva_hashednet as t
+
+    image, layout = CNNS[cnn]
+    depth, height, width = (int(v) for v in image.split("|"))
+    cpu = t.HashedNetwork(depth * height * width, layout.format(k=TASKS[task]), input_layout=image, task=task,
+                          n_outputs=TASKS[task], seed=5, **SCHEMES[scheme])  # fmt: skip
+    return cpu, t.HashedNetwork.from_text(cpu.to_text(), device="cuda"), depth * height * width
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("scheme", CNN_SCHEMES)
+@pytest.mark.parametrize("cnn", list(CNNS))
+def test_cnn_predict_loss_and_gradient_match_the_cpu(gpu, cnn, scheme, task):
+    """Tolerances as for dense networks: the products sum in another order, the image ops are exact."""
+    cpu, cuda, n_in = cnn_pair(cnn, scheme, task)
+    for batch in (1, 7, 130):
+        x, y, w = random_events(np.random.default_rng(batch), batch, n_in, task, TASKS[task])
+        np.testing.assert_allclose(cuda.predict(x), cpu.predict(x), rtol=1e-4, atol=1e-5)
+        (l_cpu, g_cpu), (l_gpu, g_gpu) = cpu.gradient(x, y, w), cuda.gradient(x, y, w)
+        np.testing.assert_allclose(l_gpu, l_cpu, rtol=1e-4)
+        np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("scheme", CNN_SCHEMES)
+def test_cnn_training_matches_the_cpu(gpu, scheme):
+    from tmva_hashednet import TrainingConfig
+
+    cpu, cuda, n_in = cnn_pair("conv-pool-dense", scheme, "multiclass")
+    x, y, w = random_events(np.random.default_rng(8), 300, n_in, "multiclass", TASKS["multiclass"])
+    config = TrainingConfig(max_epochs=2, batch_size=32, seed=4, optimizer="ADAM")
+    for net in (cpu, cuda):
+        net.fit(x, y, w, validation_fraction=0.2, training=config, verbose=False)
+    np.testing.assert_allclose(cuda.params, cpu.params, rtol=1e-3, atol=1e-4)
+
+
+def test_image_ops_bit_for_bit(gpu, arch):
+    """The image kernels on the device against the CPU backend (both gathers in the CPU's order: exact)."""
+    rng = np.random.default_rng(6)
+    n, depth, height, width = 5, 3, 11, 9
+    x = rng.integers(-3, 4, n * depth * height * width) * 0.5  # ties in the pooling windows
+    conv = (depth, height, width, 3, 2, 2, 1, 1, 1)
+    pool = (3, 3, 1, 2)  # fh, fw, strides: overlapping rows
+    cpu = array(gpu.image_ops(arch.Cpu, n, vec(x), *conv, *pool))
+    cuda = array(gpu.image_ops(arch.Gpu, n, vec(x), *conv, *pool))
+    np.testing.assert_array_equal(cuda.view(np.uint32), cpu.view(np.uint32))
+
+
+def test_fresh_filters_stay_a_clear_error_on_the_gpu(gpu):
+    import tmva_hashednet as t
+
+    with pytest.raises(ValueError, match="FRESH"):
+        net = t.HashedNetwork(64, "CONV|2|3|3|1|1|1|1|RELU,RESHAPE|FLAT,DENSE|1|LINEAR", input_layout="1|8|8",
+                              compression=1 / 4, hash_mode="FRESH", device="cuda")  # fmt: skip
+        net.predict(np.zeros((2, 64), dtype=np.float32))
 
 
 # ---------------------------------------------------------------- CuPy in and out
@@ -324,3 +422,25 @@ def test_parameters_device_is_a_live_view(cupy):
     np.testing.assert_array_equal(view.get(), cuda.params)
     view *= 2
     np.testing.assert_array_equal(cuda.params, view.get())
+
+
+def test_cupy_partial_fit_and_fit_stream_equal_numpy(cupy):
+    """Device chunks train as host chunks do (the same kernels after the gather; within float rounding)."""
+    from tmva_hashednet import TrainingConfig
+
+    _, a = pair("block", "multiclass")
+    b, c = (type(a).from_text(a.to_text(), device="cuda") for _ in range(2))
+    x, y, w = random_events(np.random.default_rng(12), 400, 37, "multiclass", TASKS["multiclass"])
+    config = TrainingConfig(batch_size=50, seed=2, optimizer="ADAM")
+    chunks = [(x[:250], y[:250], w[:250]), (x[250:], y[250:], w[250:])]
+    device_chunks = [tuple(cupy.asarray(v) for v in chunk) for chunk in chunks]
+    a.standardize_inputs(x[:250], w[:250])
+    b.standardize_inputs(*device_chunks[0][::2])
+    np.testing.assert_allclose(b.predict(x), a.predict(x), rtol=1e-5, atol=1e-6)  # the same transform
+    losses = [(a.partial_fit(*h, training=config), b.partial_fit(*d, training=config))
+              for h, d in zip(chunks, device_chunks)]  # fmt: skip
+    np.testing.assert_allclose(np.array(losses)[:, 1], np.array(losses)[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(b.params, a.params, rtol=1e-5, atol=1e-6)
+    history = c.fit_stream(device_chunks, training=config, standardize="first_chunk", verbose=False)
+    np.testing.assert_allclose(c.params, b.params, rtol=1e-5, atol=1e-6)
+    assert len(history.chunks) == 2

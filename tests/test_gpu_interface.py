@@ -99,6 +99,10 @@ def test_a_device_array_for_a_cpu_network_is_a_clear_error():
         net.loss(FakeDeviceArray((5, 3)), FakeDeviceArray((5,)))
     with pytest.raises(TypeError, match=CPU_NETWORK):
         net.partial_fit(FakeDeviceArray((5, 3)), FakeDeviceArray((5,)))
+    with pytest.raises(TypeError, match=CPU_NETWORK):
+        net.standardize_inputs(FakeDeviceArray((5, 3)))
+    with pytest.raises(TypeError, match=CPU_NETWORK):
+        net.fit_stream([(FakeDeviceArray((5, 3)), FakeDeviceArray((5,)))], standardize=None, verbose=False)
     with pytest.raises(ValueError, match="this network is on the CPU: its parameters are the numpy array of `params`"):
         net.parameters_device()
 
@@ -134,4 +138,5 @@ def test_the_gpu_tests_and_benchmarks_helpers_compile(hn):
         sys.path.pop(0)
     assert ROOT.gInterpreter.Declare(test_gpu.HELPERS)
     assert ROOT.gInterpreter.Declare(speed_gpu.HELPERS)
-    assert hasattr(ROOT.gpu_test, "optimize") and hasattr(ROOT.gpu_bench, "LayerTimer")
+    assert hasattr(ROOT.gpu_test, "optimize") and hasattr(ROOT.gpu_test, "image_ops")
+    assert hasattr(ROOT.gpu_bench, "LayerTimer")

@@ -294,6 +294,8 @@ _NETWORK_KEYWORDS = {"layout": "Layout", "input_layout": "InputLayout", "compres
                      "hash_block": "HashBlock", "hash_functions": "HashFunctions", "reconstruction": "Reconstruction",
                      "fresh_slice": "FreshSlice", "fresh_band_exponent": "FreshBandExponent",
                      "weight_init": "WeightInitialization", "seed": "RandomSeed", "num_threads": "NumThreads"}
+# The keywords of where and how a network runs (also of from_text and load).
+_PLACEMENT_KEYWORDS = {"device": "Architecture", "gpu_product": "GpuProduct", "gpu_deterministic": "GpuDeterministic"}
 
 
 class HashedNetwork:
@@ -342,6 +344,13 @@ class HashedNetwork:
     device : ``"cpu"`` (the core's default) or ``"cuda"`` (the CUDA backend on GPU 0, in builds with
         ``HASHEDNET_CUDA``: ``Architecture=GPU``; without a usable GPU it is an
         error saying why). A ``"cuda"`` network takes numpy or device arrays.
+    gpu_product : ``device="cuda"`` only (option ``GpuProduct``): how hashed layers
+        multiply, ``"FUSED"`` (V generated in shared memory), ``"MATERIALIZE"``
+        (a tile of V in device memory, then cuBLAS) or ``"AUTO"`` (the default:
+        the backend's choice, today FUSED).
+    gpu_deterministic : ``device="cuda"`` only (option ``GpuDeterministic``):
+        sum bucket gradients in 64-bit fixed point, the same bits every run (not
+        with ``hash_mode="FUNHASH"``). On the CPU both must stay at their defaults.
 
     Each keyword left out takes the core's default (the HashedDNN option's;
     ``tmva_hashednet.options.describe_options()`` lists them). Each value is
@@ -373,6 +382,8 @@ class HashedNetwork:
         seed: int = CORE_DEFAULT,
         num_threads: int = CORE_DEFAULT,
         device: str = CORE_DEFAULT,
+        gpu_product: str = CORE_DEFAULT,
+        gpu_deterministic: bool = CORE_DEFAULT,
     ):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
             raise TypeError(f"n_inputs must be a positive integer, got {n_inputs!r}")
@@ -391,9 +402,10 @@ class HashedNetwork:
                      fresh_band_exponent=fresh_band_exponent, weight_init=weight_init, seed=seed,
                      num_threads=num_threads)  # fmt: skip
         hn = core()
-        builder = hn.MethodOptionsBuilder()
-        if device is not CORE_DEFAULT:
-            builder.set("Architecture", _architecture_option(device))
+        # The GPU settings are checked with the device and hash mode (GpuDeterministic refuses FUNHASH).
+        placement = dict(device=device, gpu_product=gpu_product, gpu_deterministic=gpu_deterministic,
+                         hash_mode=given.pop("hash_mode"))  # fmt: skip
+        builder = _placement_builder(placement)
         for name, value in given.items():
             if value is not CORE_DEFAULT:
                 with _keyword(name, value):
@@ -417,30 +429,35 @@ class HashedNetwork:
         return network
 
     @classmethod
-    def from_text(cls, text: str, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
-        """A network from the text of :meth:`to_text` (bit-identical outputs on the same device)."""
+    def from_text(cls, text: str, num_threads: int = 0, device: str = CORE_DEFAULT, *, gpu_product: str = CORE_DEFAULT,
+                  gpu_deterministic: bool = CORE_DEFAULT) -> "HashedNetwork":
+        """A network from the text of :meth:`to_text` (bit-identical outputs on the same device);
+        ``device``, ``gpu_product`` and ``gpu_deterministic`` as in the constructor."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        where = () if device is CORE_DEFAULT else (_architecture(device),)
+        where = _placement(dict(device=device, gpu_product=gpu_product, gpu_deterministic=gpu_deterministic))
         with translate_errors():
             return cls._wrap(core().Model.from_text(text, int(num_threads), *where))
 
     @classmethod
-    def load(cls, path, num_threads: int = 0, device: str = CORE_DEFAULT) -> "HashedNetwork":
+    def load(cls, path, num_threads: int = 0, device: str = CORE_DEFAULT, *, gpu_product: str = CORE_DEFAULT,
+             gpu_deterministic: bool = CORE_DEFAULT) -> "HashedNetwork":
         """A network saved with :meth:`save`, or the network of a TMVA weight file
         (``<dataset>/weights/<job>_<title>.weights.xml`` of HashedDNN, written by ROOT's TMVA or the
         compatible Factory): then :meth:`predict` and :meth:`evaluator` apply the file's input
-        transformation first (and, for regression, its inverse on the targets), as the Reader does."""
+        transformation first (and, for regression, its inverse on the targets), as the Reader does.
+        ``device``, ``gpu_product`` and ``gpu_deterministic`` as in the constructor."""
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"network file {path!r} does not exist")
-        where = () if device is CORE_DEFAULT else (_architecture(device),)
+        placement = dict(device=device, gpu_product=gpu_product, gpu_deterministic=gpu_deterministic)
+        where = _placement(placement)
         if _is_tmva_weight_file(path):
             from .tmva.response import WeightFileTransform
             from .tmva.weights_xml import read_weight_file
 
             content = read_weight_file(path)
-            network = cls.from_text(content.network_text, num_threads, device)
+            network = cls.from_text(content.network_text, num_threads, **placement)
             network._tmva = WeightFileTransform(content)
             return network
         with translate_errors():
@@ -668,9 +685,23 @@ class HashedNetwork:
         """Sets the input transform to the (weighted) mean and 1/std of x
         (float64, the rules of :func:`streaming.input_moments`; a column
         without spread keeps scale 1)."""
-        moments = Moments("the events whose inputs are standardised")
-        moments.add(as_matrix("x", x, self.n_inputs), weights)
-        mean, std = moments.mean_std()
+        sample = "the events whose inputs are standardised"
+        if _cuda.check_placement(lambda: self.device, {"x": x, "weights": weights}):  # device arrays: sums there
+            cupy = _cuda.cupy_module()
+            views = [_cuda.device_view("x", x, n_columns=self.n_inputs)]
+            if weights is not None:
+                views.append(_cuda.device_view("weights", weights, n_columns=1))
+            if views[-1].rows != views[0].rows:
+                raise ValueError(f"weights has {views[-1].rows} entries, expected {views[0].rows} (one per event)")
+            for view in views:
+                _cuda.wait_for_producer(view)
+            arrays = [_cuda.as_device(cupy, name, view, n)
+                      for name, view, n in zip(("x", "weights"), views, (self.n_inputs, None))]  # fmt: skip
+            mean, std = _cuda.device_moments(cupy, arrays[0], arrays[1] if weights is not None else None, sample)
+        else:
+            moments = Moments(sample)
+            moments.add(as_matrix("x", x, self.n_inputs), weights)
+            mean, std = moments.mean_std()
         self.set_input_transform(mean, 1.0 / np.where(std > 0, std, 1.0))
 
     def _targets(self, y, n: int) -> np.ndarray:
@@ -683,7 +714,8 @@ class HashedNetwork:
 
     def _dataset(self, x, y, weights, name: str):
         if _cuda.check_placement(lambda: self.device, {"x": x, "y": y, "weights": weights}):
-            raise TypeError("device arrays are taken by fit and predict; pass numpy arrays here")
+            raise TypeError("device arrays are taken by fit, partial_fit, fit_stream, standardize_inputs and predict; "
+                            "pass numpy arrays here")
         x = as_matrix(f"{name} x", x, self.n_inputs)
         check_finite(f"{name} x", x)
         y = self._targets(y, x.shape[0])
@@ -794,8 +826,11 @@ class HashedNetwork:
         No validation, early stopping or input standardisation happens here:
         set the input transform first (e.g. :meth:`standardize_inputs` on the
         first chunk). ``restart`` drops the optimizer state first. Returns the
-        chunk's weighted mean training loss.
+        chunk's weighted mean training loss. On a ``device="cuda"`` network x,
+        y and weights may be device arrays (read where they are, no host copy).
         """
+        if _cuda.check_placement(lambda: self.device, {"x": x, "y": y, "weights": weights}):
+            return self._partial_fit_device(x, y, weights, training, restart)
         x, y, w = self._dataset(x, y, weights, "chunk")
         config = (training or _default_phase()).to_cpp(self._model)
         if restart:
@@ -803,6 +838,16 @@ class HashedNetwork:
         with translate_errors():
             return float(self._model.train_chunk(x, y, _nullptr() if w is None else w, x.shape[0], x.shape[1],
                                                  y.shape[1], config))  # fmt: skip
+
+    def _partial_fit_device(self, x, y, weights, training, restart: bool) -> float:
+        x, y, w = self._device_dataset(_cuda.cupy_module(), x, y, weights, "chunk")
+        config = (training or _default_phase()).to_cpp(self._model)
+        if restart:
+            self._model.reset_streaming()
+        address = [0 if a is None else int(a.data.ptr) for a in (x, y, w)]
+        with translate_errors():
+            return float(core().python_api.train_chunk_resident(self._model, *address, x.shape[0], x.shape[1],
+                                                                y.shape[1], config))  # fmt: skip
 
     def fit_stream(
         self,
@@ -830,7 +875,10 @@ class HashedNetwork:
         max_epochs and convergence_steps do not apply (no validation or early
         stopping here). The optimizer state continues from earlier
         partial_fit/fit_stream calls unless ``restart``. ``verbose`` prints
-        progress (entries done, events/s) at most every 5 s.
+        progress (entries done, events/s) at most every 5 s. On a
+        ``device="cuda"`` network the chunks may be device arrays, with
+        ``standardize="first_chunk"`` or ``None`` (``"first_pass"`` reads the
+        chunks on the host: a TypeError for device chunks).
         """
         from . import streaming
 
@@ -998,6 +1046,35 @@ def _phases(training) -> list:
 def _architecture_option(device) -> str:
     """The Architecture option text of a ``device`` keyword, checked by the core (allowed: cpu, cuda)."""
     return str(core().architecture_name(_architecture(device)))
+
+
+def _placement_builder(placement: dict):
+    """A MethodOptionsBuilder holding the given placement keywords (device, gpu_product,
+    gpu_deterministic, and hash_mode if there), checked together by the core's option parser
+    (GpuProduct and GpuDeterministic other than their defaults need Architecture=GPU)."""
+    builder = core().MethodOptionsBuilder()
+    for name, value in placement.items():
+        if value is not CORE_DEFAULT:
+            text = _architecture_option(value) if name == "device" else _option_text(name, value)
+            with _keyword(name, value):
+                builder.set({**_NETWORK_KEYWORDS, **_PLACEMENT_KEYWORDS}[name], text)
+    given = ", ".join(f"{name}={value!r}" for name, value in placement.items() if value is not CORE_DEFAULT)
+    try:
+        with translate_errors():
+            builder.build()
+    except ValueError as error:
+        raise ValueError(f"{given}: {error}") from None
+    return builder
+
+
+def _placement(placement: dict) -> tuple:
+    """Model.from_text's trailing (Architecture, GpuSettings) of the placement keywords; () for the defaults."""
+    if all(value is CORE_DEFAULT for value in placement.values()):
+        return ()
+    hn = core()
+    with translate_errors():
+        options = _placement_builder(placement).build()
+        return hn.architecture_from_string(options.architecture), hn.gpu_settings(options)
 
 
 def _architecture(device):

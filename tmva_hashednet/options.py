@@ -48,6 +48,8 @@ _FIELDS = {
     "batch_layout": ("BatchLayout", str),
     "layout": ("Layout", str),
     "architecture": ("Architecture", str),
+    "gpu_product": ("GpuProduct", str),
+    "gpu_deterministic": ("GpuDeterministic", _bool),
     "random_seed": ("RandomSeed", int),
     "num_threads": ("NumThreads", int),
     "compression": ("Compression", _compression),
@@ -78,6 +80,8 @@ class MethodOptions:
     batch_layout: str  # MethodDL's BatchLayout (checked against BatchSize and InputLayout only)
     layout: str  # as written; the source of truth
     architecture: str
+    gpu_product: str  # Architecture=GPU: AUTO, FUSED or MATERIALIZE
+    gpu_deterministic: bool  # Architecture=GPU: fixed-point bucket gradients
     random_seed: int
     num_threads: int
     compression: float

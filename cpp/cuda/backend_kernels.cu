@@ -7,33 +7,18 @@
 #include "backend_kernels.h"
 
 #include "cuda_check.h"
+#include "grid_stride.cuh"
 
 #include "hashednet/activation.h"
-
-#include <algorithm>
 
 namespace hashednet {
 namespace cuda {
 
 namespace {
-constexpr int kThreads = 256;
-constexpr std::int64_t kMaxBlocks = 4096; ///< enough to fill any current GPU; the loops stride past it
-
-/// Blocks for n elements (at least 1).
-unsigned blocks_for(std::int64_t n)
-{
-   return static_cast<unsigned>(std::max<std::int64_t>(1, std::min(kMaxBlocks, (n + kThreads - 1) / kThreads)));
-}
-
-__device__ std::int64_t first_index()
-{
-   return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-
-__device__ std::int64_t grid_stride()
-{
-   return static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::blocks_for;
+using grid::first_index;
+using grid::grid_stride;
+using grid::kThreads;
 
 __global__ void transform_rows_kernel(const float *x, std::int64_t n_rows, std::int64_t n, const float *offset,
                                       const float *scale, float *out)

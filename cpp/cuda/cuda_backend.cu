@@ -2,10 +2,10 @@
 #include "cuda_backend.h"
 
 #include "backend_kernels.h"
+#include "image_kernels.h"
 
 #include "hashednet/fully_connected.h"
 
-#include <cstdlib>
 #include <cstring>
 
 namespace hashednet {
@@ -29,27 +29,16 @@ void upload(float *dst, const float *src, std::int64_t n, cudaStream_t stream)
       HASHEDNET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes_of(n), cudaMemcpyHostToDevice, stream));
 }
 
-Method method_from_environment()
+/// The product method of the GpuProduct option: AUTO is FUSED for every layer (no rule measured on a GPU yet).
+Method method_of(GpuProduct product)
 {
-   const char *text = std::getenv("HASHEDNET_CUDA_METHOD");
-   return text ? method_from_string(text) : Method::Fused;
-}
-
-bool deterministic_from_environment()
-{
-   const char *text = std::getenv("HASHEDNET_CUDA_DETERMINISTIC");
-   if (!text)
-      return false;
-   const std::string value = text;
-   HASHEDNET_CHECK(value == "0" || value == "1",
-                   "HASHEDNET_CUDA_DETERMINISTIC='" << value << "'; allowed: 0 (atomic adds), 1 (fixed-point, same bits every run)");
-   return value == "1";
+   return product == GpuProduct::Materialize ? Method::Materialize : Method::Fused;
 }
 } // namespace
 
-CudaBackend::CudaBackend(std::string description)
-   : description_(std::move(description)), method_(method_from_environment()),
-     deterministic_(deterministic_from_environment()), loss_result_(1), loss_host_(1)
+CudaBackend::CudaBackend(std::string description, const GpuSettings &settings)
+   : description_(std::move(description)), method_(method_of(settings.product)),
+     deterministic_(settings.deterministic), loss_result_(1), loss_host_(1)
 {
    HASHEDNET_CUDA_CHECK(cudaGetDevice(&device_));
    // FP32 products: no TF32 tensor-core rounding, so the GPU agrees with the CPU to float rounding.
@@ -275,6 +264,40 @@ void CudaBackend::dropout_forward(const float *x, float *y, float *keep, std::in
 void CudaBackend::multiply(float *x, const float *factor, std::int64_t n)
 {
    cuda::multiply(x, factor, n, compute_.get());
+}
+
+// ------------------------------------------------------------------ image layers
+
+void CudaBackend::im2col(const ImageWindow &window, const float *x, std::int64_t n_images, float *cols)
+{
+   cuda::im2col(window, x, n_images, cols, compute_.get());
+}
+
+void CudaBackend::col2im(const ImageWindow &window, const float *cols, std::int64_t n_images, float *dx)
+{
+   cuda::col2im(window, cols, n_images, dx, compute_.get());
+}
+
+void CudaBackend::transpose_blocks(const float *in, std::int64_t n, std::int64_t rows, std::int64_t cols, float *out)
+{
+   cuda::transpose_blocks(in, n, rows, cols, out, compute_.get());
+}
+
+void CudaBackend::accumulate(const float *x, float *y, std::int64_t n)
+{
+   cuda::accumulate(x, y, n, compute_.get());
+}
+
+void CudaBackend::max_pool_forward(const ImageWindow &window, const float *x, std::int64_t batch, float *y,
+                                   float *argmax)
+{
+   cuda::max_pool_forward(window, x, batch, y, argmax, compute_.get());
+}
+
+void CudaBackend::max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax,
+                                    std::int64_t batch, float *dx)
+{
+   cuda::max_pool_backward(window, dy, argmax, batch, dx, compute_.get());
 }
 
 } // namespace cuda

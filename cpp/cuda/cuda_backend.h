@@ -21,8 +21,9 @@
 // one workspace that grows to the largest workspace_bytes of the products
 // (tile-sized), and nothing of size n_in x n_out.
 //
-// Settings read once, at construction, from the environment (for benchmarks):
-// HASHEDNET_CUDA_METHOD=FUSED|MATERIALIZE, HASHEDNET_CUDA_DETERMINISTIC=0|1.
+// Settings, given at construction (device.h's GpuSettings, from the options
+// GpuProduct and GpuDeterministic): the products' method and whether bucket
+// gradients are summed in fixed point (the same bits every run).
 //
 // What it is not: device detection (cuda_entry.cu), the optimizers
 // (cuda_optimizers.cu) or the kernels of the products (hashed_product.*).
@@ -42,7 +43,7 @@ namespace cuda {
 class CudaBackend final : public Backend {
 public:
    /// On the current device (cuda_entry.cu selects device 0); `description` is name()'s text.
-   explicit CudaBackend(std::string description);
+   CudaBackend(std::string description, const GpuSettings &settings);
 
    const char *name() const override { return description_.c_str(); }
    Architecture architecture() const override { return Architecture::Gpu; }
@@ -75,6 +76,16 @@ public:
    void dropout_forward(const float *x, float *y, float *keep, std::int64_t n, double p,
                         std::uint64_t seed) override;
    void multiply(float *x, const float *factor, std::int64_t n) override;
+
+   // CONV and MAXPOOL layers' data movements (image_kernels.h; the products are linear_*).
+   void im2col(const ImageWindow &window, const float *x, std::int64_t n_images, float *cols) override;
+   void col2im(const ImageWindow &window, const float *cols, std::int64_t n_images, float *dx) override;
+   void transpose_blocks(const float *in, std::int64_t n, std::int64_t rows, std::int64_t cols, float *out) override;
+   void accumulate(const float *x, float *y, std::int64_t n) override;
+   void max_pool_forward(const ImageWindow &window, const float *x, std::int64_t batch, float *y,
+                         float *argmax) override;
+   void max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax, std::int64_t batch,
+                          float *dx) override;
 
    /// The compute stream (the optimizers enqueue on it).
    cudaStream_t stream() const { return compute_.get(); }

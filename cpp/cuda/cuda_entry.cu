@@ -59,14 +59,15 @@ extern "C" void hashednet_cuda_probe(hashednet::DeviceProbe *probe)
    probe->minor = properties.minor;
 }
 
-extern "C" hashednet::Backend *hashednet_cuda_make_backend(int)
+extern "C" hashednet::Backend *hashednet_cuda_make_backend(int, const hashednet::GpuSettings *settings)
 {
    hashednet::DeviceProbe probe;
    hashednet_cuda_probe(&probe);
    const std::string problem = hashednet::device_problem(probe);
    HASHEDNET_CHECK(problem.empty(), problem);
    HASHEDNET_CUDA_CHECK(cudaSetDevice(0));
-   return std::make_unique<hashednet::cuda::CudaBackend>(description(probe)).release(); // owned by the caller
+   auto backend = std::make_unique<hashednet::cuda::CudaBackend>(description(probe), *settings);
+   return backend.release(); // owned by the caller
 }
 
 extern "C" hashednet::Optimizer *hashednet_cuda_make_optimizer(const char *name, hashednet::Backend *backend,

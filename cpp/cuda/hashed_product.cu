@@ -218,8 +218,9 @@ void hashed_backward_dparams(const ProductLayer &layer, const float *params, con
                              const Launch &launch, const Workspace &workspace)
 {
    HASHEDNET_CHECK(!deterministic || product_scheme(layer) != ProductScheme::FunHash,
-                   "hashed_backward_dparams: deterministic gradients are available for DENSE, ELEMENT and BLOCK "
-                   "layers, not FUNHASH (its alpha gradient is summed with float atomics); use deterministic = false");
+                   "hashed_backward_dparams: deterministic gradients (GpuDeterministic=True) are available for DENSE, "
+                   "ELEMENT and BLOCK layers, not FUNHASH (its alpha gradient is summed with float atomics); use "
+                   "GpuDeterministic=False");
    Call call("hashed_backward_dparams", layer, batch, method, deterministic, launch, workspace);
    check_pointers("hashed_backward_dparams", {params, x, dy, grad});
    call.driver().backward_dparams(params, x, dy, grad, method, deterministic);

@@ -73,7 +73,7 @@ class FullyConnected;
 
 namespace cuda {
 
-// Method, method_from_string, ProductLayer: product_layer.h (no CUDA headers).
+// Method, method_name, ProductLayer: product_layer.h (no CUDA headers).
 
 /// The ProductLayer of a network's fully connected layer (any scheme).
 ProductLayer product_layer(const FullyConnected &layer);

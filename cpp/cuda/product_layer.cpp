@@ -8,24 +8,10 @@
 #include "hashednet/funhash_scheme.h"
 #include "hashednet/weight_scheme.h"
 
-#include <algorithm>
-#include <cctype>
 #include <string>
 
 namespace hashednet {
 namespace cuda {
-
-Method method_from_string(const std::string &name)
-{
-   std::string upper = name;
-   std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-   if (upper == "MATERIALIZE")
-      return Method::Materialize;
-   if (upper == "FUSED")
-      return Method::Fused;
-   HASHEDNET_CHECK(false, "unknown GPU product method '" << name << "'; allowed: MATERIALIZE, FUSED");
-   return Method::Fused;
-}
 
 const char *method_name(Method method)
 {

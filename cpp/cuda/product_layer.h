@@ -16,8 +16,7 @@ namespace cuda {
 /// How a hashed product is computed (hashed_product.h says what each does).
 enum class Method { Materialize, Fused };
 
-/// "MATERIALIZE" or "FUSED" (any case) -> Method; anything else is an Error naming both.
-Method method_from_string(const std::string &name);
+/// "MATERIALIZE" or "FUSED" (the GpuProduct option's values, device.h, chooses the method).
 const char *method_name(Method method);
 
 /// One layer as the kernels see it. `layout`: shape, offset, bias and, for

@@ -104,12 +104,18 @@ void Backend::transform_resident_inputs(const float *, std::int64_t, std::int64_
    HASHEDNET_CHECK(false, "the " << name() << " backend cannot read input data in device memory");
 }
 
-std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads)
+std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads, const GpuSettings &gpu)
 {
+   HASHEDNET_CHECK(architecture == Architecture::Gpu || gpu.is_default(),
+                   "GpuProduct=" << gpu_product_name(gpu.product) << ", GpuDeterministic="
+                                 << (gpu.deterministic ? "True" : "False") << " apply to Architecture=GPU only; the "
+                                 << architecture_name(architecture)
+                                 << " backend takes GpuProduct=AUTO, GpuDeterministic=False (its sums are "
+                                    "reproducible already)");
    switch (architecture) {
    case Architecture::Cpu: return make_cpu_backend(num_threads);
    case Architecture::Reference: return make_reference_backend();
-   case Architecture::Gpu: return make_gpu_backend(num_threads); // libhashednet_cuda.so, loaded now (device.h)
+   case Architecture::Gpu: return make_gpu_backend(num_threads, gpu); // libhashednet_cuda.so, loaded now (device.h)
    }
    HASHEDNET_ASSERT(false);
    return nullptr;

@@ -19,15 +19,15 @@
 
 namespace hashednet {
 /// Bumped whenever a signature below, Backend, Optimizer or DeviceProbe changes.
-constexpr int kCudaAbiVersion = 1;
+constexpr int kCudaAbiVersion = 2; ///< 2: make_backend takes the GpuSettings
 } // namespace hashednet
 
 extern "C" {
 using hashednet_cuda_abi_version_fn = int();
 /// Fills `probe` for device 0; never throws.
 using hashednet_cuda_probe_fn = void(hashednet::DeviceProbe *probe);
-/// A new CUDA backend on device 0 (the caller owns it); throws hashednet::Error.
-using hashednet_cuda_make_backend_fn = hashednet::Backend *(int num_threads);
+/// A new CUDA backend on device 0 with `settings` (the caller owns it); throws hashednet::Error.
+using hashednet_cuda_make_backend_fn = hashednet::Backend *(int num_threads, const hashednet::GpuSettings *settings);
 /// A new optimizer `name` (SGD or ADAM) over n parameters in `backend`'s memory; throws hashednet::Error.
 using hashednet_cuda_make_optimizer_fn = hashednet::Optimizer *(const char *name, hashednet::Backend *backend,
                                                                 std::int64_t n);

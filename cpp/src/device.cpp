@@ -138,14 +138,20 @@ std::string gpu_unavailable_reason()
    return problem.empty() ? probe_problem(library) : problem;
 }
 
-std::unique_ptr<Backend> make_gpu_backend(int num_threads)
+const char *gpu_product_name(GpuProduct product)
+{
+   static const char *const names[] = {"AUTO", "FUSED", "MATERIALIZE"};
+   return names[static_cast<int>(product)];
+}
+
+std::unique_ptr<Backend> make_gpu_backend(int num_threads, const GpuSettings &settings)
 {
    CudaLibrary library;
    std::string problem = load_cuda_library(library);
    if (problem.empty())
       problem = probe_problem(library);
    HASHEDNET_CHECK(problem.empty(), problem);
-   return std::unique_ptr<Backend>(library.make_backend(num_threads));
+   return std::unique_ptr<Backend>(library.make_backend(num_threads, &settings));
 }
 
 std::unique_ptr<Optimizer> make_gpu_optimizer(const std::string &name, Backend &backend, std::int64_t n_params)

@@ -20,7 +20,7 @@ struct CudaLibrary {
 std::string load_cuda_library(CudaLibrary &library);
 
 /// The CUDA backend on device 0; an Error with device.h's message when the library or the device is missing.
-std::unique_ptr<Backend> make_gpu_backend(int num_threads);
+std::unique_ptr<Backend> make_gpu_backend(int num_threads, const GpuSettings &settings);
 
 /// The CUDA library's optimizer `name` over n_params parameters of a GPU `backend`.
 std::unique_ptr<Optimizer> make_gpu_optimizer(const std::string &name, Backend &backend, std::int64_t n_params);

@@ -45,8 +45,10 @@ int checked(int num_threads)
 
 } // namespace
 
-Model::Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads, Architecture architecture)
-   : backend_(make_backend(architecture, checked(num_threads))), num_threads_(num_threads), network_(spec, *backend_)
+Model::Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads, Architecture architecture,
+             const GpuSettings &gpu)
+   : backend_(make_backend(architecture, checked(num_threads), gpu)), num_threads_(num_threads),
+     network_(spec, *backend_)
 {
    network_.initialize_params(init, seed);
 }
@@ -56,14 +58,14 @@ Model::Model(std::unique_ptr<Backend> backend, int num_threads, const std::strin
 {
 }
 
-Model Model::from_text(const std::string &text, int num_threads, Architecture architecture)
+Model Model::from_text(const std::string &text, int num_threads, Architecture architecture, const GpuSettings &gpu)
 {
-   return Model(make_backend(architecture, checked(num_threads)), num_threads, text);
+   return Model(make_backend(architecture, checked(num_threads), gpu), num_threads, text);
 }
 
-Model Model::from_file(const std::string &path, int num_threads, Architecture architecture)
+Model Model::from_file(const std::string &path, int num_threads, Architecture architecture, const GpuSettings &gpu)
 {
-   return from_text(read_network_file(path), num_threads, architecture);
+   return from_text(read_network_file(path), num_threads, architecture, gpu);
 }
 
 std::string Model::to_text() const
@@ -115,7 +117,11 @@ TrainingHistory Model::train_phase(const DataView &training, const DataView &val
 double Model::train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
                           std::int64_t n_targets, const TrainingConfig &config)
 {
-   const DataView chunk{x, y, w, n, n_features, n_targets};
+   return train_chunk_view(DataView{x, y, w, n, n_features, n_targets}, config);
+}
+
+double Model::train_chunk_view(const DataView &chunk, const TrainingConfig &config)
+{
    const PhaseThreads threads(*backend_, num_threads_, config.num_threads);
    const SigintGuard ctrl_c;
    return hashednet::train_chunk(network_, chunk, config, streaming_);

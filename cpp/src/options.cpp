@@ -40,6 +40,7 @@ const std::vector<std::string> kErrorStrategies{"CROSSENTROPY", "SUMOFSQUARES", 
 const std::vector<std::string> kWeightInits{"XAVIER", "XAVIERUNIFORM"};
 const std::vector<std::string> kTmvaOnlyWeightInits{"GAUSS", "UNIFORM", "IDENTITY", "ZERO"};
 const std::vector<std::string> kArchitectures{"CPU", "GPU", "STANDARD"};
+const std::vector<std::string> kGpuProducts{"AUTO", "FUSED", "MATERIALIZE"}; // GpuProduct's order (device.h)
 const std::vector<std::string> kHashModes{"ELEMENT", "BLOCK", "FUNHASH", "FRESH"};
 const Range kFreshBandExponents{0, false, kFreshMaxBandExponent, false};
 static_assert(kFreshMaxSide == 16 && kFreshMaxBandExponent == 16.0, "the FreshSlice and FreshBandExponent help says 16");
@@ -413,6 +414,13 @@ const std::vector<OptionKey> &option_keys()
                        strategy_text(o.training)),
       HASHEDNET_CHOICE_OPTION("Architecture", architecture, kArchitectures,
                               "Where to train: CPU, or GPU (the CUDA backend, in builds with HASHEDNET_CUDA; docs/cuda.md); STANDARD: MethodDNN's old name for CPU"),
+      HASHEDNET_CHOICE_OPTION("GpuProduct", gpu_product, kGpuProducts,
+                              "Architecture=GPU: how hashed layers multiply, FUSED (V generated in shared memory), "
+                              "MATERIALIZE (a tile of V in device memory, then cuBLAS) or AUTO (the backend's "
+                              "choice, today FUSED); other architectures take AUTO only"),
+      HASHEDNET_BOOL_OPTION("GpuDeterministic", gpu_deterministic,
+                            "Architecture=GPU: sum bucket gradients in 64-bit fixed point, the same bits every run "
+                            "(not with HashMode=FUNHASH); other architectures take False only"),
       HASHEDNET_OPTION("RandomSeed", "integer", nullptr,
                        "Seed of initialisation, shuffling and dropout, in every phase",
                        o.random_seed = grammar::parse_unsigned(v, w, UINT64_MAX), std::to_string(o.random_seed)),
@@ -485,9 +493,26 @@ void check_batch_layout(const MethodOptions &options, std::int64_t batch_size, s
                                         << "), or 1|BatchSize|depth*height*width");
 }
 
+/// GpuProduct and GpuDeterministic: other than their defaults only with
+/// Architecture=GPU, and no fixed-point sums for FUNHASH's alpha gradient.
+void check_gpu_options(const MethodOptions &options)
+{
+   const bool gpu = options.architecture == "GPU";
+   HASHEDNET_CHECK(gpu || options.gpu_product == "AUTO",
+                   "GpuProduct=" << options.gpu_product << " applies to Architecture=GPU only, not Architecture="
+                                 << options.architecture << "; allowed there: AUTO (leave it out)");
+   HASHEDNET_CHECK(gpu || !options.gpu_deterministic,
+                   "GpuDeterministic=True applies to Architecture=GPU only, not Architecture="
+                      << options.architecture << " (whose sums are reproducible already); allowed there: False");
+   HASHEDNET_CHECK(!options.gpu_deterministic || options.hash_mode != "FUNHASH",
+                   "GpuDeterministic=True is available for HashMode=ELEMENT, BLOCK and dense layers, not FUNHASH "
+                   "(its alpha gradient is summed with float atomics); allowed with FUNHASH: False");
+}
+
 /// Resolves the layout and hands the top-level settings down to every phase.
 void resolve(MethodOptions &options, ParseState &state, std::int64_t n_inputs)
 {
+   check_gpu_options(options);
    const std::vector<LayerSpec> layers = grammar::layout_layers(options.layout_string, n_inputs);
    bool symbolic = false;
    for (const LayerSpec &layer : layers)
@@ -557,6 +582,7 @@ std::string options_difference(const MethodOptions &a, const MethodOptions &b)
    HASHEDNET_COMPARE(error_strategy) HASHEDNET_COMPARE(weight_init) HASHEDNET_COMPARE(layout_string)
    HASHEDNET_COMPARE(input_layout) HASHEDNET_COMPARE(batch_layout)
    HASHEDNET_COMPARE(architecture) HASHEDNET_COMPARE(random_seed) HASHEDNET_COMPARE(num_threads)
+   HASHEDNET_COMPARE(gpu_product) HASHEDNET_COMPARE(gpu_deterministic)
    HASHEDNET_COMPARE(compression) HASHEDNET_COMPARE(hashed_bias) HASHEDNET_COMPARE(hash_output_layer)
    HASHEDNET_COMPARE(hash_seed) HASHEDNET_COMPARE(hash_mode) HASHEDNET_COMPARE(hash_block)
    HASHEDNET_COMPARE(hash_functions) HASHEDNET_COMPARE(reconstruction)
@@ -756,6 +782,17 @@ std::int64_t validation_event_count(const std::string &validation_size, std::int
                                                                << " validation events, but there are only "
                                                                << n_events << " training events");
    return n_validation;
+}
+
+GpuSettings gpu_settings(const MethodOptions &options)
+{
+   GpuSettings settings;
+   for (std::size_t i = 0; i < kGpuProducts.size(); ++i)
+      if (options.gpu_product == kGpuProducts[i])
+         settings.product = static_cast<GpuProduct>(i);
+   HASHEDNET_ASSERT(options.gpu_product == gpu_product_name(settings.product));
+   settings.deterministic = options.gpu_deterministic;
+   return settings;
 }
 
 std::vector<std::string> check_options_for_task(const MethodOptions &options, Task task)

@@ -103,7 +103,7 @@ Model make_model(const MethodOptions &options, std::int64_t n_inputs, const std:
    const NetworkSpec spec = network_spec(options, n_inputs, task_of(task), n_outputs);
    check_thread_count(options.num_threads, "num_threads");
    return Model(spec, options.weight_init, options.random_seed, options.num_threads,
-                architecture_from_string(options.architecture));
+                architecture_from_string(options.architecture), gpu_settings(options));
 }
 
 namespace {
@@ -128,6 +128,14 @@ TrainingHistory train_resident(Model &model, std::uintptr_t x, std::uintptr_t y,
                        n_validation, n_features, n_targets};
    training.resident = validation.resident = true;
    return model.train_phase(training, validation, config, verbose ? &std::cout : nullptr);
+}
+
+double train_chunk_resident(Model &model, std::uintptr_t x, std::uintptr_t y, std::uintptr_t w, std::int64_t n,
+                            std::int64_t n_features, std::int64_t n_targets, const TrainingConfig &config)
+{
+   DataView chunk{device_floats(x), device_floats(y), device_floats(w), n, n_features, n_targets};
+   chunk.resident = true;
+   return model.train_chunk_view(chunk, config);
 }
 
 std::uintptr_t params_address(Model &model)

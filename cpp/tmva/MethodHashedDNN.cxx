@@ -230,6 +230,10 @@ void TMVA::MethodHashedDNN::DeclareOptions()
    DeclareOptionRef(fTrainingStrategy = "", "TrainingStrategy",
                     "Training phases separated by '|', each Key=Value,... (LearningRate, BatchSize, MaxEpochs, ...)");
    DeclareOptionRef(fArchitecture = "", "Architecture", "CPU (GPU and STANDARD are accepted as in MethodDL)");
+   DeclareOptionRef(fGpuProduct = "", "GpuProduct",
+                    "Architecture=GPU: hashed products AUTO, FUSED or MATERIALIZE (tile of V + cuBLAS)");
+   DeclareOptionRef(fGpuDeterministic = defaults.gpu_deterministic, "GpuDeterministic",
+                    "Architecture=GPU: fixed-point bucket gradients, the same bits every run");
    DeclareOptionRef(fRandomSeed = "", "RandomSeed", "Seed of initialisation, shuffling and dropout");
    DeclareOptionRef(fNumThreads = "", "NumThreads", "Threads, 0 = all cores");
    DeclareOptionRef(fValidationSize = "", "ValidationSize",
@@ -251,10 +255,10 @@ void TMVA::MethodHashedDNN::ProcessOptions()
       {"HashFunctions", &fHashFunctions}, {"Reconstruction", &fReconstruction},
       {"FreshSlice", &fFreshSlice}, {"FreshBandExponent", &fFreshBandExponent},
       {"ErrorStrategy", &fErrorStrategy}, {"WeightInitialization", &fWeightInitialization},
-      {"TrainingStrategy", &fTrainingStrategy}, {"Architecture", &fArchitecture},
+      {"TrainingStrategy", &fTrainingStrategy}, {"Architecture", &fArchitecture}, {"GpuProduct", &fGpuProduct},
       {"RandomSeed", &fRandomSeed}, {"NumThreads", &fNumThreads}, {"ValidationSize", &fValidationSize}};
    std::string text = std::string(fHashedBias ? "" : "!") + "HashedBias:" + (fHashOutputLayer ? "" : "!") +
-                      "HashOutputLayer";
+                      "HashOutputLayer:" + (fGpuDeterministic ? "" : "!") + "GpuDeterministic";
    for (const auto &option : given)
       if (!option.second->IsNull())
          text += std::string(":") + option.first + "=" + option.second->Data();
@@ -388,7 +392,8 @@ bool TMVA::MethodHashedDNN::BuildNetwork(const TrainingEvents &events)
    try {
       const hashednet::NetworkSpec spec = hashednet::network_spec(o, events.n_variables, task, n_outputs);
       fImpl->model = std::make_unique<hashednet::Model>(spec, o.weight_init, o.random_seed, o.num_threads,
-                                                        hashednet::architecture_from_string(o.architecture));
+                                                        hashednet::architecture_from_string(o.architecture),
+                                                        hashednet::gpu_settings(o));
       const hashednet::CostEstimate cost = hashednet::estimate_cost(fImpl->model->network());
       if (cost.expensive()) // the training header prints the cost of every network (trainer.cpp)
          Log() << kWARNING << "HashedDNN: " << hashednet::cost_warning(cost) << Endl;

@@ -136,6 +136,8 @@ private:
    TString fWeightInitialization;
    TString fTrainingStrategy;
    TString fArchitecture;
+   TString fGpuProduct;
+   Bool_t fGpuDeterministic = kFALSE;
    TString fRandomSeed;
    TString fNumThreads;
    TString fValidationSize;

@@ -20,6 +20,7 @@
 
 #include "hashednet/buffer.h"
 #include "hashednet/config.h"
+#include "hashednet/device.h"
 #include "hashednet/image_window.h"
 
 #include <cstdint>
@@ -211,8 +212,11 @@ public:
 
 /// The backend of `architecture` with num_threads threads (0 = all hardware
 /// threads). Architecture::Gpu loads libhashednet_cuda.so; without it, a
-/// driver or a device it is an Error saying which (device.h).
-std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads = 0);
+/// driver or a device it is an Error saying which (device.h). `gpu` is the
+/// GPU backend's settings; for another architecture anything but the
+/// default is an Error (the options refuse it first: options.cpp).
+std::unique_ptr<Backend> make_backend(Architecture architecture, int num_threads = 0,
+                                      const GpuSettings &gpu = GpuSettings());
 
 } // namespace hashednet
 

@@ -8,6 +8,9 @@
 // message functions are pure, so every path is tested on a machine without
 // a GPU by handing them the error codes (tests/test_device_errors.py).
 //
+// GpuSettings: the options that choose how the GPU backend computes
+// (GpuProduct, GpuDeterministic), handed to it when it is made.
+//
 // What it is not: the backend (cpp/cuda/cuda_backend.*) or a device selector
 // (the backend runs on device 0 of CUDA_VISIBLE_DEVICES).
 #ifndef HASHEDNET_DEVICE_H
@@ -24,6 +27,23 @@ constexpr int kCudaErrorNoDevice = 100;
 /// The oldest compute capability nvcc 13 compiles for (Turing, sm_75).
 constexpr int kMinComputeMajor = 7;
 constexpr int kMinComputeMinor = 5;
+
+/// How the GPU backend multiplies by a hashed layer's V (option GpuProduct):
+/// Auto lets the backend choose (today FUSED for every layer: docs/cuda_backend.md),
+/// Fused generates V's tiles in shared memory, Materialize writes a tile of V
+/// to device memory and calls cuBLAS. DENSE layers use cuBLAS on W in every case.
+enum class GpuProduct { Auto, Fused, Materialize };
+
+/// The options of the GPU backend. The default (Auto, atomic sums) is the only
+/// value other backends take: make_backend refuses any other for them.
+struct GpuSettings {
+   GpuProduct product = GpuProduct::Auto; ///< GpuProduct
+   bool deterministic = false;            ///< GpuDeterministic: fixed-point bucket gradients, same bits every run
+   bool is_default() const { return product == GpuProduct::Auto && !deterministic; }
+};
+
+/// GpuProduct's option values, in the enum's order: AUTO, FUSED, MATERIALIZE.
+const char *gpu_product_name(GpuProduct product);
 
 /// What the CUDA library found: the first failing runtime call's error, or
 /// device 0's name and compute capability.

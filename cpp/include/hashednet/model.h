@@ -27,12 +27,15 @@ namespace hashednet {
 class Model {
 public:
    /// A new network with freshly initialised parameters on the backend of
-   /// `architecture` with num_threads threads (0 = all cores).
+   /// `architecture` with num_threads threads (0 = all cores); `gpu`: the GPU
+   /// backend's settings (make_backend: only the default for other backends).
    Model(const NetworkSpec &spec, WeightInit init, std::uint64_t seed, int num_threads = 0,
-         Architecture architecture = Architecture::Cpu);
+         Architecture architecture = Architecture::Cpu, const GpuSettings &gpu = GpuSettings());
    /// A network read back from serialize() text.
-   static Model from_text(const std::string &text, int num_threads = 0, Architecture architecture = Architecture::Cpu);
-   static Model from_file(const std::string &path, int num_threads = 0, Architecture architecture = Architecture::Cpu);
+   static Model from_text(const std::string &text, int num_threads = 0, Architecture architecture = Architecture::Cpu,
+                          const GpuSettings &gpu = GpuSettings());
+   static Model from_file(const std::string &path, int num_threads = 0, Architecture architecture = Architecture::Cpu,
+                          const GpuSettings &gpu = GpuSettings());
 
    Network &network() { return network_; }
    const Network &network() const { return network_; }
@@ -68,6 +71,8 @@ public:
    /// Ctrl-C throws Interrupted after the running mini-batch, as train does.
    double train_chunk(const float *x, const float *y, const float *w, std::int64_t n, std::int64_t n_features,
                       std::int64_t n_targets, const TrainingConfig &config);
+   /// train_chunk on a DataView (device arrays: DataView::resident, python_api::train_chunk_resident).
+   double train_chunk_view(const DataView &chunk, const TrainingConfig &config);
    void reset_streaming() { streaming_ = StreamingState(); }
 
    /// Responses of n events into out (n x n_outputs).

@@ -14,6 +14,7 @@
 #define HASHEDNET_OPTIONS_H
 
 #include "hashednet/config.h"
+#include "hashednet/device.h"
 
 #include <climits>
 #include <cstdint>
@@ -70,6 +71,8 @@ struct MethodOptions {
    std::vector<LayerSpec> layers = parse_layout(kDefaultLayout); ///< Layout resolved; empty only if it uses N, unknown
    std::vector<TrainingConfig> training{TrainingConfig{}}; ///< TrainingStrategy: one entry per phase
    std::string architecture = "CPU";            ///< Architecture: CPU|GPU|STANDARD
+   std::string gpu_product = "AUTO";            ///< GpuProduct: AUTO|FUSED|MATERIALIZE (Architecture=GPU only)
+   bool gpu_deterministic = false;              ///< GpuDeterministic (Architecture=GPU only)
    std::uint64_t random_seed = TrainingConfig{}.seed;     ///< RandomSeed: copied into every phase
    int num_threads = TrainingConfig{}.num_threads;        ///< NumThreads: default of every phase
 
@@ -135,6 +138,10 @@ std::string format_layout(const std::vector<LayerSpec> &layers);
 /// it only checks the text. Throws when the text is malformed or when no
 /// training event would be left.
 std::int64_t validation_event_count(const std::string &validation_size, std::int64_t n_events);
+
+/// The GPU backend's settings of the options GpuProduct and GpuDeterministic
+/// (the default unless Architecture=GPU: the parser refuses others).
+GpuSettings gpu_settings(const MethodOptions &options);
 
 /// Checks that the options can train `task` and returns warnings to print
 /// (empty: none). Throws for what HashedDNN cannot do: ErrorStrategy other

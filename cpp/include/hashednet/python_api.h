@@ -78,6 +78,10 @@ TrainingHistory train_resident(Model &model, std::uintptr_t x, std::uintptr_t y,
                                std::int64_t n_validation, std::int64_t n_features, std::int64_t n_targets,
                                const TrainingConfig &config, bool verbose);
 
+/// Model::train_chunk (partial_fit) on device arrays given by address (w may be 0), checked as for train_resident.
+double train_chunk_resident(Model &model, std::uintptr_t x, std::uintptr_t y, std::uintptr_t w, std::int64_t n,
+                            std::int64_t n_features, std::int64_t n_targets, const TrainingConfig &config);
+
 /// The device address of a GPU model's flat parameter buffer (n_params floats),
 /// for a CuPy view; an Error for a model on the CPU.
 std::uintptr_t params_address(Model &model);
