@@ -127,6 +127,9 @@ def test_smooth_array_is_roots():
     rng = np.random.default_rng(5)
     cases = [rng.poisson(20, 200).astype(float), np.repeat(rng.integers(0, 5, 40), 3).astype(float),
              rng.normal(0, 1, 50), np.array([3.0, 1.0, 7.0]), np.array([1.0, 2.0, 2.0, 2.0, 1.0, 5.0, 0.0])]  # fmt: skip
+    for t in range(200):  # short arrays, where the end points' rules decide most values
+        n = int(rng.integers(3, 14))
+        cases.append(rng.integers(0, 6, n).astype(float) if t % 2 else rng.exponential(1.0, n))
     for xx in cases:
         expected = array("d", xx)
         ROOT.TH1.SmoothArray(len(xx), expected, 1)

@@ -198,6 +198,7 @@ def test_reader_and_standalone_class_equal_test_tree(tmp_path, monkeypatch, tran
     np.testing.assert_allclose(np.array(got, np.float32), data["HashedDNN"][::7], rtol=1e-5, atol=1e-6)
     if CXX is not None:
         _check_standalone_class(tmp_path, weights, data)
+        _check_standalone_transform(tmp_path, weights, data)
 
 
 def _check_standalone_class(folder: Path, weights: Path, data: dict) -> None:
@@ -223,6 +224,32 @@ int main() {{
                          capture_output=True, text=True, check=True)  # fmt: skip
     np.testing.assert_allclose(np.array(run.stdout.split(), np.float64), data["HashedDNN"][:300], rtol=1e-5,
                                atol=1e-6)  # fmt: skip
+
+
+def _check_standalone_transform(folder: Path, weights: Path, data: dict) -> None:
+    """The class's VarTransform function alone gives the Reader's transformed inputs bit for bit
+    (inside and outside the training range)."""
+    class_file = weights.with_name("TMVAClassification_HashedDNN.class.C")
+    (folder / "chain.cpp").write_text(f"""
+#include "{class_file}"
+#include <cstdio>
+#include <iostream>
+int main() {{
+   std::vector<double> x({len(VARS)});
+   while (true) {{
+      for (auto &v : x) std::cin >> v;
+      if (!std::cin) return 0;
+      for (double v : ReadHashedDNN_var_transform(x)) std::printf("%.9g\\n", v);
+   }}
+}}
+""")
+    subprocess.run([CXX, "-std=c++17", "-O2", "-o", str(folder / "chain"), str(folder / "chain.cpp")], check=True)
+    x = np.stack([data[v] for v in VARS], axis=1)[:300]
+    x = np.concatenate([x, x[:5] * np.float32(3) - np.float32(10), x[:5] * np.float32(-4)]).astype(np.float32)
+    run = subprocess.run([str(folder / "chain")], input="\n".join(" ".join(f"{v:.9g}" for v in row) for row in x),
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    expected = read_weight_file(weights).transform.apply(x, slice(0, len(VARS)))
+    np.testing.assert_array_equal(np.array(run.stdout.split(), np.float32).reshape(x.shape), expected)
 
 
 def test_factory_transformations_give_one_input_variables_folder_each(tmp_path, monkeypatch):
