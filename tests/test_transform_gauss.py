@@ -126,7 +126,8 @@ def _ulps(a, b):
 def test_smooth_array_is_roots():
     rng = np.random.default_rng(5)
     cases = [rng.poisson(20, 200).astype(float), np.repeat(rng.integers(0, 5, 40), 3).astype(float),
-             rng.normal(0, 1, 50), np.array([3.0, 1.0, 7.0]), np.array([1.0, 2.0, 2.0, 2.0, 1.0, 5.0, 0.0])]  # fmt: skip
+             rng.normal(0, 1, 50), np.array([3.0, 1.0, 7.0]),
+             np.array([1.0, 2.0, 2.0, 2.0, 1.0, 5.0, 0.0])]  # fmt: skip
     for t in range(200):  # short arrays, where the end points' rules decide most values
         n = int(rng.integers(3, 14))
         cases.append(rng.integers(0, 6, n).astype(float) if t % 2 else rng.exponential(1.0, n))
@@ -206,7 +207,7 @@ def test_uniform_inverse_maps_targets_back():
 def test_constant_variable_is_a_clear_error(constant):
     x, class_id, w = _events()
     x[:, 1] = constant
-    with pytest.raises(ValueError, match=r"VarTransform=G: 'v1' in class 0: .*cumulative distribution is undefined"):
+    with pytest.raises(ValueError, match=r"VarTransform=G: 'v1' in class '0': .*cumulative distribution is undefined"):
         GaussTransform.fit(x, class_id, 2, COLUMNS, w)
 
 

@@ -281,3 +281,43 @@ def test_factory_transformations_give_one_input_variables_folder_each(tmp_path, 
     assert hist.GetEntries() == len(expected)
     assert hist.GetMean() == pytest.approx(float(np.mean(expected)), rel=1e-3, abs=1e-3)
     handle.Close()
+
+
+def test_regression_with_uniform_maps_the_targets_back(tmp_path, monkeypatch):
+    """VarTransform=U in a regression takes the target too (TMVA's "_V_,_T_"): the network learns the
+    target's cumulant and the responses are mapped back (InverseTransform), in the TestTree and by the
+    Reader alike."""
+    import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    data = ROOT.TFile.Open(str(datasets.tutorial_file("tmva_reg_example.root")))
+    output = ROOT.TFile.Open(str(tmp_path / "TMVA.root"), "RECREATE")
+    factory = TMVA.Factory("TMVARegression", output, "!V:Silent:!Color:!DrawProgressBar:AnalysisType=Regression")
+    loader = TMVA.DataLoader("dataset")
+    for name in ("var1", "var2"):
+        loader.AddVariable(name, "F")
+    loader.AddTarget("fvalue")
+    loader.AddRegressionTree(data.Get("TreeR"), 1.0)
+    loader.PrepareTrainingAndTestTree("", "nTrain_Regression=1000:nTest_Regression=400:SplitMode=Random:!V")
+    factory.BookMethod(loader, "HashedDNN", "HashedDNN", f"VarTransform=U:{OPTIONS}")
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    factory.EvaluateAllMethods()
+    output.Close()
+    data.Close()
+    weights = tmp_path / "dataset/weights/TMVARegression_HashedDNN.weights.xml"
+    (step,) = read_weight_file(weights).transform.steps
+    assert step.flat and [kind for kind, _, _ in step.inputs] == ["Variable", "Variable", "Target"]
+    handle = ROOT.TFile.Open(str(tmp_path / "TMVA.root"))
+    test = tree_columns(handle.Get("dataset/TestTree"), ["var1", "var2", "fvalue", "HashedDNN.fvalue"])
+    handle.Close()
+    response = test["HashedDNN.fvalue"]
+    low, high = step.pdfs[2][-1].xmin, step.pdfs[2][-1].xmax
+    assert np.all((response >= low - 1) & (response <= high + 1)) and response.std() > 0.1 * test["fvalue"].std()
+    reader = TMVA.Reader("!Color:Silent")
+    reader.AddVariable("var1")
+    reader.AddVariable("var2")
+    reader.BookMVA("HashedDNN", str(weights))
+    got = [reader.EvaluateRegression([float(test["var1"][i]), float(test["var2"][i])], "HashedDNN")[0]
+           for i in range(0, 400, 9)]  # fmt: skip
+    np.testing.assert_allclose(np.array(got, np.float32), response[::9], rtol=1e-5, atol=1e-4)

@@ -185,9 +185,9 @@ def _function(chain, name: str, n: int) -> str:
     if any(isinstance(step, GaussTransform) for step in chain.steps):
         helpers = _GAUSS_HELPERS % {"ns": ns, "bins": N_PDF_BINS, "eps": repr(EPSILON), "cumulant": CUMULANT_LIMIT,
                                     "argument": ERF_ARGUMENT_LIMIT, "sqrt2": SQRT2}  # fmt: skip
-    return helpers + (f"/// The VarTransform chain ({chain.short_name}) on the raw inputs, as the weight file holds it.\n"
-            f"inline std::vector<double> {name}(const std::vector<double> &inputValues)\n{{\n"
-            f"   std::vector<double> v(inputValues);\n{body}   return v;\n}}\n\n")
+    header = f"/// The VarTransform chain ({chain.short_name}) on the raw inputs, as the weight file holds it.\n"
+    return helpers + header + (f"inline std::vector<double> {name}(const std::vector<double> &inputValues)\n{{\n"
+                               f"   std::vector<double> v(inputValues);\n{body}   return v;\n}}\n\n")
 
 
 def _inject(source: str, class_name: str, function: str, name: str) -> str:

@@ -201,7 +201,7 @@ def _apply_to_all(step, values: np.ndarray, n_variables: int) -> np.ndarray:
                            step.apply(values[:, n_variables:], slice(n_variables, values.shape[1]))], axis=1)
 
 
-_FITS = {"N": NormalizeTransform.fit, "D": DecorrelateTransform.fit, "P": PCATransform.fit, "G": GaussTransform.fit}
+_FITS = {"N": NormalizeTransform.fit, "D": DecorrelateTransform.fit, "P": PCATransform.fit}
 
 
 @dataclass
@@ -220,7 +220,10 @@ class TransformChain:
             if letter == "N":
                 step = NormalizeTransform.fit(values, class_id, n_classes, columns, weights, class_names)
             elif letter == "U":  # TMVA's Uniform takes the targets too ("_V_,_T_"), Gauss the variables only
-                step = GaussTransform.fit(values, class_id, n_classes, columns, weights, flat=True)
+                step = GaussTransform.fit(values, class_id, n_classes, columns, weights, True, class_names)
+            elif letter == "G":
+                step = GaussTransform.fit(values, class_id, n_classes, columns[:n_variables], weights, False,
+                                          class_names)  # fmt: skip
             else:
                 step = _FITS[letter](values, class_id, n_classes, columns[:n_variables], weights)
             values = _apply_to_all(step, values, n_variables)

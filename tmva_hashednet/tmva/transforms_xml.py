@@ -94,8 +94,9 @@ def _write_gauss(node, step: GaussTransform) -> None:
         variable = node.add("Variable", [("VarIndex", i)])
         for c, pdf in enumerate(per_class):
             n = len(pdf.contents)
-            child = variable.add(f"CumulativePDF_cls{c}").add(
-                "PDF", [("Name", f"GaussTransform var{i} cls{c}"), *_GAUSS_PDF, *_GAUSS_KDE, ("KDE_finefactor", _double(0))])
+            attributes = [("Name", f"GaussTransform var{i} cls{c}"), *_GAUSS_PDF, *_GAUSS_KDE,
+                          ("KDE_finefactor", _double(0))]  # fmt: skip
+            child = variable.add(f"CumulativePDF_cls{c}").add("PDF", attributes)
             child.add("Histogram", [("Name", f"Cumulative_Var{i}_cls{c}_original"), ("NBins", n),
                                     ("XMin", _double(pdf.xmin)), ("XMax", _double(pdf.xmax)),
                                     ("HasEquidistantBins", 0)], raw=_values(pdf.contents, 8))  # fmt: skip
@@ -103,7 +104,8 @@ def _write_gauss(node, step: GaussTransform) -> None:
 
 
 _WRITERS = {NormalizeTransform: ("Normalize", _write_normalize), DecorrelateTransform: ("Decorrelation",
-            _write_decorrelation), PCATransform: ("PCA", _write_pca), GaussTransform: ("Gauss", _write_gauss)}  # fmt: skip
+            _write_decorrelation), PCATransform: ("PCA", _write_pca),
+            GaussTransform: ("Gauss", _write_gauss)}  # fmt: skip
 
 
 def write_transformations(parent, chain: TransformChain | None) -> None:
