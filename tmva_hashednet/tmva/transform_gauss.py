@@ -85,13 +85,9 @@ def tmva_bin_edges(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _fill(values: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """TH1F::Fill over variable bins: float contents of cells 0 (underflow) .. n + 1 (overflow)."""
-    x, e = np.asarray(values, np.float32).astype(np.float64), edges.astype(np.float64)
-    n = len(e) - 1
-    first = np.searchsorted(e, x, side="left")  # TMath::BinarySearch: the first edge equal to x, else the last below
-    index = np.where((first < len(e)) & (e[np.minimum(first, n)] == x), first, first - 1)
-    cells = np.where(x < e[0], 0, np.where(x >= e[-1], n + 1, 1 + index))
-    contents = np.zeros(n + 2, np.float32)
-    np.add.at(contents, cells, np.asarray(weights, np.float32))
+    cells = _fill_cells(np.asarray(values, np.float32).astype(np.float64), edges.astype(np.float64))
+    contents = np.zeros(len(edges) + 1, np.float32)
+    np.add.at(contents, cells, np.asarray(weights, np.float32))  # in event order, in float
     return contents
 
 
@@ -238,7 +234,8 @@ class CumulativePdf:
 
 
 def _fill_cells(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """TAxis::FindBin over variable edges (float64): 0 below, n + 1 at or above the last edge."""
+    """TAxis::FindBin over variable edges (float64): 0 below, n + 1 at or above the last edge; inside,
+    1 + TMath::BinarySearch (the first edge equal to x, else the last one below it)."""
     n = len(edges) - 1
     first = np.searchsorted(edges, x, side="left")
     index = np.where((first <= n) & (edges[np.minimum(first, n)] == x), first, first - 1)
@@ -295,8 +292,9 @@ class GaussTransform:
 
     @classmethod
     def fit(cls, values: np.ndarray, class_id: np.ndarray, n_classes: int, inputs: list, weights=None,
-            flat: bool = False) -> "GaussTransform":
+            flat: bool = False, class_names=None) -> "GaussTransform":
         letter = "U" if flat else "G"
+        names = list(class_names or [str(c) for c in range(n_classes)])
         x = np.asarray(values, np.float32)[:, : len(inputs)]
         w = np.ones(len(x), np.float32) if weights is None else np.asarray(weights, np.float32)
         class_id = np.asarray(class_id)
@@ -306,8 +304,8 @@ class GaussTransform:
             raise ValueError(f"VarTransform={letter}: the training inputs hold a value that is not finite")
         pdfs = []
         for j, (_, label, _) in enumerate(inputs):
-            pdfs.append([_fit_one(x[rows, j], w[rows], f"VarTransform={letter}: '{label}' in "
-                                  f"{'all classes' if c == len(groups) - 1 else f'class {c}'}")
+            where = [f"class '{names[c]}'" for c in range(len(groups) - 1)] + ["all classes"]
+            pdfs.append([_fit_one(x[rows, j], w[rows], f"VarTransform={letter}: '{label}' in {where[c]}")
                          for c, rows in enumerate(groups)])  # fmt: skip
         return cls(list(inputs), flat, pdfs)
 
