@@ -202,15 +202,10 @@ class CumulativePdf:
         return self._sampled
 
     def value(self, x: np.ndarray) -> np.ndarray:
-        """PDF::GetVal(x): linear between the centres of the sampled histogram, at least 1e-12."""
-        n, lo, hi = N_PDF_BINS, self.xmin, self.xmax
-        bins = np.clip(find_bin(x, n, lo, hi), 1, n)
-        centre = bin_centre(bins, n, lo, hi)
-        nxt = np.where(((x > centre) & (bins != n)) | (bins == 1), bins + 1, bins - 1)
-        content = self.sampled.astype(np.float64)
-        dx, dy = centre - bin_centre(nxt, n, lo, hi), content[bins - 1] - content[nxt - 1]
-        value = content[bins - 1] + (x - centre) * dy / dx
-        return np.where(value > EPSILON, value, EPSILON)
+        """PDF::GetVal(x) (see ``pdf_values``)."""
+        x = np.asarray(x, np.float64)
+        return pdf_values(self.sampled[None, :].astype(np.float64), np.array([self.xmin]), np.array([self.xmax]),
+                          x.reshape(-1, 1)).reshape(x.shape)  # fmt: skip
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
         """PDF::GetValInverse(y, monotonous): bisection over the sampled bins, then linear between the two
@@ -233,6 +228,19 @@ class CumulativePdf:
         return np.where(np.isnan(y), np.nan, x_low + (x_high - x_low) * fraction)
 
 
+def pdf_values(table: np.ndarray, lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """PDF::GetVal of k PDFs at once: x (n, k); table (k, 10000) the sampled histograms (as double), lo and
+    hi (k,) their ranges. Linear between the centres of the sampled bins (the first or last two outside),
+    at least 1e-12."""
+    n, k = N_PDF_BINS, np.arange(table.shape[0])
+    bins = np.clip(find_bin(x, n, lo, hi), 1, n)
+    centre = bin_centre(bins, n, lo, hi)
+    nxt = np.where(((x > centre) & (bins != n)) | (bins == 1), bins + 1, bins - 1)
+    here, there = table[k, bins - 1], table[k, nxt - 1]
+    value = here + (x - centre) * (here - there) / (centre - bin_centre(nxt, n, lo, hi))
+    return np.where(value > EPSILON, value, EPSILON)
+
+
 def _fill_cells(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """TAxis::FindBin over variable edges (float64): 0 below, n + 1 at or above the last edge; inside,
     1 + TMath::BinarySearch (the first edge equal to x, else the last one below it)."""
@@ -242,38 +250,35 @@ def _fill_cells(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.where(x < edges[0], 0, np.where(x >= edges[-1], n + 1, 1 + index))
 
 
-def _erf_vector(function):
-    return np.vectorize(function, otypes=[np.float64])
-
-
-_ERF, _ERFC = _erf_vector(math.erf), _erf_vector(math.erfc)
+def _erf_inverse_one(x: float) -> float:
+    """TMath::ErfInverse of one value, line for line (ROOT's erf replaced by the C library's)."""
+    k, ax = 0.8862269254527579, abs(x)  # sqrt(pi)/2
+    if ax <= 1e-14:
+        return k * x
+    if not ax < 1.0:
+        return 0.0
+    erfi = k * ax
+    y0, derfi = math.erf(0.9 * erfi), 0.1 * erfi
+    for _ in range(50):
+        y1 = 1.0 - math.erfc(erfi)
+        dy1 = ax - y1
+        if abs(dy1) < 1e-14:
+            return -erfi if x < 0 else erfi
+        if y1 == y0:  # ROOT divides by zero here and never converges: it returns 0
+            return 0.0
+        derfi *= dy1 / (y1 - y0)
+        y0 = y1
+        erfi += derfi
+        if abs(derfi / erfi) < 1e-14:
+            return -erfi if x < 0 else erfi
+    return 0.0  # did not converge
 
 
 def erf_inverse(x: np.ndarray) -> np.ndarray:
-    """TMath::ErfInverse: secant iterations on erf from sqrt(pi)/2 |x| (at most 50, to 1e-14); 0 where
-    they do not converge or |x| >= 1, as ROOT returns."""
+    """TMath::ErfInverse elementwise: secant iterations on erf from sqrt(pi)/2 |x| (at most 50, to 1e-14);
+    0 where they do not converge or |x| >= 1, as ROOT returns."""
     x = np.asarray(x, np.float64)
-    ax, k = np.abs(x), 0.8862269254527579
-    result = np.where(ax <= 1e-14, k * x, 0.0)
-    todo = np.flatnonzero((ax > 1e-14) & (ax < 1.0))
-    erfi = k * ax[todo]
-    y0, derfi = _ERF(0.9 * erfi), 0.1 * erfi
-    for _ in range(50):
-        if not todo.size:
-            break
-        y1 = 1.0 - _ERFC(erfi)
-        dy1 = ax[todo] - y1
-        with np.errstate(divide="ignore", invalid="ignore"):  # a flat step: ROOT's inf/nan, then no convergence
-            derfi = derfi * (dy1 / (y1 - y0))
-            stepped = erfi + derfi
-            done_before = np.abs(dy1) < 1e-14  # converged before this step: ROOT returns erfi unstepped
-            done_after = ~done_before & (np.abs(derfi / stepped) < 1e-14)
-        finished = done_before | done_after
-        value = np.where(done_before, erfi, stepped)
-        result[todo[finished]] = np.copysign(value[finished], x[todo[finished]])
-        keep = ~finished
-        todo, erfi, y0, derfi = todo[keep], stepped[keep], y1[keep], derfi[keep]
-    return result
+    return np.fromiter(map(_erf_inverse_one, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
 
 
 @dataclass
@@ -322,16 +327,23 @@ class GaussTransform:
         selected = self._columns(slice(columns.start, columns.stop if columns.stop is not None else len(self.inputs)))
         if selected is None:
             return values
-        out = np.empty_like(values)
-        for k, j in enumerate(selected):
-            cumulant = self.pdfs[j][-1].value(values[:, k].astype(np.float64))
-            cumulant = np.maximum(np.minimum(cumulant, 1.0 - CUMULANT_LIMIT), 0.0 + CUMULANT_LIMIT)
-            if self.flat:
-                out[:, k] = cumulant
-            else:
-                argument = np.maximum(np.minimum(2.0 * cumulant - 1.0, ERF_ARGUMENT_LIMIT), -ERF_ARGUMENT_LIMIT)
-                out[:, k] = SQRT2 * erf_inverse(argument)
-        return np.ascontiguousarray(out)
+        table, lo, hi = self._table(selected)
+        cumulant = pdf_values(table, lo, hi, values.astype(np.float64))  # every column at once
+        cumulant = np.maximum(np.minimum(cumulant, 1.0 - CUMULANT_LIMIT), 0.0 + CUMULANT_LIMIT)
+        if self.flat:
+            return np.ascontiguousarray(cumulant, dtype=np.float32)
+        argument = np.maximum(np.minimum(2.0 * cumulant - 1.0, ERF_ARGUMENT_LIMIT), -ERF_ARGUMENT_LIMIT)
+        return np.ascontiguousarray(SQRT2 * erf_inverse(argument), dtype=np.float32)
+
+    def _table(self, selected: range) -> tuple:
+        """The applied (all-classes) PDFs of `selected` columns as pdf_values takes them, made once."""
+        cache = self.__dict__.setdefault("_tables", {})
+        key = (selected.start, selected.stop)
+        if key not in cache:
+            pdfs = [self.pdfs[j][-1] for j in selected]
+            cache[key] = (np.stack([p.sampled for p in pdfs]).astype(np.float64), np.array([p.xmin for p in pdfs]),
+                          np.array([p.xmax for p in pdfs]))  # fmt: skip
+        return cache[key]
 
     def inverse(self, values: np.ndarray, columns: slice) -> np.ndarray:
         """U's InverseTransform of target columns (G takes no targets: other columns come back unchanged)."""
