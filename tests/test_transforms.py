@@ -1,7 +1,7 @@
 """VarTransform=D, P and chains in the compatible workflow (tmva/transforms.py) against float64
-numpy references of TMVA's definitions, their weight-file XML, and the workflow end to end:
-Reader equal to TestTree and the standalone class equal to the Reader. Cross-reading with the
-real TMVA: tests/test_tmva_real.py."""
+numpy references of TMVA's definitions, their weight-file XML, and the workflow end to end (also
+for G and U, whose pieces test_transform_gauss.py checks): Reader equal to TestTree and the
+standalone class equal to the Reader. Cross-reading with the real TMVA: tests/test_tmva_real.py."""
 
 from __future__ import annotations
 
