@@ -77,16 +77,26 @@ def test_misspelled_phase_key(class_file):
 
 @pytest.mark.parametrize(
     ("transform", "message"),
-    [("G", r"VarTransform=G: the Gauss transformation \('G'\) is not implemented in the compat workflow"),
-     ("N,U", r"VarTransform=N,U: the Uniform transformation \('U'\) is not implemented"),
+    [("N,G_Signal", r"a reference class \('G_Signal'\) is not supported .* write 'G' or 'G_AllClasses'"),
      ("D_Signal", r"a reference class \('D_Signal'\) is not supported .* write 'D' or 'D_AllClasses'"),
      ("N(var1)", r"a selection of variables \('N\(var1\)'\) is not supported")],
-    ids=["gauss", "uniform-in-chain", "reference-class", "selection"],
+    ids=["reference-class-in-chain", "reference-class", "selection"],
 )
 def test_unsupported_var_transform(class_file, transform, message):
     factory = TMVA.Factory("job", None, "Silent")
     with pytest.raises(ValueError, match=message):
         factory.BookMethod(_loader(class_file), "HashedDNN", "HashedDNN", "VarTransform=" + transform)
+
+
+@pytest.mark.parametrize("transform", ["G", "N,U"], ids=["gauss", "uniform-in-chain"])
+def test_gauss_of_a_constant_variable_is_named(class_file, transform):
+    """G and U need a cumulative distribution: a variable with one value has none (TMVA's is NaN)."""
+    factory = TMVA.Factory("job", None, "Silent")
+    loader = _loader(class_file, variables=("var1", "var2*0+3"))
+    factory.BookMethod(loader, "HashedDNN", "HashedDNN", GOOD.replace("VarTransform=N", "VarTransform=" + transform))
+    message = r"VarTransform=[GU]: 'var2\*0\+3' in class 'Signal': no training weight lies below"
+    with pytest.raises(ValueError, match=message):
+        factory.TrainAllMethods()
 
 
 def test_bad_validation_size(class_file):

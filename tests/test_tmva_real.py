@@ -357,8 +357,10 @@ def _run_plain(body: str, arg: dict, cwd: Path):
     return json.loads([line for line in run.stdout.splitlines() if line.startswith("RESULT ")][-1][7:])
 
 
-TRANSFORMS = ["VarTransform=N", "VarTransform=None", "VarTransform=D", "VarTransform=P", "VarTransform=N,D"]
-TRANSFORM_IDS = ["normalize", "none", "decorrelate", "pca", "normalize-decorrelate"]
+TRANSFORMS = ["VarTransform=N", "VarTransform=None", "VarTransform=D", "VarTransform=P", "VarTransform=N,D",
+              "VarTransform=G", "VarTransform=U", "VarTransform=G,D", "VarTransform=N,G"]
+TRANSFORM_IDS = ["normalize", "none", "decorrelate", "pca", "normalize-decorrelate", "gauss", "uniform",
+                 "gauss-decorrelate", "normalize-gauss"]
 
 
 @pytest.mark.parametrize("transform", TRANSFORMS, ids=TRANSFORM_IDS)
@@ -390,6 +392,31 @@ def test_compat_reader_reads_real_weight_file_with_transform(tmp_path, transform
     text = (tmp_path / "dataset/weights/TMVAClassification_HashedDNN.weights.xml").read_text()
     assert text.count("<Transform Name=") == len(transform.split("=")[1].split(","))
     _compat_reader_reads_real_weight_file(tmp_path)
+    if transform in ("VarTransform=G", "VarTransform=U"):
+        _check_gauss_fit_equals_tmvas(tmp_path)
+
+
+def _check_gauss_fit_equals_tmvas(cwd: Path) -> None:
+    """Our fit (tmva/transform_gauss.py) on the real TMVA's training events (its TrainTree) gives the
+    cumulative histograms that TMVA wrote into the weight file: every edge and content, per class."""
+    import ROOT
+    from tmva_helpers import tree_columns
+
+    from tmva_hashednet.tmva.transform_gauss import GaussTransform
+    from tmva_hashednet.tmva.weights_xml import read_weight_file
+
+    (written,) = read_weight_file(cwd / "dataset/weights/TMVAClassification_HashedDNN.weights.xml").transform.steps
+    handle = ROOT.TFile.Open(str(cwd / "TMVA.root"))
+    train = tree_columns(handle.Get("dataset/TrainTree"), CLASS_EXAMPLE["variables"] + ["classID", "weight"])
+    handle.Close()
+    x = np.stack([train[v] for v in CLASS_EXAMPLE["variables"]], axis=1)
+    ours = GaussTransform.fit(x, train["classID"].astype(np.int64), 2, written.inputs, train["weight"],
+                              flat=written.flat)  # fmt: skip
+    for mine, theirs in zip(ours.pdfs, written.pdfs):
+        assert len(mine) == len(theirs) == 3
+        for a, b in zip(mine, theirs):
+            np.testing.assert_array_equal(a.edges, b.edges)
+            np.testing.assert_array_equal(a.contents, b.contents)
 
 
 # GetProba / GetRarity of the MVA PDFs (CreateMVAPdfs), against TestTree's prob_HashedDNN.

@@ -13,7 +13,11 @@ before it), with
   eigen-decomposition (``Tools::GetSQRootMatrix``); no centring;
 - ``P`` (PCA, TMVA's VariablePCATransform through TPrincipal without
   normalisation): p_i = sum_j (x_j - mean_j) E[j][i], mean and covariance
-  unweighted, E's columns the covariance's eigenvectors by decreasing eigenvalue.
+  unweighted, E's columns the covariance's eigenvectors by decreasing eigenvalue;
+- ``G`` (Gauss) and ``U`` (Uniform), TMVA's VariableGaussTransform: each column
+  through its cumulative distribution (U), then the inverse error function (G)
+  (``transform_gauss.GaussTransform``); G takes the variables, U the variables
+  and, in a regression, the targets (whose responses it maps back).
 
 As in TMVA, D and P keep one matrix per class and, with more than one class,
 one more over all classes (the last); the last one is applied (what TMVA's
@@ -23,7 +27,7 @@ responses of training, of the Reader and of the real TMVA reading the same
 file agree. Eigenvectors are defined up to sign; here each one has its largest
 component positive (TMVA takes what TMatrixDSymEigen returns).
 
-What it is not: Gauss (``G``) and Uniform (``U``), a class-specific reference
+What it is not: a class-specific reference
 (``D_Signal``) or a selection of variables (``N(var1,var2)``): those are refused
 with a message naming what is missing. No XML here (``transforms_xml.py``).
 """
@@ -35,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .transform import NormalizeTransform
+from .transform_gauss import GaussTransform
 
 __all__ = ["DecorrelateTransform", "PCATransform", "TransformChain", "parse_var_transform", "SHORT_NAMES"]
 
@@ -42,7 +47,7 @@ __all__ = ["DecorrelateTransform", "PCATransform", "TransformChain", "parse_var_
 _ALIASES = {"I": ("I", "Ident", "Identity"), "N": ("N", "Norm", "Normalise", "Normalize"),
             "D": ("D", "Deco", "Decorrelate"), "P": ("P", "PCA"), "G": ("G", "Gauss"), "U": ("U", "Uniform")}
 # VariableTransformBase::GetShortName, joined by '_' in the axis titles ("var1 (Norm_Deco)").
-SHORT_NAMES = {"N": "Norm", "D": "Deco", "P": "PCA"}
+SHORT_NAMES = {"N": "Norm", "D": "Deco", "P": "PCA", "G": "Gauss", "U": "Uniform"}
 _DIGITS = {"D": 15, "P": 8}  # %5.15e (Tools::WriteTMatrixDToXML), %5.8e (Tools::StringFromDouble)
 
 
@@ -60,14 +65,11 @@ def _step_letter(token: str, where: str) -> str:
         raise ValueError(f"{where}: a reference class ('{token}') is not supported in the compat workflow (ROOT "
                          "without TMVA, whose Reader applies the all-classes transformation anyway); write "
                          f"'{name}' or '{name}_AllClasses'")
-    if letter in ("G", "U"):
-        raise ValueError(f"{where}: the {_ALIASES[letter][-1]} transformation ('{token}') is not implemented in the "
-                         "compat workflow (ROOT without TMVA); use I, N, D or P, or ROOT's TMVA")
     return letter
 
 
 def parse_var_transform(text: str) -> list:
-    """The steps of a VarTransform value, as letters among I, N, D, P ([] for None); identity steps are dropped."""
+    """The steps of a VarTransform value, as letters among N, D, P, G, U ([] for None); identity steps are dropped."""
     text = str(text).strip()
     if text.lower() in ("", "none"):
         return []
@@ -212,11 +214,16 @@ class TransformChain:
     def fit(cls, letters: list, values: np.ndarray, class_id, n_classes: int, columns: list, n_variables: int,
             weights=None, class_names=None) -> "TransformChain":
         """columns: (Type, Label, Expression) of `values`' columns, variables first (targets after them in a
-        regression: Normalize takes those too, D and P the variables only)."""
+        regression: Normalize and Uniform take those too, D, P and Gauss the variables only)."""
         steps, values = [], np.asarray(values, np.float32)
         for letter in letters:
             if letter == "N":
                 step = NormalizeTransform.fit(values, class_id, n_classes, columns, weights, class_names)
+            elif letter == "U":  # TMVA's Uniform takes the targets too ("_V_,_T_"), Gauss the variables only
+                step = GaussTransform.fit(values, class_id, n_classes, columns, weights, True, class_names)
+            elif letter == "G":
+                step = GaussTransform.fit(values, class_id, n_classes, columns[:n_variables], weights, False,
+                                          class_names)  # fmt: skip
             else:
                 step = _FITS[letter](values, class_id, n_classes, columns[:n_variables], weights)
             values = _apply_to_all(step, values, n_variables)
@@ -238,7 +245,7 @@ class TransformChain:
     def short_name(self) -> str:
         """TransformationHandler::GetName: the steps' short names joined by '_' (e.g. 'Norm_Deco')."""
         names = {NormalizeTransform: "Norm", DecorrelateTransform: "Deco", PCATransform: "PCA"}
-        return "_".join(names[type(step)] for step in self.steps)
+        return "_".join(step.name if isinstance(step, GaussTransform) else names[type(step)] for step in self.steps)
 
     def apply(self, values: np.ndarray, columns: slice = slice(None)) -> np.ndarray:
         for step in self.steps:

@@ -10,7 +10,13 @@ file written here is read by TMVA's Reader and the other way round
   ``<Matrix Rows Columns>`` holding the row-major values as ``%5.15e `` (Tools::WriteTMatrixDToXML);
 - PCA (VariablePCATransform::AttachXMLTo): ``<Selection>``, per class ``<Statistics Class
   ClassIndex NRows>`` (the means), then per class ``<Eigenvectors Class ClassIndex NRows NCols>``,
-  values as ``%5.8e `` (Tools::StringFromDouble); Class is Signal, Background, then Combined.
+  values as ``%5.8e `` (Tools::StringFromDouble); Class is Signal, Background, then Combined;
+- Gauss and Uniform (VariableGaussTransform::AttachXMLTo): ``<Transform Name="Gauss"
+  FlatOrGauss="Gauss|Flat">``, ``<Selection>``, then per input ``<Variable VarIndex>`` holding
+  per class ``<CumulativePDF_cls<k>>`` with the PDF (PDF::AddXMLTo): ``<PDF Name MinNSmooth
+  MaxNSmooth InterpolMethod KDE_type KDE_iter KDE_border KDE_finefactor>``, its
+  ``<Histogram Name NBins XMin XMax HasEquidistantBins="0">`` (the cumulative contents, ``%5.8e ``)
+  and ``<HistogramBinning NBins>`` (the n + 1 edges).
 
 Entry points: :func:`write_transformations` (into weights_xml's node tree) and
 :func:`read_transformations` (an ElementTree node). A file whose transformation
@@ -25,11 +31,16 @@ from __future__ import annotations
 import numpy as np
 
 from .transform import NormalizeTransform
+from .transform_gauss import CumulativePdf, GaussTransform
 from .transforms import DecorrelateTransform, PCATransform, TransformChain
 
 __all__ = ["write_transformations", "read_transformations"]
 
-_KNOWN = ("Normalize", "Decorrelation", "PCA")
+_KNOWN = ("Normalize", "Decorrelation", "PCA", "Gauss")
+# The PDF of a Gauss transformation as VariableGaussTransform builds it: PDF::kSpline1, no smoothing; the
+# KDE settings of a spline PDF (KDEKernel::kNone, kNonadaptiveKDE, kNoTreatment, fine factor 0).
+_GAUSS_PDF = (("MinNSmooth", "0"), ("MaxNSmooth", "0"), ("InterpolMethod", "1"))
+_GAUSS_KDE = (("KDE_type", 0), ("KDE_iter", 1), ("KDE_border", 1))
 
 
 def _double(value: float) -> str:
@@ -76,8 +87,25 @@ def _write_pca(node, step: PCATransform) -> None:
                                   ("NCols", vectors.shape[1])], raw=_values(vectors, 8))  # fmt: skip
 
 
+def _write_gauss(node, step: GaussTransform) -> None:
+    node.attributes.append(("FlatOrGauss", "Flat" if step.flat else "Gauss"))
+    _selection(node, step.inputs)
+    for i, per_class in enumerate(step.pdfs):
+        variable = node.add("Variable", [("VarIndex", i)])
+        for c, pdf in enumerate(per_class):
+            n = len(pdf.contents)
+            attributes = [("Name", f"GaussTransform var{i} cls{c}"), *_GAUSS_PDF, *_GAUSS_KDE,
+                          ("KDE_finefactor", _double(0))]  # fmt: skip
+            child = variable.add(f"CumulativePDF_cls{c}").add("PDF", attributes)
+            child.add("Histogram", [("Name", f"Cumulative_Var{i}_cls{c}_original"), ("NBins", n),
+                                    ("XMin", _double(pdf.xmin)), ("XMax", _double(pdf.xmax)),
+                                    ("HasEquidistantBins", 0)], raw=_values(pdf.contents, 8))  # fmt: skip
+            child.add("HistogramBinning", [("NBins", n)], raw=_values(pdf.edges, 8))
+
+
 _WRITERS = {NormalizeTransform: ("Normalize", _write_normalize), DecorrelateTransform: ("Decorrelation",
-            _write_decorrelation), PCATransform: ("PCA", _write_pca)}  # fmt: skip
+            _write_decorrelation), PCATransform: ("PCA", _write_pca),
+            GaussTransform: ("Gauss", _write_gauss)}  # fmt: skip
 
 
 def write_transformations(parent, chain: TransformChain | None) -> None:
@@ -182,7 +210,57 @@ def _read_pca(node, path: str) -> PCATransform:
     return PCATransform(inputs, means, vectors)
 
 
-_READERS = {"Normalize": _read_normalize, "Decorrelation": _read_decorrelation, "PCA": _read_pca}
+def _read_cumulative_pdf(node, path: str, what: str) -> CumulativePdf:
+    """PDF::ReadXML of a Gauss transformation's PDF: a Spline1 PDF of a variable-bin cumulative histogram."""
+    pdf = _child(node, "PDF", path)
+    settings = [(name, pdf.get(name)) for name, _ in _GAUSS_PDF]
+    if settings != list(_GAUSS_PDF):
+        raise ValueError(f"weight file {path!r}: the {what} PDF has {', '.join(f'{k}={v}' for k, v in settings)}; "
+                         "TMVA's Gauss transformation writes MinNSmooth=0, MaxNSmooth=0, InterpolMethod=1 (Spline1), "
+                         "the only PDF the compat workflow reads here; the file is damaged or not TMVA's")
+    histogram = _child(pdf, "Histogram", path)
+    n = _number(histogram, "NBins", path, int)
+    if histogram.get("HasEquidistantBins") != "0" or n < 2:
+        raise ValueError(f"weight file {path!r}: the {what} histogram has NBins={histogram.get('NBins')} and "
+                         f"HasEquidistantBins={histogram.get('HasEquidistantBins')}; TMVA writes at least 2 "
+                         "variable bins (HasEquidistantBins=0); the file is damaged")
+    binning = _child(pdf, "HistogramBinning", path)
+    if _number(binning, "NBins", path, int) != n:
+        raise ValueError(f"weight file {path!r}: the {what} <HistogramBinning NBins={binning.get('NBins')}> differs "
+                         f"from its <Histogram NBins={n}>; the file is damaged")
+    contents = _finite_values(histogram, n, path, f"{what} <Histogram>").astype(np.float32)
+    edges = _finite_values(binning, n + 1, path, f"{what} <HistogramBinning>")
+    if np.any(np.diff(edges) < 0):
+        raise ValueError(f"weight file {path!r}: the {what} bin edges are not in increasing order; the file is damaged")
+    return CumulativePdf(edges, contents)
+
+
+def _read_gauss(node, path: str) -> GaussTransform:
+    flat_or_gauss = node.get("FlatOrGauss")
+    if flat_or_gauss not in ("Flat", "Gauss"):
+        raise ValueError(f"weight file {path!r}: <Transform Name={node.get('Name')!r}> has FlatOrGauss="
+                         f"{flat_or_gauss!r}, not 'Flat' or 'Gauss'; the file is damaged")
+    inputs = _inputs(node, path)
+    variables = node.findall("Variable")
+    if [_number(v, "VarIndex", path, int) for v in variables] != list(range(len(inputs))):
+        raise ValueError(f"weight file {path!r}: the Gauss transform has {len(inputs)} inputs but <Variable> nodes "
+                         f"with VarIndex {[v.get('VarIndex') for v in variables]}; the file is damaged")
+    pdfs = []
+    for i, variable in enumerate(variables):
+        holders = list(variable)
+        if not holders or [h.tag for h in holders] != [f"CumulativePDF_cls{c}" for c in range(len(holders))]:
+            raise ValueError(f"weight file {path!r}: <Variable VarIndex={i}> of the Gauss transform holds "
+                             f"{[h.tag for h in holders]}, not CumulativePDF_cls0, 1, ...; the file is damaged")
+        pdfs.append([_read_cumulative_pdf(h, path, f"Gauss transform's variable {i} {h.tag}") for h in holders])
+    if len({len(p) for p in pdfs}) > 1:
+        raise ValueError(f"weight file {path!r}: the Gauss transform's variables have different numbers of class "
+                         "distributions; the file is damaged")
+    return GaussTransform(inputs, flat_or_gauss == "Flat", pdfs)
+
+
+# TransformationHandler::ReadFromXML: "Uniform" is read by the same class (FlatOrGauss decides, as in TMVA).
+_READERS = {"Normalize": _read_normalize, "Decorrelation": _read_decorrelation, "PCA": _read_pca,
+            "Gauss": _read_gauss, "Uniform": _read_gauss}  # fmt: skip
 
 
 def read_transformations(node, path: str) -> TransformChain | None:
