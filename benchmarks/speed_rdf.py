@@ -164,7 +164,7 @@ def _resident_bytes() -> int:
 
 def _child_readers(weights: str, n: int) -> dict:
     """Resident bytes of n further Readers of one weight file, each booked and evaluated in a thread of its own,
-    then of one Reader evaluated in n further threads (after one Reader and one thread have warmed up)."""
+    then of one Reader evaluated in n further threads (after a first round of threads has warmed up)."""
     import gc
     import threading
 
@@ -182,15 +182,26 @@ def _child_readers(weights: str, n: int) -> dict:
         return r
 
     def grow(work) -> float:
+        """Resident bytes per thread of n threads that each ran `work` and are all still alive."""
         gc.collect()
         before = _resident_bytes()
-        threads = [threading.Thread(target=work) for _ in range(n)]
+        ready, release = threading.Barrier(n + 1), threading.Event()
+
+        def run():
+            work()
+            ready.wait()
+            release.wait()  # a thread's evaluator lives as long as the thread
+
+        threads = [threading.Thread(target=run) for _ in range(n)]
         for t in threads:
             t.start()
+        ready.wait()
+        gc.collect()
+        grown = (_resident_bytes() - before) / n
+        release.set()
         for t in threads:
             t.join()
-        gc.collect()
-        return (_resident_bytes() - before) / n
+        return grown
 
     first = reader()
     grow(lambda: first.EvaluateMVA(event, "m"))  # warms up one thread's memory (glibc arena, stacks)

@@ -95,3 +95,17 @@ def test_shared_network_refuses_what_is_not_a_network_text():
         evaluator.shared_network(b"hashednet")
     with pytest.raises(ValueError, match="not a hashednet network"):
         evaluator.shared_network("not a network")
+
+
+def test_many_threads_booking_and_evaluating_readers_at_once(weights):
+    """Evaluations run without the GIL while other threads book Readers (ROOT's interpreter): without ROOT's
+    thread safety this crashed inside libCling (50 threads)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent / "threads_booking_readers.py"
+    run = subprocess.run([sys.executable, "-W", "ignore", str(script), str(weights), "50"], capture_output=True,
+                         text=True, timeout=600, env=dict(os.environ))  # fmt: skip
+    assert run.returncode == 0 and "equal 50" in run.stdout, run.stdout[-2000:] + run.stderr[-3000:]

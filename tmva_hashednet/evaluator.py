@@ -40,7 +40,13 @@ _shared_networks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  #
 
 
 def _release_gil(hn) -> None:
-    """The evaluating calls run without the GIL (each Evaluator is one thread's)."""
+    """The evaluating calls run without the GIL (each Evaluator is one thread's). Then another thread may
+    call into ROOT's interpreter meanwhile (book a Reader, make an evaluator, free one at its exit), which
+    is safe only with ROOT's thread safety on (without it, 50 threads each booking and evaluating a Reader
+    crashed inside libCling)."""
+    import ROOT
+
+    ROOT.ROOT.EnableThreadSafety()  # idempotent; EnableImplicitMT turns it on too
     hn.SlotEvaluators.evaluate_events.__release_gil__ = True
 
 
