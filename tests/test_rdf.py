@@ -178,7 +178,12 @@ def test_the_rdf_benchmark_runs_and_reports(tmp_path):
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     result = json.loads(out.read_text())["results"]["rdf"]
-    assert [r["threads"] for r in result["rows"]] == [1, 2, 1, 2]
+    assert [(r.get("kind"), r["threads"]) for r in result["rows"]] == [
+        ("baseline", 1), ("baseline", 2), ("score", 1), ("score", 2), (None, 1), (None, 2)]  # then numpy's
     assert all(r["events"] == 3000 and r["events_per_s"] > 0 for r in result["rows"])
+    assert all(r["cpu_seconds"] > 0 for r in result["rows"][:4])
+    assert result["baseline_ratio"] > 0 and result["cpu_ratio"] > 0
+    readers = result["readers"]
+    assert readers["shared_bytes"] > 4 * 18305 and readers["readers"] == 50  # 18,305 parameters, held once
     assert result["max_difference"] < 1e-5
     assert [isinstance(t["reached"], bool) for t in result["targets"]] == [True]

@@ -57,7 +57,7 @@ def _load(name: str, source: str, text: str, n_slots: int) -> None:
     ``n_slots`` evaluators; made once per process (again only for more slots)."""
     import ROOT
 
-    from .network import HashedNetwork
+    from .evaluator import shared_network
     from .tmva.response import WeightFileTransform
     from .tmva.weights_xml import parse_weight_text
 
@@ -65,11 +65,11 @@ def _load(name: str, source: str, text: str, n_slots: int) -> None:
     if _models.get(name, 0) >= n_slots:
         return
     content = parse_weight_text(text, source)
-    network = HashedNetwork.from_text(content.network_text)
+    shared = shared_network(content.network_text)  # the snapshot alone, no trainable network beside it
     transform = WeightFileTransform(content)
     declare_once(f"hashednet::rdf::Model {name};", name)
-    shared = core().share_network(network._model)
-    getattr(ROOT, name).reset(source, shared, transform.normalize_inputs(), transform.inverse_targets, n_slots)
+    getattr(ROOT, name).reset(source, shared.snapshot, transform.normalize_inputs(), transform.inverse_targets,
+                              n_slots)  # fmt: skip
     _models[name] = n_slots
 
 
@@ -85,7 +85,7 @@ class Scorer:
     """The network of one TMVA weight file (HashedDNN), for RDataFrame columns."""
 
     def __init__(self, weight_file):
-        from .network import HashedNetwork
+        from .evaluator import shared_network
         from .tmva.weights_xml import parse_weight_text
 
         path = os.fspath(weight_file)
@@ -99,7 +99,7 @@ class Scorer:
         self.analysis_type = content.analysis_type
         self.name = _model_name(self._text)
         self.n_inputs = len(self.variables)
-        self.n_outputs = HashedNetwork.from_text(content.network_text).n_outputs
+        self.n_outputs = shared_network(content.network_text).n_outputs
 
     def _columns(self, df, columns, expressions_allowed: bool) -> tuple:
         """(columns, is_vector): checked against the network's inputs and the dataframe's columns."""

@@ -43,9 +43,13 @@ std::shared_ptr<const EventNetwork> share_network(const Model &model)
 Evaluator::Evaluator(std::shared_ptr<const EventNetwork> network) : network_(std::move(network))
 {
    HASHEDNET_CHECK(network_ != nullptr, "an Evaluator needs a network, got none");
-   out_.resize(static_cast<std::size_t>(network_->n_outputs()));
+   const auto n_out = static_cast<std::size_t>(network_->n_outputs());
+   out_.reserve(n_out + kCacheLineFloats); // no cache line shared with another thread's buffers
+   out_.resize(n_out);
    forward_events(network_->net(), nullptr, 0, out_.data(), scratch_); // the row source, made before the first event
-   scratch_.floats.resize(static_cast<std::size_t>(event::scratch_floats(network_->net(), 1)));
+   const auto n_scratch = static_cast<std::size_t>(event::scratch_floats(network_->net(), 1));
+   scratch_.floats.reserve(n_scratch + kCacheLineFloats);
+   scratch_.floats.resize(n_scratch);
 }
 
 const float *Evaluator::evaluate(const float *x)
@@ -102,7 +106,9 @@ SlotEvaluators::SlotEvaluators(std::shared_ptr<const EventNetwork> network, Norm
    slots_.reserve(n_slots);
    for (unsigned s = 0; s < n_slots; ++s) {
       slots_.push_back(std::make_unique<Slot>(network_));
+      slots_.back()->input.reserve(static_cast<std::size_t>(n_in) + kCacheLineFloats); // see kCacheLineFloats
       slots_.back()->input.resize(static_cast<std::size_t>(n_in));
+      slots_.back()->out.reserve(static_cast<std::size_t>(n_out) + kCacheLineFloats);
       slots_.back()->out.resize(static_cast<std::size_t>(n_out));
    }
 }

@@ -167,7 +167,7 @@ class Reader:
         return [float(v) for v in np.reshape(out, -1)] if out is not None else [float("nan")] * self._n_outputs(title)
 
     def _n_outputs(self, title) -> int:
-        return int(self._method(str(title)).network.n_outputs)
+        return int(self._method(str(title)).n_outputs)
 
     def evaluate_batch(self, title: str, x) -> np.ndarray:
         """Responses of many events at once (not in TMVA): x is (n, n_variables)."""

@@ -11,6 +11,7 @@ Reader applies it; ``HashedNetwork.load("...weights.xml")`` and
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 
@@ -74,17 +75,27 @@ class WeightFileTransform:
 
 
 class MethodResponse:
-    """Responses of a trained HashedDNN: P(signal), class probabilities or targets."""
+    """Responses of a trained HashedDNN: P(signal), class probabilities or targets.
+
+    The network is held once per process: every MethodResponse of one network text (the Readers of one
+    weight file, in any number of threads) evaluates events on the same const snapshot
+    (:func:`tmva_hashednet.evaluator.shared_network`), each thread with its own small evaluator; the
+    batch path's trainable network (:attr:`network`, about 1 MB of backend buffers) is made only when
+    :meth:`evaluate` first needs it."""
 
     def __init__(self, content: WeightFile, num_threads: int = 0):
-        self.content = content
-        self.network = HashedNetwork.from_text(content.network_text, num_threads)
+        from ..evaluator import shared_network
+
+        self.shared = shared_network(content.network_text)
+        self.content = replace(content, network_text=self.shared.text)  # one copy of the text per network too
         self.n_variables = len(content.variables)
-        if self.network.n_inputs != self.n_variables:
+        if self.shared.n_inputs != self.n_variables:
             raise ValueError(f"weight file of '{content.title}' declares {self.n_variables} variables but its network "
-                             f"has {self.network.n_inputs} inputs; the file is damaged")
+                             f"has {self.shared.n_inputs} inputs; the file is damaged")
         self.transform = WeightFileTransform(content)
-        self._shared_evaluator = None  # made on the first event
+        self._num_threads = num_threads
+        self._network = None  # the batch path's, made on first use
+        self._normalize = None  # the evaluators' NormalizeInputs, made on the first event
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -95,6 +106,18 @@ class MethodResponse:
     @property
     def analysis_type(self) -> str:
         return self.content.analysis_type
+
+    @property
+    def n_outputs(self) -> int:
+        return self.shared.n_outputs
+
+    @property
+    def network(self) -> HashedNetwork:
+        """The batch path's network (made on first use, then kept)."""
+        with self._lock:
+            if self._network is None:
+                self._network = HashedNetwork.from_text(self.shared.text, self._num_threads)
+            return self._network
 
     def evaluate(self, x) -> np.ndarray:
         """(n,) for classification, (n, classes) for multiclass, (n, targets) for regression (batch path)."""
@@ -119,11 +142,9 @@ class MethodResponse:
     def _thread_evaluator(self):
         from ..evaluator import Evaluator
 
+        if not self.transform.in_evaluator:  # the chain is applied in evaluate_one
+            return Evaluator.over(self.shared)
         with self._lock:
-            if self._shared_evaluator is None:
-                if self.transform.in_evaluator:
-                    self._shared_evaluator = Evaluator.of(self.network._model, self.transform.normalize_inputs(),
-                                                          self.transform.inverse_targets)  # fmt: skip
-                else:  # the chain is applied in evaluate_one
-                    self._shared_evaluator = Evaluator.of(self.network._model)
-            return self._shared_evaluator.copy()
+            if self._normalize is None:
+                self._normalize = self.transform.normalize_inputs()
+        return Evaluator.over(self.shared, self._normalize, self.transform.inverse_targets)

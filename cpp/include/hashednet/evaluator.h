@@ -23,6 +23,7 @@
 #include "hashednet/event_predict.h"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -30,6 +31,11 @@
 namespace hashednet {
 
 class Model;
+
+/// Floats in a cache line (64 bytes). Each per-thread buffer is given this much
+/// spare capacity after its last value, so the values two threads write never
+/// share a cache line, whatever order the allocator placed the buffers in.
+constexpr std::size_t kCacheLineFloats = 64 / sizeof(float);
 
 /// A const, shareable copy of a network for event-by-event evaluation.
 class EventNetwork {

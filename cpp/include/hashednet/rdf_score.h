@@ -40,7 +40,12 @@ struct Model {
               const NormalizeInputs &normalize, bool inverse_targets, unsigned n_slots)
    {
       slots = std::make_shared<SlotEvaluators>(std::move(network), normalize, inverse_targets, n_slots);
-      buffers.assign(n_slots, std::vector<float>(static_cast<std::size_t>(slots->n_inputs())));
+      const auto n = static_cast<std::size_t>(slots->n_inputs());
+      buffers.assign(n_slots, {});
+      for (std::vector<float> &buffer : buffers) { // a spare cache line each: slots never write one line
+         buffer.reserve(n + kCacheLineFloats);
+         buffer.resize(n);
+      }
       name = weight_file;
    }
    const float *evaluate(unsigned slot, const float *x) const
