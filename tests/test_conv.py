@@ -33,7 +33,7 @@ CNNS = {
 # Finite differences: smooth activations, no pooling (a kink or a changed maximum inside the step breaks them).
 SMOOTH = {"smooth": ("2|6|5", "CONV|3|3|2|2|1|1|1|TANH,CONV|2|2|2|1|1|0|0|SIGMOID,RESHAPE|FLAT,SIGMOID|4,LINEAR",
                      "classification", 1, True, 6)}
-# A batch spread over several im2col tiles (Conv2D::kColumnFloats = 2^20: 113 events of 16 x 16 x 4 per tile).
+# A batch spread over several im2col tiles (Conv2D::kColumnFloats = 2^17: 14 events of 16 x 16 x 4 per tile).
 TILED = {"tiled": ("4|16|16", "CONV|3|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", "classification", 1, False, 250)}
 
 
@@ -117,7 +117,7 @@ def test_tiled_batch_equals_the_same_events_one_tile_at_a_time():
     """The gradient of a batch spread over im2col tiles is the sum of its tiles' (weighted by their share)."""
     net, x, y, w = _network("element", "tiled")
     loss, grad = net.gradient(x, y, w)
-    parts = [(0, 113), (113, 226), (226, 250)]
+    parts = [(0, 14), (14, 126), (126, 250)]
     total = w.sum()
     summed = sum(net.gradient(x[a:b], y[a:b], w[a:b])[1] * (w[a:b].sum() / total) for a, b in parts)
     np.testing.assert_allclose(grad, summed, rtol=1e-4, atol=1e-6 * np.abs(grad).max())
