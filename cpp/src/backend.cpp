@@ -73,6 +73,11 @@ void Backend::max_pool_backward(const ImageWindow &, const float *, const float 
 {
    no_image_kernels(*this);
 }
+void Backend::virtual_matrix(const FullyConnected &, const float *, float *) { no_image_kernels(*this); }
+void Backend::virtual_matrix_backward(const FullyConnected &, const float *, const float *, float *)
+{
+   no_image_kernels(*this);
+}
 
 void Backend::transform_resident_inputs(const float *, std::int64_t, std::int64_t, const Buffer &, const Buffer &,
                                         Buffer &)

@@ -48,6 +48,10 @@ public:
                          float *argmax) override;
    void max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax, std::int64_t batch,
                           float *dx) override;
+   /// V entry by entry from the scheme's host reference; its transpose through add_gradient_reference in double.
+   void virtual_matrix(const FullyConnected &layer, const float *params, float *vb) override;
+   void virtual_matrix_backward(const FullyConnected &layer, const float *params, const float *dvb,
+                                float *grad) override;
 };
 
 /// The CPU backend: tiles of V generated from the hash into a cache-sized

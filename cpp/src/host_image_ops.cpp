@@ -16,8 +16,11 @@
 #include "cpu_parallel.h"
 #include "host_backend.h"
 
+#include "hashednet/fully_connected.h"
+
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace hashednet {
 
@@ -182,6 +185,34 @@ void HostBackend::max_pool_backward(const ImageWindow &window, const float *dy, 
       for (std::int64_t o = 0; o < n_out; ++o)
          dx[b * size + static_cast<std::int64_t>(argmax[b * n_out + o])] += dy[b * n_out + o];
    });
+}
+
+void HostBackend::virtual_matrix(const FullyConnected &layer, const float *params, float *vb)
+{
+   const std::int64_t n_in = layer.n_in(), n_out = layer.n_out();
+   for (std::int64_t i = 0; i < n_out; ++i)
+      for (std::int64_t j = 0; j < n_in; ++j)
+         vb[i * n_in + j] = layer.virtual_weight(params, i, j);
+   for (std::int64_t i = 0; i < n_out; ++i)
+      vb[n_out * n_in + i] = layer.virtual_bias(params, i);
+}
+
+void HostBackend::virtual_matrix_backward(const FullyConnected &layer, const float *params, const float *dvb,
+                                          float *grad)
+{
+   const HashedLayout &layout = layer.layout();
+   const std::int64_t n_weights = layout.n_virtual_weights();
+   const std::vector<double> dv(dvb, dvb + n_weights);
+   std::vector<double> g(static_cast<std::size_t>(layout.n_params()), 0.0);
+   layer.scheme().add_gradient_reference(params + layout.offset, dv.data(), g.data());
+   for (std::int64_t i = 0; i < layout.n_out; ++i) {
+      std::int64_t k;
+      float sign;
+      layout.locate_bias(i, k, sign);
+      g[layout.n_buckets + k] += sign * static_cast<double>(dvb[n_weights + i]);
+   }
+   for (std::int64_t k = 0; k < layout.n_params(); ++k)
+      grad[layout.offset + k] = static_cast<float>(g[k]);
 }
 
 } // namespace hashednet
