@@ -191,3 +191,19 @@ def test_memory_report_names_each_conv_layers_scheme():
         assert rows[1].split()[2] == kind and rows[2].split()[2] == "reshape", rows
     dense = HashedNetwork(2 * 6 * 6, "CONV|4|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", input_layout=(2, 6, 6))
     assert str(dense.memory_report()).splitlines()[1].split()[2] == "c-dense"
+
+
+@pytest.mark.parametrize("mode", ["ELEMENT", "FRESH"])
+def test_cpu_results_are_bit_identical_for_one_and_two_threads(mode):
+    """im2col, col2im and max pooling run over the events on the backend's threads, each event written by
+    one thread in a fixed order; the whole-V products and their gradients are summed in an order that
+    does not depend on the thread count either: 1 and 2 threads give the same bits (8 x 28 x 28 images:
+    the image loops do take two threads)."""
+    net = HashedNetwork(4 * 28 * 28, "CONV|8|3|3|1|1|1|1|TANH,CONV|16|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,"
+                        "LINEAR", input_layout=(4, 28, 28), compression=1 / 2, hash_mode=mode, seed=2)  # fmt: skip
+    x, y, w = random_events(np.random.default_rng(2), 40, 4 * 28 * 28, "classification", 1)
+    one, two = _on_backend(net, "cpu", threads=1), _on_backend(net, "cpu", threads=2)
+    np.testing.assert_array_equal(one.predict(x), two.predict(x))
+    (loss_1, grad_1), (loss_2, grad_2) = one.gradient(x, y, w), two.gradient(x, y, w)
+    assert loss_1 == loss_2
+    np.testing.assert_array_equal(grad_1, grad_2)

@@ -25,16 +25,19 @@
 namespace hashednet {
 
 namespace {
-/// A value moved (a load and a store, not vectorised) counted as this many
-/// multiply-adds against cpu::kParallelWork: a 1 M-value im2col tile (about
-/// a millisecond) is worth a second thread.
-constexpr std::int64_t kMoveWork = 4;
+/// A value moved (short runs of loads and stores) counted as this many
+/// multiply-adds against cpu::kParallelWork: im2col's copy of a value took
+/// about as long as the 32 multiply-adds the conv benchmark's GEMM makes of
+/// it (perf), so two 113 K-value events of that layer are worth two threads.
+constexpr std::int64_t kMoveWork = 32;
 
-/// body(e) for each event e of n, on as many threads as moving `values_per_event` values each is worth.
+/// body(e) for each event e of n, on as many threads as moving `values_per_event` values each is worth
+/// (at most one per event).
 template <class Body>
 void for_each_event(int n_threads, std::int64_t n, std::int64_t values_per_event, Body body)
 {
-   cpu::parallel_for(cpu::threads_for(n * values_per_event * kMoveWork, n_threads), n, 1, body);
+   const int threads = cpu::threads_for(n * values_per_event * kMoveWork, n_threads);
+   cpu::parallel_for(static_cast<int>(std::min<std::int64_t>(threads, n)), n, 1, body);
 }
 
 /// body(dst_offset, src_row, x0) for every run of fw taps (one filter row of one channel at one output
