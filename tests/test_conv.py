@@ -33,7 +33,7 @@ CNNS = {
 # Finite differences: smooth activations, no pooling (a kink or a changed maximum inside the step breaks them).
 SMOOTH = {"smooth": ("2|6|5", "CONV|3|3|2|2|1|1|1|TANH,CONV|2|2|2|1|1|0|0|SIGMOID,RESHAPE|FLAT,SIGMOID|4,LINEAR",
                      "classification", 1, True, 6)}
-# A batch spread over several im2col tiles (Conv2D::kColumnFloats = 2^20: 113 events of 16 x 16 x 4 per tile).
+# A batch spread over several im2col tiles (Conv2D::kColumnFloats = 2^17: 14 events of 16 x 16 x 4 per tile).
 TILED = {"tiled": ("4|16|16", "CONV|3|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", "classification", 1, False, 250)}
 
 
@@ -117,7 +117,7 @@ def test_tiled_batch_equals_the_same_events_one_tile_at_a_time():
     """The gradient of a batch spread over im2col tiles is the sum of its tiles' (weighted by their share)."""
     net, x, y, w = _network("element", "tiled")
     loss, grad = net.gradient(x, y, w)
-    parts = [(0, 113), (113, 226), (226, 250)]
+    parts = [(0, 14), (14, 126), (126, 250)]
     total = w.sum()
     summed = sum(net.gradient(x[a:b], y[a:b], w[a:b])[1] * (w[a:b].sum() / total) for a, b in parts)
     np.testing.assert_allclose(grad, summed, rtol=1e-4, atol=1e-6 * np.abs(grad).max())
@@ -162,3 +162,48 @@ def test_tiny_cnn_learns_a_synthetic_image_task():
     after = net.loss(x, y)
     assert before > 0.6 and after < 0.3, (before, after, history)
     assert np.mean((net.predict(x) > 0.5) == (y > 0.5)) > 0.9
+
+
+@pytest.mark.parametrize("filters", [1024, 1025], ids=["whole-V-at-the-limit", "tiled-V-above-it"])
+@pytest.mark.parametrize("mode", ["ELEMENT", "FRESH"])
+def test_filter_matrix_made_whole_or_tiled_equals_the_reference_backend(filters, mode):
+    """A hashed V of at most Conv2D::kMaxWholeFilters = 2^20 values is made whole once per batch
+    (1024 filters x 64*4*4 = 2^20), a larger one (1025 filters) keeps the tiled path: both against the
+    reference backend (V from the scheme's host reference, sums in double), forward and gradient."""
+    net = HashedNetwork(64 * 4 * 4, f"CONV|{filters}|4|4|1|1|0|0|TANH,RESHAPE|FLAT,LINEAR", input_layout=(64, 4, 4),
+                        compression=1 / 64, hash_mode=mode, hashed_bias=True, seed=5, num_threads=1)  # fmt: skip
+    rng = np.random.default_rng(5)
+    net.params = net.params + rng.normal(0, 0.05, net.n_params).astype(np.float32)
+    x, y, w = random_events(rng, 3, 64 * 4 * 4, "classification", 1)
+    reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)
+    np.testing.assert_allclose(cpu.predict(x), reference.predict(x), rtol=2e-5, atol=1e-6)
+    (loss_r, grad_r), (loss_c, grad_c) = reference.gradient(x, y, w), cpu.gradient(x, y, w)
+    assert loss_c == pytest.approx(loss_r, rel=2e-6)
+    np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
+
+
+def test_memory_report_names_each_conv_layers_scheme():
+    """The report's kind column says which scheme made a CONV layer's filters (c-dense, c-element, c-fresh ...)."""
+    for mode, kind in [("ELEMENT", "c-element"), ("BLOCK", "c-block"), ("FUNHASH", "c-funhash"), ("FRESH", "c-fresh")]:
+        net = HashedNetwork(2 * 6 * 6, "CONV|4|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", input_layout=(2, 6, 6),
+                            compression=1 / 2, hash_mode=mode, hash_block=3)  # fmt: skip
+        rows = str(net.memory_report()).splitlines()
+        assert rows[1].split()[2] == kind and rows[2].split()[2] == "reshape", rows
+    dense = HashedNetwork(2 * 6 * 6, "CONV|4|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", input_layout=(2, 6, 6))
+    assert str(dense.memory_report()).splitlines()[1].split()[2] == "c-dense"
+
+
+@pytest.mark.parametrize("mode", ["ELEMENT", "FRESH"])
+def test_cpu_results_are_bit_identical_for_one_and_two_threads(mode):
+    """im2col, col2im and max pooling run over the events on the backend's threads, each event written by
+    one thread in a fixed order; the whole-V products and their gradients are summed in an order that
+    does not depend on the thread count either: 1 and 2 threads give the same bits (8 x 28 x 28 images:
+    the image loops do take two threads)."""
+    net = HashedNetwork(4 * 28 * 28, "CONV|8|3|3|1|1|1|1|TANH,CONV|16|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,"
+                        "LINEAR", input_layout=(4, 28, 28), compression=1 / 2, hash_mode=mode, seed=2)  # fmt: skip
+    x, y, w = random_events(np.random.default_rng(2), 40, 4 * 28 * 28, "classification", 1)
+    one, two = _on_backend(net, "cpu", threads=1), _on_backend(net, "cpu", threads=2)
+    np.testing.assert_array_equal(one.predict(x), two.predict(x))
+    (loss_1, grad_1), (loss_2, grad_2) = one.gradient(x, y, w), two.gradient(x, y, w)
+    assert loss_1 == loss_2
+    np.testing.assert_array_equal(grad_1, grad_2)

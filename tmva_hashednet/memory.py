@@ -29,6 +29,16 @@ class LayerMemory:
         return self.real_params / self.virtual_weights if self.virtual_weights else 1.0
 
 
+def _kind_text(r: LayerMemory) -> str:
+    """The report's kind column: a CONV layer as c-<its scheme> (c-dense, c-element, c-block, c-funhash,
+    c-fresh); a dense layer as dense, hashed (ELEMENT, BLOCK), funhash or fresh; MAXPOOL and RESHAPE by name."""
+    if r.kind == "CONV":
+        return f"c-{r.scheme.lower()}"
+    if r.kind != "DENSE":
+        return r.kind.lower()
+    return r.scheme.lower() if r.scheme in ("FUNHASH", "FRESH") else "hashed" if r.hashed else "dense"
+
+
 @dataclass(frozen=True)
 class MemoryReport:
     layers: list
@@ -65,19 +75,17 @@ class MemoryReport:
         }
 
     def __str__(self) -> str:
-        lines = [f"{'layer':>5} {'shape':>13} {'kind':>7} {'virtual':>10} {'real':>10} {'bytes':>10} {'compr.':>8}"]
+        lines = [f"{'layer':>5} {'shape':>13} {'kind':>9} {'virtual':>10} {'real':>10} {'bytes':>10} {'compr.':>8}"]
         for r in self.layers:
             shape = f"{r.n_out}x{r.n_in}"
-            kind = "funhash" if r.scheme == "FUNHASH" else "hashed" if r.hashed else "dense"
-            kind = kind if r.kind in ("DENSE", "CONV") else r.kind.lower()
-            kind = f"c-{kind}" if r.kind == "CONV" else kind
+            kind = _kind_text(r)
             g = f"   (g: {r.reconstruction_params} parameters)" if r.scheme == "FUNHASH" else ""
             lines.append(
-                f"{r.layer:>5} {shape:>13} {kind:>7} {r.virtual_weights:>10} {r.real_params:>10} {r.bytes:>10} "
+                f"{r.layer:>5} {shape:>13} {kind:>9} {r.virtual_weights:>10} {r.real_params:>10} {r.bytes:>10} "
                 f"{r.compression:>8.4f}{g}"
             )
         lines.append(
-            f"{'total':>5} {'':>13} {'':>7} {self.virtual_weights:>10} {self.real_params:>10} {self.bytes:>10} "
+            f"{'total':>5} {'':>13} {'':>9} {self.virtual_weights:>10} {self.real_params:>10} {self.bytes:>10} "
             f"{self.compression:>8.4f}   (dense: {self.dense_bytes} bytes, {self.dense_bytes / self.bytes:.1f}x more)"
         )
         return "\n".join(lines)

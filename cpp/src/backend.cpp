@@ -73,6 +73,11 @@ void Backend::max_pool_backward(const ImageWindow &, const float *, const float 
 {
    no_image_kernels(*this);
 }
+void Backend::virtual_matrix(const FullyConnected &, const float *, float *) { no_image_kernels(*this); }
+void Backend::virtual_matrix_backward(const FullyConnected &, const float *, const float *, float *)
+{
+   no_image_kernels(*this);
+}
 
 namespace {
 [[noreturn]] void no_batch_norm_kernels(const Backend &backend)

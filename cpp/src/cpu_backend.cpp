@@ -148,6 +148,19 @@ public:
          fused_backward(tiles, layer.layout(), params, x, dy, batch, dx, grad);
       });
    }
+   void virtual_matrix(const FullyConnected &layer, const float *params, float *vb) override
+   {
+      cpu::with_scheme_tiles(layer, tile_kernels_, [&](const auto &tiles) {
+         whole_matrix(tiles, layer.layout(), params, vb);
+      });
+   }
+   void virtual_matrix_backward(const FullyConnected &layer, const float *params, const float *dvb,
+                                float *grad) override
+   {
+      cpu::with_scheme_tiles(layer, tile_kernels_, [&](const auto &tiles) {
+         whole_matrix_backward(tiles, layer.layout(), params, dvb, grad);
+      });
+   }
    void activation_forward(Activation f, const float *z, float *a, std::int64_t n) override;
    void activation_backward(Activation f, const float *z, const float *a, const float *da, float *dz,
                             std::int64_t n) override;
@@ -168,6 +181,11 @@ private:
    void backward_column_block(const Tiles &tiles, const HashedLayout &layer, const float *w, const float *x,
                               const float *dy, std::int64_t batch, float *dx, float *grad, TileRange cols,
                               ThreadScratch &s);
+   template <class Tiles>
+   void whole_matrix(const Tiles &tiles, const HashedLayout &layer, const float *params, float *vb);
+   template <class Tiles>
+   void whole_matrix_backward(const Tiles &tiles, const HashedLayout &layer, const float *params, const float *dvb,
+                              float *grad);
    void add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y);
    void bias_gradient(const HashedLayout &layer, const float *dy, std::int64_t batch, float *grad);
    void reduce_param_grads(const HashedLayout &layer, int n_used, float *grad);
@@ -221,6 +239,61 @@ void CpuBackend::fused_forward(const Tiles &tiles, const HashedLayout &layer, co
       }
    });
    add_bias(layer, params, batch, y);
+}
+
+/// V made whole tile by tile (the forward pass's tiles, one thread: V is a
+/// convolution's small filter matrix), then the virtual biases.
+template <class Tiles>
+void CpuBackend::whole_matrix(const Tiles &tiles, const HashedLayout &layer, const float *params, float *vb)
+{
+   const float *w = params + layer.offset;
+   ThreadScratch &s = scratch_[0];
+   for (std::int64_t rb = 0; rb < n_tiles(layer.n_out, kTileRows); ++rb)
+      for (std::int64_t cb = 0; cb < n_tiles(layer.n_in, kTileCols); ++cb) {
+         const TileRange rows = tile(rb, kTileRows, layer.n_out), cols = tile(cb, kTileCols, layer.n_in);
+         std::int64_t ld = 0;
+         const float *v = v_tile(tiles, w, rows, cols, s, ld);
+         for (std::int64_t r = 0; r < rows.size(); ++r)
+            std::copy(v + r * ld, v + r * ld + cols.size(), vb + (rows.begin + r) * layer.n_in + cols.begin);
+      }
+   const float *wb = params + layer.bias_offset();
+   for (std::int64_t i = 0; i < layer.n_out; ++i)
+      vb[layer.n_virtual_weights() + i] = layer.virtual_bias(wb, i);
+}
+
+/// dV (the first n_out x n_in values of dvb) into the scheme's gradient tile
+/// by tile (a dense layer's is dV itself), then db through the bias hash.
+template <class Tiles>
+void CpuBackend::whole_matrix_backward(const Tiles &tiles, const HashedLayout &layer, const float *params,
+                                       const float *dvb, float *grad)
+{
+   const float *w = params + layer.offset;
+   float *g = grad + layer.offset;
+   ThreadScratch &s = scratch_[0];
+   if (!Tiles::kView)
+      std::fill(g, g + layer.n_buckets, 0.0f);
+   for (std::int64_t rb = 0; rb < n_tiles(layer.n_out, kTileRows); ++rb)
+      for (std::int64_t cb = 0; cb < n_tiles(layer.n_in, kTileCols); ++cb) {
+         const TileRange rows = tile(rb, kTileRows, layer.n_out), cols = tile(cb, kTileCols, layer.n_in);
+         const std::int64_t ld = Tiles::kView ? layer.n_in : cols.size();
+         float *dv = Tiles::kView ? g + rows.begin * layer.n_in + cols.begin : s.dv_tile.data();
+         for (std::int64_t r = 0; r < rows.size(); ++r) {
+            const float *from = dvb + (rows.begin + r) * layer.n_in + cols.begin;
+            std::copy(from, from + cols.size(), dv + r * ld);
+         }
+         if constexpr (!Tiles::kView) {
+            tiles.plan(w, rows, cols, s);
+            tiles.add_gradient(w, rows, cols, s, g);
+         }
+      }
+   float *gb = grad + layer.bias_offset();
+   std::fill(gb, gb + layer.n_bias_buckets, 0.0f);
+   for (std::int64_t i = 0; i < layer.n_out; ++i) {
+      std::int64_t k;
+      float sign;
+      layer.locate_bias(i, k, sign);
+      gb[k] += sign * dvb[layer.n_virtual_weights() + i];
+   }
 }
 
 /// The scheme's small-batch kernel (small_batch.h) for a batch of at most

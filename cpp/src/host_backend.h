@@ -56,6 +56,11 @@ public:
                          float *y) override;
    void batch_norm_backward(const BatchNormShape &shape, const float *slice, const float *xhat, const float *stats,
                             const float *dy, std::int64_t batch, float *dx, float *grad_slice) override;
+   /// V entry by entry from the scheme's host reference; its transpose through add_gradient_reference in double.
+   bool makes_virtual_matrix() const override { return true; }
+   void virtual_matrix(const FullyConnected &layer, const float *params, float *vb) override;
+   void virtual_matrix_backward(const FullyConnected &layer, const float *params, const float *dvb,
+                                float *grad) override;
 };
 
 /// The CPU backend: tiles of V generated from the hash into a cache-sized

@@ -208,6 +208,20 @@ public:
    virtual void batch_norm_backward(const BatchNormShape &shape, const float *slice, const float *xhat,
                                     const float *stats, const float *dy, std::int64_t batch, float *dx,
                                     float *grad_slice);
+
+   /// Whether virtual_matrix and virtual_matrix_backward are built here (the
+   /// host backends); elsewhere a convolution keeps its tiled filter product.
+   virtual bool makes_virtual_matrix() const { return false; }
+
+   /// vb = the layer's virtual matrix V (n_out x n_in, row-major) made
+   /// whole, then its n_out virtual biases (params: as linear_forward's). A
+   /// convolution makes its small filter matrix so once per batch (conv2d.h).
+   virtual void virtual_matrix(const FullyConnected &layer, const float *params, float *vb);
+
+   /// virtual_matrix's transpose: the layer's slice of grad (scheme and bias)
+   /// overwritten with dL/dparams from dvb = dL/dV (n_out x n_in), then dL/db (n_out).
+   virtual void virtual_matrix_backward(const FullyConnected &layer, const float *params, const float *dvb,
+                                        float *grad);
 };
 
 /// The backend of `architecture` with num_threads threads (0 = all hardware

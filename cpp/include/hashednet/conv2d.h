@@ -21,6 +21,15 @@
 // in tile order), col2im(dx_cols). Parameters: the scheme's, then the bias
 // (filters values, or hashed when HashedBias), as a fully connected layer's.
 //
+// A hashed V (any scheme but DENSE) of at most kMaxWholeFilters values is
+// made whole once per batch (backend.virtual_matrix, V then b: the FRESH
+// slices by their separable inverse DCT) and every tile multiplies it as a
+// dense layer's W ("the matrix layer"); backward adds each tile's dV and db
+// into one dense gradient and takes it into the buckets once
+// (virtual_matrix_backward). A larger V keeps the tiled path above, V's
+// tiles made inside each linear_* call. Both give the same values to float
+// rounding (dV summed over the tiles before its scatter, not after).
+//
 // What it is not: a GEMM (the backend's linear_* are), the im2col loops
 // (backend.h), or pooling (max_pool2d.h).
 #ifndef HASHEDNET_CONV2D_H
@@ -63,7 +72,16 @@ public:
 
    /// Events of a batch convolved per tile: as many as keep im2col's rows within kColumnFloats floats.
    std::int64_t tile_events() const;
-   static constexpr std::int64_t kColumnFloats = std::int64_t(1) << 20;
+   /// 512 KiB, about a core's L2: im2col writes the tile, the GEMM packs it from cache. With 4 MiB
+   /// tiles (2^20 floats) the dense 32-filter 3x3 layer on 16 x 28 x 28 took twice the time (perf:
+   /// im2col's stores and sgemm's packing missed the cache).
+   static constexpr std::int64_t kColumnFloats = std::int64_t(1) << 17;
+   /// True when V is made whole once per batch (the file comment): on a backend that makes it, for
+   /// hashed filters (DENSE: W is V) of at most kMaxWholeFilters values.
+   bool whole_filters(const Backend &backend) const;
+   /// 4 MiB of floats: a filter bank is far smaller (32 x 144 values in the benchmark, 64 x 800 in
+   /// the MNIST CNN); a V beyond it keeps the tiled path, without a V-sized buffer.
+   static constexpr std::int64_t kMaxWholeFilters = std::int64_t(1) << 20;
 
 private:
    void forward_impl(Backend &backend, const float *params, const float *x, std::int64_t batch,
@@ -75,6 +93,7 @@ private:
    std::int64_t offset_;
    HashedLayout layout_;
    FullyConnected filter_layer_;
+   FullyConnected matrix_layer_; ///< a dense layer over [V | b] made whole (offset 0, unhashed bias)
    Activation activation_;
 };
 
