@@ -220,6 +220,12 @@ struct ReferenceRows {
       return tile;
    }
 
+   /// A fully connected layer's whole output, activate(V a + b) for n_events
+   /// inputs, by the row source's own loops in this file's order (the core's
+   /// vector kernels); false: not done, layer_forward's loops below run. This
+   /// row source leaves every layer to them.
+   bool layer(const Layer &, const float *, std::int64_t, float *) const { return false; }
+
    /// BLOCK mode: the slots (bucket | sign bit << 31) of block keys key0 ..
    /// key0 + n - 1 (key = row * n_blocks + q, consecutive along the layer).
    void block_slots(const Layer &layer, std::uint64_t key0, std::int64_t n, std::uint32_t *slots) const
@@ -296,6 +302,8 @@ void layer_forward(const Layer &layer, const float *in, std::int64_t n_events, f
                    const Rows &rows)
 {
    const HashedLayout &L = layer.layout;
+   if (rows.layer(layer, in, n_events, out))
+      return;
    if (L.hashed && L.hash_mode == HashMode::Block) {
       block_layer_forward(layer, in, n_events, out, rows);
       activate_all(layer.activation, out, n_events * L.n_out);
