@@ -38,6 +38,12 @@
 // (freshnets.h's fixed float order), in ReferenceRows as in the core. It is what a SIMD version
 // computes with 16 lanes (two 8-lane or one 16-lane accumulator, reduced by
 // halves). Lanes past n_in may be added as +0: no partial sum is ever -0.
+// The core's row source does exactly that: its layer() hook (ReferenceRows
+// documents it) runs dense, ELEMENT and BLOCK layers (B a multiple of 8) in
+// AVX2 kernels (cpp/src/event_kernels_avx2.cpp: s[0..7] and s[8..15] in two
+// registers, each product rounded before its addition) and the activations in
+// activation_array.h's vector loops (activate()'s bits); this file's loops,
+// which the standalone class runs, compute the same bits in the same order.
 //
 // Compiling it for bit identity: IEEE float arithmetic (FLT_EVAL_METHOD 0, as
 // on x86-64 and AArch64), no reassociation (-ffast-math, -Ofast,
