@@ -17,6 +17,12 @@ CASES = {
     "regression-2-targets": (7, "SYMMRELU|20,TANH|10,LINEAR", "regression", 2, 1 / 3, True, False, 0),
     "block-ragged-rows": (7, "TANH|40,TANH|33,LINEAR", "classification", 1, 1 / 8, False, True, 16),
     "block-runs-wrap-around-k": (7, "RELU|30,LINEAR", "multiclass", 3, 0.01, True, False, 7),
+    # the vector event kernels (event_kernels.h): row groups of 4 and the rest, tails of 1..15 lanes, blocks
+    # of 8 (lanes 8-15 start a block) and 24 with runs wrapping around K, a last block shorter than 8
+    "dense-wide-rows-and-tails": (37, "TANH|45,RELU|19,LINEAR", "regression", 2, 1.0, False, False, 0),
+    "block-b8-runs-wrap-around-k": (13, "RELU|30,TANH|21,LINEAR", "multiclass", 3, 0.1, True, True, 8),
+    "block-b24-ragged-rows": (50, "TANH|40,SIGMOID|9,LINEAR", "classification", 1, 1 / 4, False, False, 24),
+    "block-b8-rows-hashed-in-pieces": (4100, "TANH|3,LINEAR", "classification", 1, 1 / 8, False, False, 8),
     "linear-hidden-wide-rows": (40, "LINEAR|37,TANH|5,LINEAR", "regression", 1, 1 / 2, False, False, 0),
     "one-row-per-tile": (4100, "TANH|3,LINEAR", "classification", 1, 1 / 8, False, False, 0),
     "funhash-linear-u4": (7, "TANH|32,RELU|16,LINEAR", "classification", 1, 1 / 4, False, False, 0),

@@ -53,7 +53,10 @@ def forced_isa(bench, isa):
 
 
 @pytest.mark.parametrize("case", ["element-tanh-relu", "block-runs-wrap-around-k", "block-ragged-rows",
-                                  "funhash-linear-u4", "funhash-mlp-two-tiles"])  # fmt: skip
+                                  "funhash-linear-u4", "funhash-mlp-two-tiles", "dense-wide-rows-and-tails",
+                                  "block-b8-runs-wrap-around-k", "block-b24-ragged-rows", "linear-hidden-wide-rows",
+                                  "multiclass-hashed-bias-and-output", "one-row-per-tile",
+                                  "block-b8-rows-hashed-in-pieces"])  # fmt: skip
 def test_predict_one_is_the_same_on_every_instruction_set(case, forced_isa, bench):
     net = make_network(case)  # made while forced_isa is in force: its rows come from that tile generator
     x = events(net, 50)

@@ -1,6 +1,8 @@
 // event_predict.cpp: see event_predict.h.
 #include "hashednet/event_predict.h"
 
+#include "activation_array.h"
+#include "event_kernels.h"
 #include "funhash_tile.h"
 #include "hash_tile.h"
 
@@ -15,10 +17,38 @@ namespace hashednet {
 /// Rows of V from the CPU's tile generators: the values of event::ReferenceRows
 /// (each entry is xi * w[bucket], exact; a FUNHASH entry is funhash.h's
 /// reconstruct of the exact z_u, as FunHashLayout::virtual_weight computes it),
-/// hashed 8 or 16 at a time.
+/// hashed 8 or 16 at a time. Dense, ELEMENT and BLOCK layers (B a multiple of
+/// 8) run whole in the vector kernels of event_kernels.h where the CPU has
+/// them, with the vector activations (activation_array.h, activate()'s bits).
 struct EventRows {
    kernels::GenerateTileFn generate = kernels::tile_generator();
    kernels::KeySlotsFn hash_keys = kernels::key_slots();
+   kernels::EventKernels vector = kernels::event_kernels();
+   kernels::ActivationForwardFn activation = kernels::activation_kernels().forward;
+
+   /// event_forward.h's hook: a layer's activate(V a + b) by the vector kernels, or false.
+   bool layer(const event::Layer &layer, const float *in, std::int64_t n_events, float *out) const
+   {
+      const HashedLayout &L = layer.layout;
+      const bool element = L.hashed && L.hash_mode == HashMode::Element;
+      const bool block = L.hashed && L.hash_mode == HashMode::Block && L.block % 8 == 0;
+      if (!vector.available() || !(!L.hashed || element || block))
+         return false;
+      for (std::int64_t e = 0; e < n_events; ++e) {
+         const float *a = in + e * L.n_in;
+         float *z = out + e * L.n_out;
+         if (block)
+            vector.block(L, layer.w, a, z);
+         else if (element)
+            vector.element(L, layer.w, a, z);
+         else
+            vector.dot_rows(layer.w, L.n_out, L.n_in, L.n_in, a, z);
+         for (std::int64_t i = 0; i < L.n_out; ++i)
+            z[i] = z[i] + L.virtual_bias(layer.b, i);
+      }
+      activation(layer.activation, out, out, n_events * L.n_out);
+      return true;
+   }
 
    const float *operator()(const event::Layer &layer, std::int64_t row0, std::int64_t n_rows, float *tile) const
    {

@@ -38,6 +38,12 @@
 // (freshnets.h's fixed float order), in ReferenceRows as in the core. It is what a SIMD version
 // computes with 16 lanes (two 8-lane or one 16-lane accumulator, reduced by
 // halves). Lanes past n_in may be added as +0: no partial sum is ever -0.
+// The core's row source does exactly that: its layer() hook (ReferenceRows
+// documents it) runs dense, ELEMENT and BLOCK layers (B a multiple of 8) in
+// AVX2 kernels (cpp/src/event_kernels_avx2.cpp: s[0..7] and s[8..15] in two
+// registers, each product rounded before its addition) and the activations in
+// activation_array.h's vector loops (activate()'s bits); this file's loops,
+// which the standalone class runs, compute the same bits in the same order.
 //
 // Compiling it for bit identity: IEEE float arithmetic (FLT_EVAL_METHOD 0, as
 // on x86-64 and AArch64), no reassociation (-ffast-math, -Ofast,
@@ -223,6 +229,12 @@ struct ReferenceRows {
       return tile;
    }
 
+   /// A fully connected layer's whole output, activate(V a + b) for n_events
+   /// inputs, by the row source's own loops in this file's order (the core's
+   /// vector kernels); false: not done, layer_forward's loops below run. This
+   /// row source leaves every layer to them.
+   bool layer(const Layer &, const float *, std::int64_t, float *) const { return false; }
+
    /// BLOCK mode: the slots (bucket | sign bit << 31) of block keys key0 ..
    /// key0 + n - 1 (key = row * n_blocks + q, consecutive along the layer).
    void block_slots(const Layer &layer, std::uint64_t key0, std::int64_t n, std::uint32_t *slots) const
@@ -299,6 +311,8 @@ void layer_forward(const Layer &layer, const float *in, std::int64_t n_events, f
                    const Rows &rows)
 {
    const HashedLayout &L = layer.layout;
+   if (rows.layer(layer, in, n_events, out))
+      return;
    if (L.hashed && L.hash_mode == HashMode::Block) {
       block_layer_forward(layer, in, n_events, out, rows);
       activate_all(layer.activation, out, n_events * L.n_out);
