@@ -299,7 +299,8 @@ void CpuBackend::whole_matrix_backward(const Tiles &tiles, const HashedLayout &l
 /// The scheme's small-batch kernel (small_batch.h) for a batch of at most
 /// kSmallBatch events, else null (the tile path). FUNHASH keeps the tile path
 /// (its V needs g's reconstruction of U hashed values per entry: a kernel of
-/// its own, not written), as do ELEMENT layers whose buckets exceed L2.
+/// its own, not written), as do FRESH (V a whole DCT slice at a time) and
+/// ELEMENT layers whose buckets exceed L2.
 kernels::SmallBatchFn CpuBackend::small_batch_kernel(const FullyConnected &layer, std::int64_t batch) const
 {
    if (batch > kernels::kSmallBatch)
@@ -309,7 +310,8 @@ kernels::SmallBatchFn CpuBackend::small_batch_kernel(const FullyConnected &layer
    case SchemeKind::Element:
       return layer.layout().n_buckets <= kernels::kSmallBatchL2Buckets ? small_batch_.element : nullptr;
    case SchemeKind::Block: return small_batch_.block;
-   case SchemeKind::FunHash: return nullptr;
+   case SchemeKind::FunHash:
+   case SchemeKind::Fresh: return nullptr;
    }
    return nullptr;
 }
