@@ -192,7 +192,12 @@ class ReferenceNetwork:
     def loss_and_gradient(self, x, y, w=None):
         """Weighted mean loss and its gradient with respect to the flat buffer."""
         logits, cache = self.forward(x)
-        n = len(x)
+        loss, delta = self.loss_and_output_delta(logits, y, w)
+        return loss, self.backward(cache, delta)
+
+    def loss_and_output_delta(self, logits, y, w=None):
+        """The weighted mean loss of `logits`, and its gradient with respect to them."""
+        n = len(logits)
         w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64).reshape(n, -1)
         if self.task == "classification":
@@ -210,7 +215,10 @@ class ReferenceNetwork:
             loss = 0.5 * ((logits - y) ** 2).sum(axis=1)
             d = logits - y
         norm = w.sum()
-        delta = d * (w / norm)[:, None]
+        return float((w * loss).sum() / norm), d * (w / norm)[:, None]
+
+    def backward(self, cache, delta):
+        """The flat gradient from the output delta, through the layers of `cache` (forward's)."""
         grads = []
         for layer, (a_in, z, a) in zip(reversed(self.layers), reversed(cache)):
             if layer["kind"] in ("MAXPOOL", "RESHAPE"):
@@ -232,7 +240,7 @@ class ReferenceNetwork:
                              minlength=layer["info"]["n_bias_buckets"])  # fmt: skip
             grads.append(np.concatenate([gw, gb]))
             delta = delta @ layer["V"] if d_in is None else d_in
-        return float((w * loss).sum() / norm), np.concatenate(grads[::-1])
+        return np.concatenate(grads[::-1])
 
 
 def funhash_seeds(weight_seed: int, n_hashes: int):

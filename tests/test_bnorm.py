@@ -142,25 +142,7 @@ class BNorm(ReferenceNetwork):
                 cache.append((a_in, z, a))
         return a, cache
 
-    def loss_and_gradient(self, x, y, w=None):
-        logits, cache = self.forward(x)
-        n = len(x)
-        w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64).reshape(n, -1)
-        if self.task == "classification":
-            z = logits[:, 0]
-            loss = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y[:, 0] * z
-            d = (1 / (1 + np.exp(-z)) - y[:, 0])[:, None]
-        elif self.task == "multiclass":
-            top = logits.max(axis=1, keepdims=True)
-            e = np.exp(logits - top)
-            onehot = np.eye(logits.shape[1])[y[:, 0].astype(int)]
-            loss = np.log(e.sum(axis=1)) + top[:, 0] - (logits * onehot).sum(axis=1)
-            d = e / e.sum(axis=1, keepdims=True) - onehot
-        else:
-            loss = 0.5 * ((logits - y) ** 2).sum(axis=1)
-            d = logits - y
-        delta = d * (w / w.sum())[:, None]
+    def backward(self, cache, delta):
         grads = []
         for layer, (a_in, z, a) in zip(reversed(self.layers), reversed(cache)):
             if layer["kind"] == "BNORM":
@@ -179,7 +161,7 @@ class BNorm(ReferenceNetwork):
             assert not layer["info"]["hashed"] and not layer["info"]["hashed_bias"]  # dense weights here
             grads.append(np.concatenate([dV.reshape(-1), db]))
             delta = d_in
-        return float((w * loss).sum() / w.sum()), np.concatenate(grads[::-1])
+        return np.concatenate(grads[::-1])
 
 
 def _logits_to_response(task, logits):

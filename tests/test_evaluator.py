@@ -5,12 +5,12 @@ HashedNetwork.load for batch evaluation that agree with the Reader."""
 
 from __future__ import annotations
 
-import threading
 from array import array
 
 import numpy as np
 import pytest
 from event_cases import CASES, events, make_network, predict_one
+from thread_helpers import in_threads
 from tmva_helpers import macro
 
 from tmva_hashednet import HashedNetwork
@@ -24,25 +24,6 @@ TMVA = compat_namespace()  # the compatible workflow's Reader (evaluate_batch), 
 
 def _bits(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
-
-
-def _in_threads(work, n_threads: int) -> list:
-    results = [None] * n_threads
-    errors = []
-
-    def run(t):
-        try:
-            results[t] = work(t)
-        except Exception as error:  # reported below: a thread's exception must fail the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(n_threads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
@@ -63,7 +44,7 @@ def test_threads_give_one_threads_bits(case):
     for n_threads in (2, 4):
         copies = [evaluator.copy() for _ in range(n_threads)]
         # each thread walks the events in its own order, one event at a time
-        results = _in_threads(lambda t: [copies[t].one(x[e]) for e in np.roll(np.arange(len(x)), 37 * t)], n_threads)
+        results = in_threads(lambda t: [copies[t].one(x[e]) for e in np.roll(np.arange(len(x)), 37 * t)], n_threads)
         for t, rows in enumerate(results):
             order = np.roll(np.arange(len(x)), 37 * t)
             got = np.empty_like(one.reshape(len(x), -1))
@@ -146,7 +127,7 @@ def test_one_reader_in_threads_gives_one_threads_numbers(class_weights):
     reader.BookMVA("HashedDNN", str(class_weights))
     x = _test_inputs(300)
     one = [reader.EvaluateMVA(list(map(float, row)), "HashedDNN") for row in x]
-    results = _in_threads(lambda t: [reader.EvaluateMVA(list(map(float, row)), "HashedDNN") for row in x], 4)
+    results = in_threads(lambda t: [reader.EvaluateMVA(list(map(float, row)), "HashedDNN") for row in x], 4)
     for t, got in enumerate(results):
         assert got == one, f"thread {t}"
 

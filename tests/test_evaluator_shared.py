@@ -6,11 +6,11 @@ give one Reader's numbers bit for bit; the snapshot goes with its last holder.""
 from __future__ import annotations
 
 import gc
-import threading
 
 import numpy as np
 import pytest
 from rdf_helpers import VARS, train_weights
+from thread_helpers import in_threads
 
 from tmva_hashednet import TMVA, evaluator
 
@@ -30,24 +30,6 @@ def _reader(weights):
 
 def _inputs(n: int) -> np.ndarray:
     return np.random.default_rng(5).normal(scale=1.5, size=(n, len(VARS))).astype(np.float32)
-
-
-def _in_threads(work, n_threads: int) -> list:
-    results, errors = [None] * n_threads, []
-
-    def run(t):
-        try:
-            results[t] = work(t)
-        except Exception as error:  # reported below: a thread's exception must fail the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(n_threads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 def test_readers_of_one_file_share_one_snapshot_and_no_trainable_network(weights):
@@ -74,7 +56,7 @@ def test_readers_in_threads_give_one_readers_numbers(weights):
             got[e] = readers[t].EvaluateMVA(list(map(float, x[e])), "HashedDNN")
         return got
 
-    for t, got in enumerate(_in_threads(work, 4)):
+    for t, got in enumerate(in_threads(work, 4)):
         assert got == one, f"reader {t}"
     batch = readers[0].evaluate_batch("HashedDNN", x)
     np.testing.assert_allclose(batch, one, rtol=1e-6, atol=1e-7)
