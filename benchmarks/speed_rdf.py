@@ -164,18 +164,19 @@ def _resident_bytes() -> int:
 
 def _child_readers(weights: str, n: int) -> dict:
     """Resident bytes of n further Readers of one weight file, each booked and evaluated in a thread of its own,
-    then of one Reader evaluated in n further threads (after a first round of threads has warmed up)."""
+    then of one Reader evaluated in n further threads (after a first round of threads has warmed up). The
+    compatible Reader's (evaluator.shared_network), also where ROOT has a real TMVA."""
     import gc
     import threading
 
-    from tmva_hashednet import TMVA
+    from tmva_hashednet.tmva import compat_namespace
     from tmva_hashednet.tmva.weights_xml import read_weight_file
 
     names = [v.expression for v in read_weight_file(weights).variables]
     event = [0.1] * len(names)
 
     def reader():
-        r = TMVA.Reader("!Color:Silent")
+        r = compat_namespace().Reader("!Color:Silent")
         for name in names:
             r.AddVariable(name)
         r.BookMVA("m", weights)
