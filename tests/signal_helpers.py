@@ -56,13 +56,13 @@ def interrupt_child(code: str, cwd, delay: float = 2.0, bound: float = 10.0):
             child.kill()
             child.wait()
             seconds = float("inf")
-    finally:
+    finally:  # on every path, the error ones included: no child, thread or pipe outlives the call
         if child.poll() is None:
             child.kill()
             child.wait()
-    for reader in readers:
-        reader.join()
-    child.stdout.close()
-    child.stderr.close()
+        for reader in readers:
+            reader.join()
+        child.stdout.close()
+        child.stderr.close()
     print(f"SIGINT to end of the child: {seconds:.2f} s")
     return seconds, child.returncode, "".join(err_lines)
