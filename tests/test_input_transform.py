@@ -57,7 +57,8 @@ def _pdf_probes(pdf: CumulativePdf) -> np.ndarray:
     values = np.concatenate([pdf.edges, bin_centre(sampled, N_PDF_BINS, pdf.xmin, pdf.xmax), edges])
     values = values.astype(np.float32)
     ends = np.array([pdf.xmin, pdf.xmax], np.float32)
-    return np.concatenate([values, ends, np.nextafter(ends, np.float32(-np.inf)), np.nextafter(ends, np.float32(np.inf))])
+    below, above = np.nextafter(ends, np.float32(-np.inf)), np.nextafter(ends, np.float32(np.inf))
+    return np.concatenate([values, ends, below, above])
 
 
 def _core_apply(transform, x: np.ndarray) -> np.ndarray:
