@@ -93,7 +93,8 @@ private:
 /// TMVA's Normalize transform of a weight file (docs/tmva_file_layout.md §4),
 /// in float as VariableNormalizeTransform: x' = (x - low) * scale * 2 - 1 on
 /// the inputs, and for regression targets t = low + (t' + 1) / (2 * scale).
-/// Empty: no transformation.
+/// Empty: no transformation. SlotEvaluators turns it into a one-step
+/// InputTransform (input_transform.h), which takes any VarTransform chain.
 struct NormalizeInputs {
    std::vector<float> low;          ///< the inputs' minima, then (regression) the targets'
    std::vector<float> scale;        ///< float(1 / (max - min)), the same order
