@@ -1,14 +1,18 @@
 """tmva_hashednet.rdf: a weight file's scores as an RDataFrame column equal the
 Reader's event path (HashedNetwork.load(...).evaluator(), which
 test_evaluator.py ties to Reader.EvaluateMVA) bit for bit, for scalar and RVec
-columns, float and double, with and without implicit multi-threading; bad
-columns and files are refused with clear errors."""
+columns, float and double, with and without implicit multi-threading, for any
+VarTransform chain (D and G trained here: equal to the numpy chain followed by
+the event path); bad columns, files and damaged transformations are refused
+with clear errors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from rdf_helpers import VARS, by_id, train_weights, write_tree
+from rdf_helpers import VARS, by_id, train_transformed_weights, train_weights, write_tree
 from tmva_helpers import macro
 
 from tmva_hashednet import HashedNetwork, rdf
@@ -83,6 +87,66 @@ def test_define_equals_the_reader_per_event(weights, tree_file, imt, kind):
     got = by_id(df.AsNumpy(["id", "score"]))
     assert len(got["id"]) == N_EVENTS
     assert np.array_equal(_bits(got["score"]), _bits(_expected(weights, tree_file)))
+
+
+@pytest.fixture(scope="module", params=["D", "G"], ids=["deco", "gauss"])
+def transformed_weights(request, tmp_path_factory):
+    return request.param, train_transformed_weights(tmp_path_factory.mktemp("rdf-" + request.param), request.param)
+
+
+def test_define_with_a_transformation_equals_the_numpy_chain_and_the_reader(transformed_weights, tree_file, imt):
+    """A D- or G-trained weight file: the column (the chain in C++, input_transform.h) equals, event by
+    event and bit for bit, the compatible Reader's numpy chain followed by the event path, and the Reader's
+    EvaluateMVA; with IMT on 2 threads as on one (both equal the same reference)."""
+    import ROOT
+    from event_cases import predict_one
+
+    from tmva_hashednet.tmva import compat_namespace
+    from tmva_hashednet.tmva.weights_xml import read_weight_file
+
+    letter, weights = transformed_weights
+    chain = read_weight_file(weights).transform
+    assert chain.short_name == {"D": "Deco", "G": "Gauss"}[letter]
+    df = rdf.Scorer(weights).define(ROOT.RDataFrame("events", str(tree_file)), "score")
+    got = by_id(df.AsNumpy(["id", "score", *VARS]))
+    x = np.stack([got[v] for v in VARS], axis=1)
+    net = HashedNetwork.load(weights)
+    assert np.array_equal(_bits(got["score"]), _bits(predict_one(net, chain.apply(x, slice(0, 4)))[:, 0]))
+    reader = compat_namespace().Reader("!Color:Silent")
+    for name in VARS:
+        reader.AddVariable(name)
+    reader.BookMVA("HashedDNN", str(weights))
+    per_event = [reader.EvaluateMVA(list(map(float, row)), "HashedDNN") for row in x[::10]]
+    assert np.array_equal(_bits(got["score"][::10]), _bits(per_event))
+
+
+def test_a_damaged_transformation_is_named_at_every_door(transformed_weights, tree_file, tmp_path):
+    """N then a Decorrelation of 3 of the 4 variables (the widest step covers all four, so the file's own
+    checks pass): HashedNetwork.load, the Scorer's column and the Reader refuse it naming the step."""
+    import ROOT
+
+    from tmva_hashednet.tmva import compat_namespace
+    from tmva_hashednet.tmva.transform import NormalizeTransform
+    from tmva_hashednet.tmva.transforms import DecorrelateTransform, TransformChain
+    from tmva_hashednet.tmva.weights_xml import read_weight_file, render_weight_file
+
+    _, weights = transformed_weights
+    content = read_weight_file(weights)
+    inputs = content.transform.inputs
+    identity = NormalizeTransform(inputs, [(np.full(4, -1, np.float32), np.full(4, 1, np.float32))])
+    damaged = DecorrelateTransform(inputs[:3], [np.eye(3)])
+    path = tmp_path / "TMVAClassification_HashedDNN.weights.xml"
+    path.write_text(render_weight_file(replace(content, transform=TransformChain([identity, damaged]))))
+    message = "the Decorrelation transformation covers 3 columns; the network has 4 input variables"
+    with pytest.raises(ValueError, match=message):
+        HashedNetwork.load(path)
+    with pytest.raises(ValueError, match=message):
+        rdf.Scorer(path).define(ROOT.RDataFrame("events", str(tree_file)), "score")
+    reader = compat_namespace().Reader("!Color:Silent")
+    for name in VARS:
+        reader.AddVariable(name)
+    with pytest.raises(ValueError, match=message):
+        reader.BookMVA("HashedDNN", str(path))
 
 
 def test_functor_with_define_slot_equals_the_reader(weights, tree_file, imt):

@@ -196,9 +196,31 @@ def test_reader_and_standalone_class_equal_test_tree(tmp_path, monkeypatch, tran
     # The Reader evaluates one event on the event path (the chain, then evaluator.h), the TestTree was filled
     # in batch through sgemm: equal to float rounding (tests/test_mva_pdfs.py says the same of N).
     np.testing.assert_allclose(np.array(got, np.float32), data["HashedDNN"][::7], rtol=1e-5, atol=1e-6)
+    _check_event_evaluator(weights, data, np.array(got, np.float32))
     if CXX is not None:
         _check_standalone_class(tmp_path, weights, data)
         _check_standalone_transform(tmp_path, weights, data)
+
+
+def _bits(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+
+
+def _check_event_evaluator(weights: Path, data: dict, reader: np.ndarray) -> None:
+    """HashedNetwork.load(...).evaluator() applies the chain in C++ (input_transform.h): bit for bit the
+    numpy chain followed by the event path (predict_one), inside and outside the training range, and the
+    Reader's EvaluateMVA."""
+    from event_cases import predict_one
+
+    from tmva_hashednet import HashedNetwork
+
+    net = HashedNetwork.load(weights)
+    chain = read_weight_file(weights).transform
+    x = np.stack([data[v] for v in VARS], axis=1)
+    x = np.concatenate([x, x[:50] * np.float32(3) - np.float32(10), x[:50] * np.float32(-4)]).astype(np.float32)
+    got = net.evaluator()(x)
+    assert np.array_equal(_bits(got), _bits(predict_one(net, chain.apply(x, slice(0, len(VARS))))[:, 0]))
+    assert np.array_equal(_bits(got[: len(data["HashedDNN"])][::7]), _bits(reader))
 
 
 def _check_standalone_class(folder: Path, weights: Path, data: dict) -> None:
@@ -321,3 +343,14 @@ def test_regression_with_uniform_maps_the_targets_back(tmp_path, monkeypatch):
     got = [reader.EvaluateRegression([float(test["var1"][i]), float(test["var2"][i])], "HashedDNN")[0]
            for i in range(0, 400, 9)]  # fmt: skip
     np.testing.assert_allclose(np.array(got, np.float32), response[::9], rtol=1e-5, atol=1e-4)
+    # the event evaluator maps the targets back in C++ (input_transform.h) as numpy does, bit for bit
+    from event_cases import predict_one
+
+    from tmva_hashednet import HashedNetwork
+
+    net = HashedNetwork.load(weights)
+    x = np.stack([test["var1"], test["var2"]], axis=1).astype(np.float32)
+    chain = read_weight_file(weights).transform
+    expected = chain.inverse(predict_one(net, chain.apply(x, slice(0, 2))), slice(2, 3))[:, 0]
+    assert np.array_equal(_bits(net.evaluator()(x)), _bits(expected))
+    assert np.array_equal(_bits(net.evaluator()(x[::9])), _bits(got))

@@ -8,7 +8,9 @@ thread. Responses come from the event path (``event_forward.h``): equal bit for
 bit to the TMVA method's ``GetMvaValue``, the MakeClass standalone class and
 the Reader's ``EvaluateMVA``, whatever the thread and the number of events.
 A network read from a TMVA weight file (``HashedNetwork.load("...weights.xml")``)
-has the file's input transformation applied first, as the Reader applies it.
+has the file's input transformation (any VarTransform chain of N, D, P, G, U;
+``hashednet/input_transform.h``) applied first, as the Reader applies it, and
+regression responses mapped back where the chain took the targets.
 The C++ calls release the GIL, so Python threads evaluate in parallel.
 :func:`shared_network` gives the one snapshot of a network text in this
 process (the compatible Reader's, whatever the number of Readers booking it):
@@ -84,33 +86,36 @@ def shared_network(text: str) -> SharedNetwork:
 class Evaluator:
     """One thread's evaluator of a shared network snapshot (``network.evaluator()``)."""
 
-    def __init__(self, shared, normalize, inverse_targets: bool, owner: SharedNetwork | None = None):
+    def __init__(self, shared, transform=None, owner: SharedNetwork | None = None):
         hn = core()
         _release_gil(hn)
-        self._shared, self._normalize, self._inverse_targets = shared, normalize, bool(inverse_targets)
         self._owner = owner  # keeps shared_network's entry alive while this evaluator is
         with translate_errors():
-            self._slots = hn.SlotEvaluators(shared, normalize, self._inverse_targets, 1)
+            if transform is None:  # an empty chain: no transformation
+                transform = hn.InputTransformBuilder(int(shared.n_inputs()), 0).build()
+            self._shared, self._transform = shared, transform
+            self._slots = hn.SlotEvaluators(shared, transform, 1)
         self.n_inputs = int(self._slots.n_inputs())
         self.n_outputs = int(self._slots.n_outputs())
 
     @classmethod
-    def of(cls, model, normalize=None, inverse_targets: bool = False) -> "Evaluator":
-        """An evaluator over a new snapshot of a core Model (``HashedNetwork.evaluator`` calls this)."""
+    def of(cls, model, transform=None) -> "Evaluator":
+        """An evaluator over a new snapshot of a core Model (``HashedNetwork.evaluator`` calls this);
+        ``transform``: the core's InputTransform of a weight file (None: none)."""
         hn = core()
         with translate_errors():
             shared = hn.share_network(model)
-        return cls(shared, hn.NormalizeInputs() if normalize is None else normalize, inverse_targets)
+        return cls(shared, transform)
 
     @classmethod
-    def over(cls, network: SharedNetwork, normalize=None, inverse_targets: bool = False) -> "Evaluator":
+    def over(cls, network: SharedNetwork, transform=None) -> "Evaluator":
         """An evaluator of a :class:`SharedNetwork` (no copy of its parameters)."""
-        normalize = core().NormalizeInputs() if normalize is None else normalize
-        return cls(network.snapshot, normalize, inverse_targets, network)
+        return cls(network.snapshot, transform, network)
 
     def copy(self) -> "Evaluator":
-        """Another evaluator over the same snapshot (no copy of the parameters), for another thread."""
-        return Evaluator(self._shared, self._normalize, self._inverse_targets, self._owner)
+        """Another evaluator over the same snapshot and input transformation (no copy of either), for
+        another thread."""
+        return Evaluator(self._shared, self._transform, self._owner)
 
     def __call__(self, x) -> np.ndarray:
         """Responses of the events x (n, n_inputs), shaped as :meth:`HashedNetwork.predict`'s."""

@@ -987,7 +987,7 @@ class HashedNetwork:
 
         if self._tmva is None:
             return Evaluator.of(self._model)
-        return Evaluator.of(self._model, self._tmva.normalize_inputs(), self._tmva.inverse_targets)
+        return Evaluator.of(self._model, self._tmva.input_transform())
 
     def _predict_device(self, x):
         view = _cuda.device_view("x", x, n_columns=self.n_inputs)

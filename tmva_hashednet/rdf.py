@@ -12,9 +12,12 @@ loop in C++, one evaluator per slot over one shared copy of the network, so
     f = scorer.functor(df, ["x1", "x2"])             # or a C++ functor of (slot, columns...):
     df = df.DefineSlot("score", f, ["x1", "x2"])
 
-The weight file's input transformation (VarTransform=N) is applied as TMVA's
-Reader applies it, values are converted to float first, and each event's score
-is the Reader's ``EvaluateMVA`` bit for bit (the event path, evaluator.h). A
+The weight file's input transformation (any VarTransform chain of N, D, P, G
+and U, e.g. ``N,D`` or ``G,D``; for regression the responses mapped back where
+the chain took the targets) is applied in C++ as TMVA's Reader applies it
+(``hashednet/input_transform.h``), values are converted to float first, and
+each event's score is the Reader's ``EvaluateMVA`` bit for bit (the event
+path, evaluator.h). A
 classifier gives a float column, multiclass and multi-target networks an
 ``RVec<float>`` of all outputs (or ``output=k`` for one). :func:`distribute`
 makes the same columns work on distributed RDataFrame (Dask): the workers
@@ -68,8 +71,7 @@ def _load(name: str, source: str, text: str, n_slots: int) -> None:
     shared = shared_network(content.network_text)  # the snapshot alone, no trainable network beside it
     transform = WeightFileTransform(content)
     declare_once(f"hashednet::rdf::Model {name};", name)
-    getattr(ROOT, name).reset(source, shared.snapshot, transform.normalize_inputs(), transform.inverse_targets,
-                              n_slots)  # fmt: skip
+    getattr(ROOT, name).reset(source, shared.snapshot, transform.input_transform(), n_slots)
     _models[name] = n_slots
 
 

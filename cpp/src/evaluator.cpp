@@ -1,8 +1,11 @@
 // evaluator.cpp: see evaluator.h. Compiled with -ffp-contract=off (CMakeLists.txt):
-// the Normalize transform must round as TMVA's float code and numpy do.
+// the Normalize transform must round as TMVA's float code and numpy do (input_transform_steps.h).
 #include "hashednet/evaluator.h"
 
+#include "hashednet/input_transform_steps.h"
 #include "hashednet/model.h"
+
+#include <algorithm>
 
 namespace hashednet {
 
@@ -74,42 +77,87 @@ std::int64_t Evaluator::scratch_bytes() const
 
 void NormalizeInputs::apply(const float *x, float *out) const
 {
-   for (std::int64_t j = 0; j < n_inputs; ++j)
-      out[j] = (x[j] - low[j]) * scale[j] * 2.0f - 1.0f;
+   std::copy(x, x + n_inputs, out);
+   var_transform::normalize(low.data(), scale.data(), static_cast<int>(n_inputs), out);
 }
 
 void NormalizeInputs::inverse_targets(float *t, std::int64_t n) const
 {
-   for (std::int64_t k = 0; k < n; ++k)
-      t[k] = low[n_inputs + k] + (t[k] + 1.0f) / (2.0f * scale[n_inputs + k]);
+   var_transform::normalize_inverse(low.data() + n_inputs, scale.data() + n_inputs, static_cast<int>(n), t);
 }
+
+namespace {
+/// The Normalize transform as a chain of one step (empty: none), over the inputs and, with
+/// `targets` > 0, the targets after them.
+std::shared_ptr<const InputTransform> normalize_chain(const NormalizeInputs &normalize, std::int64_t targets)
+{
+   if (normalize.empty())
+      return nullptr;
+   InputTransformBuilder builder(normalize.n_inputs, targets);
+   builder.add_normalize(normalize.low.data(), normalize.scale.data(), normalize.n_inputs + targets);
+   return builder.build();
+}
+} // namespace
 
 SlotEvaluators::SlotEvaluators(std::shared_ptr<const EventNetwork> network, NormalizeInputs normalize,
                                bool inverse_targets, unsigned n_slots)
-   : network_(std::move(network)), normalize_(std::move(normalize)), inverse_targets_(inverse_targets)
+   : network_(std::move(network)), inverse_targets_(inverse_targets)
 {
    HASHEDNET_CHECK(network_ != nullptr, "SlotEvaluators need a network, got none");
-   HASHEDNET_CHECK(n_slots >= 1, "the number of slots must be >= 1, got " << n_slots);
    const std::int64_t n_in = network_->n_inputs(), n_out = network_->n_outputs();
-   HASHEDNET_CHECK(normalize_.low.size() == normalize_.scale.size(), "the Normalize transform has "
-                                                                         << normalize_.low.size() << " minima but "
-                                                                         << normalize_.scale.size() << " scales");
-   if (!normalize_.empty()) {
-      const std::int64_t entries = static_cast<std::int64_t>(normalize_.low.size());
+   HASHEDNET_CHECK(normalize.low.size() == normalize.scale.size(), "the Normalize transform has "
+                                                                       << normalize.low.size() << " minima but "
+                                                                       << normalize.scale.size() << " scales");
+   if (!normalize.empty()) {
+      const std::int64_t entries = static_cast<std::int64_t>(normalize.low.size());
       const std::int64_t wanted = inverse_targets_ ? n_in + n_out : n_in;
-      HASHEDNET_CHECK(normalize_.n_inputs == n_in && entries >= wanted,
-                      "the Normalize transform covers " << normalize_.n_inputs << " inputs and " << entries
+      HASHEDNET_CHECK(normalize.n_inputs == n_in && entries >= wanted,
+                      "the Normalize transform covers " << normalize.n_inputs << " inputs and " << entries
                                                         << " entries; the network has " << n_in << " inputs"
                                                         << (inverse_targets_ ? " and needs its targets too" : ""));
    }
-   HASHEDNET_CHECK(!inverse_targets_ || !normalize_.empty(), "inverse_targets needs a Normalize transform");
+   HASHEDNET_CHECK(!inverse_targets_ || !normalize.empty(), "inverse_targets needs a Normalize transform");
+   transform_ = normalize_chain(normalize, inverse_targets_ ? n_out : 0);
+   make_slots(n_slots);
+}
+
+SlotEvaluators::SlotEvaluators(std::shared_ptr<const EventNetwork> network,
+                               std::shared_ptr<const InputTransform> transform, unsigned n_slots)
+   : network_(std::move(network)), transform_(std::move(transform))
+{
+   HASHEDNET_CHECK(network_ != nullptr, "SlotEvaluators need a network, got none");
+   if (transform_ != nullptr && transform_->empty())
+      transform_ = nullptr;
+   if (transform_ != nullptr) {
+      HASHEDNET_CHECK(transform_->n_variables() == network_->n_inputs(),
+                      "the input transformation " << transform_->name() << " takes " << transform_->n_variables()
+                                                  << " variables; the network has " << network_->n_inputs()
+                                                  << " inputs");
+      inverse_targets_ = transform_->transforms_targets();
+      HASHEDNET_CHECK(!inverse_targets_ || transform_->n_targets() == network_->n_outputs(),
+                      "the input transformation " << transform_->name() << " maps " << transform_->n_targets()
+                                                  << " targets; the network has " << network_->n_outputs()
+                                                  << " outputs");
+   }
+   make_slots(n_slots);
+}
+
+void SlotEvaluators::make_slots(unsigned n_slots)
+{
+   HASHEDNET_CHECK(n_slots >= 1, "the number of slots must be >= 1, got " << n_slots);
+   const auto n_in = static_cast<std::size_t>(network_->n_inputs());
+   const auto n_out = static_cast<std::size_t>(network_->n_outputs());
+   const auto n_work = transform_ != nullptr ? static_cast<std::size_t>(transform_->work_floats()) : 0;
    slots_.reserve(n_slots);
    for (unsigned s = 0; s < n_slots; ++s) {
       slots_.push_back(std::make_unique<Slot>(network_));
-      slots_.back()->input.reserve(static_cast<std::size_t>(n_in) + kCacheLineFloats); // see kCacheLineFloats
-      slots_.back()->input.resize(static_cast<std::size_t>(n_in));
-      slots_.back()->out.reserve(static_cast<std::size_t>(n_out) + kCacheLineFloats);
-      slots_.back()->out.resize(static_cast<std::size_t>(n_out));
+      Slot &slot = *slots_.back();
+      slot.input.reserve(n_in + kCacheLineFloats); // see kCacheLineFloats
+      slot.input.resize(n_in);
+      slot.work.reserve(n_work + kCacheLineFloats);
+      slot.work.resize(n_work);
+      slot.out.reserve(n_out + kCacheLineFloats);
+      slot.out.resize(n_out);
    }
 }
 
@@ -144,15 +192,15 @@ const float *SlotEvaluators::evaluate(unsigned slot, const float *x)
 const float *SlotEvaluators::evaluate_in(Slot &s, const float *x)
 {
    const float *input = x;
-   if (!normalize_.empty()) {
-      normalize_.apply(x, s.input.data());
+   if (transform_ != nullptr) {
+      transform_->apply(x, s.input.data(), s.work.data());
       input = s.input.data();
    }
    const float *out = s.evaluator.evaluate(input);
    if (!inverse_targets_)
       return out;
    s.out.assign(out, out + network_->n_outputs());
-   normalize_.inverse_targets(s.out.data(), network_->n_outputs());
+   transform_->inverse_targets(s.out.data());
    return s.out.data();
 }
 

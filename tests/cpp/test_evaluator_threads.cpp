@@ -6,8 +6,9 @@
 // those of 1, 2 and 8 threads, each with its own Evaluator over ONE shared
 // EventNetwork, each thread walking all events from a different starting
 // point, compared with memcmp; plus SlotEvaluators with a Normalize
-// transform against the transform computed here, its bad-input errors, and
-// the refusal of two threads in one slot.
+// transform against the transform computed here, its bad-input errors, one
+// VarTransform chain (input_transform.h) shared by the slots of two
+// SlotEvaluators in four threads, and the refusal of two threads in one slot.
 // What it is not: a test of the values against an independent reference
 // (tests/test_event_forward.py compares predict_one with float64 numpy).
 // Built plainly it runs threads; built with -fsanitize=thread it is the
@@ -175,6 +176,76 @@ void test_slots_apply_normalize()
    check(threw, "a Normalize transform of the wrong size was not refused", __LINE__);
 }
 
+/// A regression chain N, D, P, U (U and N take the 2 targets too) of the "funhash" case's 6 inputs, from made-up data.
+std::shared_ptr<const InputTransform> made_up_chain(std::int64_t n_in, std::int64_t n_targets)
+{
+   const std::int64_t all = n_in + n_targets;
+   InputTransformBuilder builder(n_in, n_targets);
+   std::vector<float> low, scale;
+   for (std::int64_t j = 0; j < all; ++j) {
+      low.push_back(-4.0f + 0.5f * float(j));
+      scale.push_back(0.1f + 0.01f * float(j));
+   }
+   builder.add_normalize(low.data(), scale.data(), all);
+   std::vector<double> matrix(static_cast<std::size_t>(n_in * n_in)), means(static_cast<std::size_t>(n_in));
+   for (std::int64_t k = 0; k < n_in * n_in; ++k)
+      matrix[k] = (k % (n_in + 1) == 0 ? 1.0 : 0.0) + 0.01 * double(k % 7);
+   builder.add_decorrelate(matrix.data(), n_in);
+   for (std::int64_t j = 0; j < n_in; ++j)
+      means[j] = 0.2 * double(j);
+   builder.add_pca(means.data(), matrix.data(), n_in);
+   std::vector<double> edges;
+   std::vector<float> contents;
+   std::vector<std::int64_t> bins;
+   for (std::int64_t c = 0; c < all; ++c) {
+      bins.push_back(5 + c);
+      for (std::int64_t b = 0; b <= bins.back(); ++b)
+         edges.push_back(-2.0 + 4.0 * double(b * b) / double(bins.back() * bins.back()));
+      for (std::int64_t b = 1; b <= bins.back(); ++b)
+         contents.push_back(float(b) / float(bins.back()));
+   }
+   builder.add_gauss(true, edges.data(), contents.data(), bins.data(), all);
+   return builder.build();
+}
+
+/// One const chain shared by two SlotEvaluators of 2 slots each, run by 4 threads at once: each thread's
+/// responses equal the chain and predict_one computed here in one thread (built with -fsanitize=thread:
+/// the data-race check of the shared chain).
+void test_slots_share_one_transform()
+{
+   const Case &c = kCases[2];
+   Model model = make_model(c);
+   const auto chain = made_up_chain(c.n_inputs, c.n_outputs);
+   const std::int64_t n = 200;
+   const std::vector<float> x = random_inputs(n, c.n_inputs);
+   std::vector<float> expected(static_cast<std::size_t>(n * c.n_outputs)), v(c.n_inputs), work(c.n_inputs);
+   for (std::int64_t e = 0; e < n; ++e) {
+      chain->apply(x.data() + e * c.n_inputs, v.data(), work.data());
+      std::vector<float> r = model.predict_one(v.data(), c.n_inputs);
+      chain->inverse_targets(r.data());
+      std::memcpy(expected.data() + e * c.n_outputs, r.data(), sizeof(float) * c.n_outputs);
+   }
+   check(chain->name() == "Norm_Deco_PCA_Uniform" && chain->transforms_targets(), "chain " + chain->name(), __LINE__);
+   const auto shared = share_network(model);
+   SlotEvaluators first(shared, chain, 2), second(shared, chain, 2);
+   std::vector<std::vector<float>> out(4, std::vector<float>(expected.size()));
+   std::vector<std::thread> threads;
+   for (unsigned t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] { (t < 2 ? first : second).evaluate_events(t % 2, x.data(), n, out[t].data()); });
+   for (auto &thread : threads)
+      thread.join();
+   for (unsigned t = 0; t < 4; ++t)
+      check(std::memcmp(out[t].data(), expected.data(), sizeof(float) * expected.size()) == 0,
+            "thread " + std::to_string(t) + " differs from the chain and predict_one", __LINE__);
+   bool threw = false;
+   try {
+      SlotEvaluators bad(shared, made_up_chain(c.n_inputs + 1, c.n_outputs), 1);
+   } catch (const Error &e) {
+      threw = std::string(e.what()).find("takes 7 variables; the network has 6 inputs") != std::string::npos;
+   }
+   check(threw, "a chain of the wrong width was not refused", __LINE__);
+}
+
 /// Two threads in one slot: refused with an Error (nearly certain to overlap in 2 x 20000 events, even when
 /// the threads are time-sliced on one core: a thread preempted inside a slot keeps it marked).
 void test_one_slot_two_threads_is_refused()
@@ -208,6 +279,7 @@ int main()
       test_check::run(c.name, [&] { test_threads_equal_predict_one(c); });
    test_check::run("snapshot", test_snapshot_ignores_later_training);
    test_check::run("slots", test_slots_apply_normalize);
+   test_check::run("one chain, many slots", test_slots_share_one_transform);
    test_check::run("one slot, two threads", test_one_slot_two_threads_is_refused);
    return test_check::report();
 }

@@ -2,7 +2,8 @@
 
 Used by the Factory for testing (TMVA tests the method recreated from the
 weight file, in one batch) and by the Reader (one event at a time, through a
-per-thread evaluator of one shared network: ``tmva_hashednet.evaluator``).
+per-thread evaluator of one shared network and input transformation:
+``tmva_hashednet.evaluator``).
 :class:`WeightFileTransform` is the file's input transformation as TMVA's
 Reader applies it; ``HashedNetwork.load("...weights.xml")`` and
 ``tmva_hashednet.rdf`` use it too.
@@ -16,7 +17,6 @@ from dataclasses import replace
 import numpy as np
 
 from ..network import HashedNetwork
-from .transform import NormalizeTransform
 from .weights_xml import WeightFile, read_weight_file
 
 __all__ = ["MethodResponse", "WeightFileTransform"]
@@ -24,8 +24,9 @@ __all__ = ["MethodResponse", "WeightFileTransform"]
 
 class WeightFileTransform:
     """The input transformation of a weight file (its VarTransform chain; none: identity): inputs before the
-    network, the inverse on regression targets after it (docs/tmva_file_layout.md §4). The event evaluators
-    (evaluator.h) apply Normalize themselves; other chains (D, P, N,D ...) are applied here first."""
+    network, the inverse on regression targets after it (docs/tmva_file_layout.md §4), in numpy for the batch
+    path (:meth:`inputs`, :meth:`outputs`) and as the core's const InputTransform for the event evaluators
+    (:meth:`input_transform`: every chain of N, D, P, G, U; the same bits)."""
 
     def __init__(self, content: WeightFile):
         self.n_variables = len(content.variables)
@@ -33,6 +34,13 @@ class WeightFileTransform:
         self.transform = content.transform
         self.inverse_targets = (self.transform is not None and self.analysis_type == "Regression"
                                 and len(self.transform.inputs) > self.n_variables)  # fmt: skip
+        self._core = None  # the core's InputTransform
+        self._lock = threading.Lock()
+        if self.transform is not None:  # made now: the core checks every step (a damaged one is named here)
+            try:
+                self.input_transform()
+            except ValueError as error:
+                raise ValueError(f"weight file of '{content.title}': {error}") from None
 
     def inputs(self, x: np.ndarray) -> np.ndarray:
         """x (n, n_variables) float32 as the network sees it."""
@@ -46,32 +54,16 @@ class WeightFileTransform:
             return out
         return self.transform.inverse(out, slice(self.n_variables, len(self.transform.inputs)))
 
-    @property
-    def in_evaluator(self) -> bool:
-        """True when the core's evaluators can apply this transformation (none, or Normalize alone)."""
-        steps = [] if self.transform is None else self.transform.steps
-        return len(steps) == 0 or (len(steps) == 1 and isinstance(steps[0], NormalizeTransform))
+    def input_transform(self):
+        """The chain as the core's ``std::shared_ptr<const InputTransform>`` (input_transform.h) for the
+        evaluators, made once (at construction) and shared by all of them."""
+        from .input_transform import core_input_transform
 
-    def normalize_inputs(self):
-        """The same transformation as the core's ``NormalizeInputs`` (evaluator.h), for evaluators;
-        ValueError for a chain the evaluators cannot apply (see :attr:`in_evaluator`)."""
-        import ROOT
-
-        from .._core import core
-
-        if not self.in_evaluator:
-            raise ValueError(f"the weight file's input transformation {self.transform.short_name} is applied by "
-                             "the event evaluators (evaluator(), tmva_hashednet.rdf) only for VarTransform=N or "
-                             "none; evaluate in batch with HashedNetwork.load(...).predict, or retrain with N")
-        normalize = core().NormalizeInputs()
-        if self.transform is None:
-            return normalize
-        (step,) = self.transform.steps
-        low, scale = step.offset_scale(slice(None))
-        normalize.low = ROOT.std.vector["float"]([float(v) for v in np.asarray(low, np.float32)])
-        normalize.scale = ROOT.std.vector["float"]([float(v) for v in np.asarray(scale, np.float32)])
-        normalize.n_inputs = self.n_variables
-        return normalize
+        with self._lock:
+            if self._core is None:
+                n_targets = len(self.transform.inputs) - self.n_variables if self.inverse_targets else 0
+                self._core = core_input_transform(self.transform, self.n_variables, n_targets)
+            return self._core
 
 
 class MethodResponse:
@@ -95,7 +87,6 @@ class MethodResponse:
         self.transform = WeightFileTransform(content)
         self._num_threads = num_threads
         self._network = None  # the batch path's, made on first use
-        self._normalize = None  # the evaluators' NormalizeInputs, made on the first event
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -129,22 +120,13 @@ class MethodResponse:
 
     def evaluate_one(self, values: np.ndarray) -> np.ndarray:
         """The responses of one event (the event path, as TMVA's Reader: bit for bit the method's GetMvaValue),
-        through this thread's evaluator of one network shared by all threads."""
+        through this thread's evaluator of one network and one input transformation shared by all threads."""
         evaluator = getattr(self._local, "evaluator", None)
         if evaluator is None:
             evaluator = self._local.evaluator = self._thread_evaluator()
-        if self.transform.in_evaluator:
-            return evaluator.one(values)
-        x = self.transform.inputs(np.asarray(values, np.float32).reshape(1, self.n_variables))
-        out = np.asarray(evaluator.one(x[0]), np.float32)
-        return self.transform.outputs(out.reshape(1, -1))[0]  # unchanged unless the targets were transformed
+        return evaluator.one(values)
 
     def _thread_evaluator(self):
         from ..evaluator import Evaluator
 
-        if not self.transform.in_evaluator:  # the chain is applied in evaluate_one
-            return Evaluator.over(self.shared)
-        with self._lock:
-            if self._normalize is None:
-                self._normalize = self.transform.normalize_inputs()
-        return Evaluator.over(self.shared, self._normalize, self.transform.inverse_targets)
+        return Evaluator.over(self.shared, self.transform.input_transform())

@@ -11,7 +11,8 @@
 // rows of Model::predict_one, so it equals predict_one and the standalone class
 // bit for bit, whichever thread computes it and however many events are passed
 // together. SlotEvaluators adds, for a framework's slots (RDataFrame's
-// rdfslot_), one Evaluator per slot and a TMVA weight file's Normalize transform.
+// rdfslot_), one Evaluator per slot and a TMVA weight file's input
+// transformation (any VarTransform chain: input_transform.h).
 //
 // What it is not: the batch path (Model::predict, sgemm; equal to float
 // rounding only), and not thread-safe per Evaluator: one Evaluator belongs to
@@ -21,6 +22,7 @@
 #define HASHEDNET_EVALUATOR_H
 
 #include "hashednet/event_predict.h"
+#include "hashednet/input_transform.h"
 
 #include <atomic>
 #include <cstddef>
@@ -91,7 +93,8 @@ private:
 /// TMVA's Normalize transform of a weight file (docs/tmva_file_layout.md §4),
 /// in float as VariableNormalizeTransform: x' = (x - low) * scale * 2 - 1 on
 /// the inputs, and for regression targets t = low + (t' + 1) / (2 * scale).
-/// Empty: no transformation.
+/// Empty: no transformation. SlotEvaluators turns it into a one-step
+/// InputTransform (input_transform.h), which takes any VarTransform chain.
 struct NormalizeInputs {
    std::vector<float> low;          ///< the inputs' minima, then (regression) the targets'
    std::vector<float> scale;        ///< float(1 / (max - min)), the same order
@@ -110,6 +113,10 @@ public:
    /// regression, n_outputs() targets when `inverse_targets`).
    SlotEvaluators(std::shared_ptr<const EventNetwork> network, NormalizeInputs normalize, bool inverse_targets,
                   unsigned n_slots);
+   /// n_slots >= 1; `transform` null (none) or a chain of n_inputs() variables; when it maps targets
+   /// (transforms_targets()), of n_outputs() targets, whose responses it maps back.
+   SlotEvaluators(std::shared_ptr<const EventNetwork> network, std::shared_ptr<const InputTransform> transform,
+                  unsigned n_slots);
 
    /// The responses of one raw event in slot `slot` (< n_slots()); valid until that slot's next call.
    /// A slot entered by a second thread while a first is in it is an Error (not a data race).
@@ -119,6 +126,8 @@ public:
    unsigned n_slots() const { return static_cast<unsigned>(slots_.size()); }
    std::int64_t n_inputs() const { return network_->n_inputs(); }
    std::int64_t n_outputs() const { return network_->n_outputs(); }
+   /// The input transformation applied (null: none).
+   const std::shared_ptr<const InputTransform> &transform() const { return transform_; }
 
 private:
    struct Slot {
@@ -126,14 +135,16 @@ private:
       std::atomic<bool> busy{false}; ///< a thread is in this slot
       Evaluator evaluator;
       std::vector<float> input;
+      std::vector<float> work; ///< the transform's scratch
       std::vector<float> out;
       char padding[64]; ///< keeps neighbouring slots' hot fields off one cache line
    };
    const float *evaluate_in(Slot &slot, const float *x);
+   void make_slots(unsigned n_slots);
 
    std::shared_ptr<const EventNetwork> network_;
-   NormalizeInputs normalize_;
-   bool inverse_targets_;
+   std::shared_ptr<const InputTransform> transform_;
+   bool inverse_targets_ = false;
    std::vector<std::unique_ptr<Slot>> slots_;
 };
 

@@ -39,7 +39,19 @@ struct Model {
    void reset(const std::string &weight_file, std::shared_ptr<const EventNetwork> network,
               const NormalizeInputs &normalize, bool inverse_targets, unsigned n_slots)
    {
-      slots = std::make_shared<SlotEvaluators>(std::move(network), normalize, inverse_targets, n_slots);
+      reset_slots(weight_file, std::make_shared<SlotEvaluators>(std::move(network), normalize, inverse_targets,
+                                                                n_slots));
+   }
+   /// The weight file's network with its input transformation (any VarTransform chain, input_transform.h).
+   void reset(const std::string &weight_file, std::shared_ptr<const EventNetwork> network,
+              std::shared_ptr<const InputTransform> transform, unsigned n_slots)
+   {
+      reset_slots(weight_file, std::make_shared<SlotEvaluators>(std::move(network), std::move(transform), n_slots));
+   }
+   void reset_slots(const std::string &weight_file, std::shared_ptr<SlotEvaluators> evaluators)
+   {
+      slots = std::move(evaluators);
+      const unsigned n_slots = slots->n_slots();
       const auto n = static_cast<std::size_t>(slots->n_inputs());
       buffers.assign(n_slots, {});
       for (std::vector<float> &buffer : buffers) { // a spare cache line each: slots never write one line
