@@ -145,7 +145,7 @@ def _compile_for_ptxas(source: Path, arch: str, out: Path) -> dict:
     if NVCC is None:
         pytest.skip("nvcc is not installed")
     result = subprocess.run([NVCC, "-std=c++17", "-cubin", f"-arch={arch}", "-fmad=false", "-Xptxas=-v",
-                             f"-I{CUDA.parents[1] / 'include'}", f"-I{CUDA}", str(source),
+                             f"-I{CUDA.parent / 'include'}", f"-I{CUDA}", str(source),
                              "-o", str(out)], capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     from test_cuda_kernels import parse_ptxas
