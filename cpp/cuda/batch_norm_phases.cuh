@@ -28,7 +28,7 @@
 
 #include "hashednet/batch_norm_math.h"
 #include "hashednet/common.h"
-#include "hashednet/event_conv.h"
+#include "hashednet/event_forward.h" // event_conv.h (batch_norm_value) with the functions it declares
 
 #include <cstdint>
 
