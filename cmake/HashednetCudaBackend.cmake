@@ -9,11 +9,15 @@
 if(HASHEDNET_CUDA_ENABLED)
   target_sources(hashednet_cuda PRIVATE
     cpp/cuda/backend_kernels.cu
+    cpp/cuda/batch_norm_kernels.cu
     cpp/cuda/cuda_backend.cu
     cpp/cuda/cuda_entry.cu
     cpp/cuda/cuda_optimizers.cu
-    cpp/cuda/image_kernels.cu)
-  # elementwise.h's float updates (transform, dropout, SGD, Adam, activations)
-  # give the CPU's bits only without contraction into FMA.
-  set_source_files_properties(cpp/cuda/backend_kernels.cu cpp/cuda/image_kernels.cu PROPERTIES COMPILE_OPTIONS "-fmad=false")
+    cpp/cuda/image_kernels.cu
+    cpp/cuda/whole_matrix.cu)
+  # elementwise.h's float updates (transform, dropout, SGD, Adam, activations),
+  # BNORM's per-value formulas and FRESH's inverse DCT give the CPU's bits
+  # only without contraction into FMA.
+  set_source_files_properties(cpp/cuda/backend_kernels.cu cpp/cuda/batch_norm_kernels.cu cpp/cuda/image_kernels.cu
+    cpp/cuda/whole_matrix.cu PROPERTIES COMPILE_OPTIONS "-fmad=false")
 endif()

@@ -62,7 +62,8 @@ reason=$(printf '%s\n' "$reason" | tail -n 1)
 if [ -n "$reason" ]; then
   echo "==> no usable GPU; the compile checks"
   $py -P -m pytest -q tests/test_cuda_compile.py tests/test_device_errors.py tests/test_gpu_interface.py \
-    tests/test_gpu_emulation.py tests/test_gpu_image_ops.py $(ls tests/test_cuda_*.py | grep -v test_cuda_compile.py)
+    tests/test_gpu_emulation.py tests/test_gpu_image_ops.py tests/test_gpu_whole_ops.py \
+    $(ls tests/test_cuda_*.py | grep -v test_cuda_compile.py)
   printf '{"gpu": false, "reason": %s}\n' "$($py -P -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$reason")" \
     > "$out/gpu-check.json"
   echo "no GPU: $reason; compile checks passed"

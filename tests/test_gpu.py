@@ -14,7 +14,11 @@ Tolerances, and why:
 - gradients: rtol 1e-3, atol 1e-5 (as above, plus the order of the atomic
   bucket sums);
 - two epochs of training: rtol 1e-3, atol 1e-4 on the parameters (the
-  differences above, compounded over the steps).
+  differences above, compounded over the steps);
+- BNORM and whole CONV filter matrices (FRESH included) inside networks: as
+  above (their own kernels agree with the CPU to one float ulp or bit for
+  bit, tests/test_gpu_whole_ops.py; the products around them set the
+  tolerance).
 """
 
 from __future__ import annotations
@@ -311,17 +315,21 @@ CNNS = {
                                         "RESHAPE|FLAT,DENSE|{k}|LINEAR"),
     "reshape-image": ("1|8|12", "RESHAPE|2|8|6,CONV|3|3|3|1|1|1|1|RELU,RESHAPE|FLAT,DENSE|{k}|LINEAR"),
 }
-CNN_SCHEMES = ["dense", "element", "block"]
+# CONV filters of every hashed scheme are made whole once per batch on the GPU as on the CPU (FRESH:
+# the DCT slices; the fully connected layers of a FRESH network are ELEMENT, docs/freshnets.md)
+CNN_ONLY_SCHEMES = {"fresh": dict(compression=1 / 4, hash_mode="FRESH")}
+CNN_SCHEMES = ["dense", "element", "block", "funhash", "fresh"]
 
 
-def cnn_pair(cnn: str, scheme: str, task: str):
+def cnn_pair(cnn: str, scheme: str, task: str, **options):
     import tmva_hashednet as t
 
     image, layout = CNNS[cnn]
     depth, height, width = (int(v) for v in image.split("|"))
+    scheme_options = {**SCHEMES, **CNN_ONLY_SCHEMES}[scheme]
     cpu = t.HashedNetwork(depth * height * width, layout.format(k=TASKS[task]), input_layout=image, task=task,
-                          n_outputs=TASKS[task], seed=5, **SCHEMES[scheme])  # fmt: skip
-    return cpu, t.HashedNetwork.from_text(cpu.to_text(), device="cuda"), depth * height * width
+                          n_outputs=TASKS[task], seed=5, **scheme_options)  # fmt: skip
+    return cpu, t.HashedNetwork.from_text(cpu.to_text(), device="cuda", **options), depth * height * width
 
 
 @pytest.mark.parametrize("task", list(TASKS))
@@ -336,6 +344,16 @@ def test_cnn_predict_loss_and_gradient_match_the_cpu(gpu, cnn, scheme, task):
         (l_cpu, g_cpu), (l_gpu, g_gpu) = cpu.gradient(x, y, w), cuda.gradient(x, y, w)
         np.testing.assert_allclose(l_gpu, l_cpu, rtol=1e-4)
         np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("scheme", ["element", "block", "fresh"])
+def test_cnn_deterministic_filter_gradients_are_the_same_bits_every_run(gpu, scheme):
+    """GpuDeterministic: the whole filter matrix's dV goes into the buckets in 64-bit fixed point."""
+    cpu, cuda, n_in = cnn_pair("strided-overlapping", scheme, "regression", gpu_deterministic=True)
+    x, y, w = random_events(np.random.default_rng(4), 65, n_in, "regression", TASKS["regression"])
+    first, second = cuda.gradient(x, y, w)[1], cuda.gradient(x, y, w)[1]
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(first, cpu.gradient(x, y, w)[1], rtol=1e-3, atol=1e-5)
 
 
 @pytest.mark.parametrize("scheme", CNN_SCHEMES)
@@ -362,13 +380,62 @@ def test_image_ops_bit_for_bit(gpu, arch):
     np.testing.assert_array_equal(cuda.view(np.uint32), cpu.view(np.uint32))
 
 
-def test_fresh_filters_stay_a_clear_error_on_the_gpu(gpu):
+def test_fresh_fully_connected_layers_stay_a_clear_error_on_the_gpu(gpu):
+    """FRESH runs on the GPU as CONV filters (made whole); a fully connected FRESH layer names the limit."""
     import tmva_hashednet as t
 
-    with pytest.raises(ValueError, match="FRESH"):
-        net = t.HashedNetwork(64, "CONV|2|3|3|1|1|1|1|RELU,RESHAPE|FLAT,DENSE|1|LINEAR", input_layout="1|8|8",
-                              compression=1 / 4, hash_mode="FRESH", device="cuda")  # fmt: skip
-        net.predict(np.zeros((2, 64), dtype=np.float32))
+    with pytest.raises(ValueError, match="FRESH .*only as the filters of a CONV layer"):
+        net = t.HashedNetwork(36, "TANH|8,LINEAR", compression=1 / 4, hash_mode="FRESH", fresh_slice="3x3",
+                              device="cuda")  # fmt: skip
+        net.predict(np.zeros((2, 36), dtype=np.float32))
+
+
+# ---------------------------------------------------------------- BNORM
+
+# (input layout or None, Layout): BNORM per value after DENSE and first, per channel after CONV and MAXPOOL
+BNORMS = {
+    "after-dense": (None, "DENSE|40|TANH,BNORM,DENSE|30|SIGMOID,BNORM|0.9|0.01,LINEAR"),
+    "first": (None, "BNORM|-1|1e-3,TANH|20,LINEAR"),
+    "after-conv": ("2|14|14", "CONV|6|3|3|1|1|1|1|TANH,BNORM|0.5,MAXPOOL|2|2|2|2,BNORM,RESHAPE|FLAT,BNORM,"
+                              "DENSE|{k}|LINEAR"),
+}
+
+
+def bnorm_pair(case: str, task: str):
+    import tmva_hashednet as t
+
+    image, layout = BNORMS[case]
+    n_in = int(np.prod([int(v) for v in image.split("|")])) if image else 37
+    options = dict(input_layout=image) if image else {}
+    cpu = t.HashedNetwork(n_in, layout.format(k=TASKS[task]), task=task, n_outputs=TASKS[task], seed=7,
+                          compression=1 / 4, **options)  # fmt: skip
+    return cpu, t.HashedNetwork.from_text(cpu.to_text(), device="cuda"), n_in
+
+
+@pytest.mark.parametrize("task", ["classification", "multiclass"])
+@pytest.mark.parametrize("case", list(BNORMS))
+def test_bnorm_predict_loss_and_gradient_match_the_cpu(gpu, case, task):
+    """Tolerances as for dense networks; BNORM's own statistics agree to one float ulp (test_gpu_whole_ops.py)."""
+    cpu, cuda, n_in = bnorm_pair(case, task)
+    for batch in (2, 33, 300):
+        x, y, w = random_events(np.random.default_rng(batch), batch, n_in, task, TASKS[task])
+        np.testing.assert_allclose(cuda.predict(x), cpu.predict(x), rtol=1e-4, atol=1e-5)
+        (l_cpu, g_cpu), (l_gpu, g_gpu) = cpu.gradient(x, y, w), cuda.gradient(x, y, w)
+        np.testing.assert_allclose(l_gpu, l_cpu, rtol=1e-4)
+        np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", list(BNORMS))
+def test_bnorm_training_matches_the_cpu(gpu, case):
+    """Two epochs: the running statistics (committed after each step) and every parameter as on the CPU."""
+    from tmva_hashednet import TrainingConfig
+
+    cpu, cuda, n_in = bnorm_pair(case, "classification")
+    x, y, w = random_events(np.random.default_rng(8), 300, n_in, "classification", 1)
+    config = TrainingConfig(max_epochs=2, batch_size=32, seed=4, optimizer="ADAM")
+    for net in (cpu, cuda):
+        net.fit(x, y, w, validation_fraction=0.2, training=config, verbose=False)
+    np.testing.assert_allclose(cuda.params, cpu.params, rtol=1e-3, atol=1e-4)
 
 
 # ---------------------------------------------------------------- CuPy in and out

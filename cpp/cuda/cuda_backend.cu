@@ -2,8 +2,10 @@
 #include "cuda_backend.h"
 
 #include "backend_kernels.h"
+#include "batch_norm_kernels.h"
 #include "image_kernels.h"
 
+#include "hashednet/batch_norm.h"
 #include "hashednet/fully_connected.h"
 
 #include <cstring>
@@ -298,6 +300,54 @@ void CudaBackend::max_pool_backward(const ImageWindow &window, const float *dy, 
                                     std::int64_t batch, float *dx)
 {
    cuda::max_pool_backward(window, dy, argmax, batch, dx, compute_.get());
+}
+
+void CudaBackend::virtual_matrix(const FullyConnected &layer, const float *params, float *vb)
+{
+   cuda::virtual_matrix(product_layer(layer), params, vb, launch());
+}
+
+void CudaBackend::virtual_matrix_backward(const FullyConnected &layer, const float *params, const float *dvb,
+                                          float *grad)
+{
+   const ProductLayer product = product_layer(layer);
+   const std::size_t bytes = virtual_matrix_workspace_bytes(product, deterministic_);
+   ensure_size(workspace_, static_cast<std::int64_t>(bytes));
+   const Workspace work{workspace_.data(), static_cast<std::size_t>(workspace_.size())};
+   cuda::virtual_matrix_backward(product, params, dvb, grad, deterministic_, launch(), work);
+}
+
+// ------------------------------------------------------------------ batch normalisation
+
+namespace {
+batch_norm_math::Geometry geometry(const BatchNormShape &shape, std::int64_t batch)
+{
+   return {shape.features, shape.spatial, batch};
+}
+} // namespace
+
+void CudaBackend::batch_norm_train(const BatchNormShape &shape, const float *slice, const float *x,
+                                   std::int64_t batch, std::uint64_t trained_batches, float *y, float *xhat,
+                                   float *stats, float *running)
+{
+   ensure_size(batch_norm_work_, 2 * shape.features);
+   cuda::batch_norm_train(geometry(shape, batch), shape.momentum, shape.epsilon, trained_batches, slice, x, y, xhat,
+                          stats, running, batch_norm_work_.data(), compute_.get());
+}
+
+void CudaBackend::batch_norm_infer(const BatchNormShape &shape, const float *slice, const float *x,
+                                   std::int64_t batch, float *y)
+{
+   cuda::batch_norm_infer(geometry(shape, batch), static_cast<float>(shape.epsilon), slice, x, y, compute_.get());
+}
+
+void CudaBackend::batch_norm_backward(const BatchNormShape &shape, const float *slice, const float *xhat,
+                                      const float *stats, const float *dy, std::int64_t batch, float *dx,
+                                      float *grad_slice)
+{
+   ensure_size(batch_norm_work_, 2 * shape.features);
+   cuda::batch_norm_backward(geometry(shape, batch), slice, xhat, stats, dy, dx, grad_slice,
+                             batch_norm_work_.data(), compute_.get());
 }
 
 } // namespace cuda

@@ -87,6 +87,21 @@ public:
    void max_pool_backward(const ImageWindow &window, const float *dy, const float *argmax, std::int64_t batch,
                           float *dx) override;
 
+   // BNORM (batch_norm_kernels.h: per-feature sums in double in a fixed order, per-value math the host's).
+   void batch_norm_train(const BatchNormShape &shape, const float *slice, const float *x, std::int64_t batch,
+                         std::uint64_t trained_batches, float *y, float *xhat, float *stats, float *running) override;
+   void batch_norm_infer(const BatchNormShape &shape, const float *slice, const float *x, std::int64_t batch,
+                         float *y) override;
+   void batch_norm_backward(const BatchNormShape &shape, const float *slice, const float *xhat, const float *stats,
+                            const float *dy, std::int64_t batch, float *dx, float *grad_slice) override;
+
+   // A convolution's filter matrix made whole once per batch (hashed_product.h's virtual_matrix: every
+   // hashed scheme, FRESH included), as the host backends do.
+   bool makes_virtual_matrix() const override { return true; }
+   void virtual_matrix(const FullyConnected &layer, const float *params, float *vb) override;
+   void virtual_matrix_backward(const FullyConnected &layer, const float *params, const float *dvb,
+                                float *grad) override;
+
    /// The compute stream (the optimizers enqueue on it).
    cudaStream_t stream() const { return compute_.get(); }
 
@@ -120,6 +135,7 @@ private:
    StagingSlot slots_[2];
    int next_slot_ = 0;
    DeviceArray<unsigned char> workspace_;
+   DeviceArray<double> batch_norm_work_; ///< 2 x features doubles: a BNORM pass's moments or gradient sums
    DeviceArray<double> loss_result_;
    PinnedArray<double> loss_host_;
 };

@@ -1,11 +1,13 @@
 // hashed_product.cu: the CUDA side of the hashed products (hashed_product.h):
-// the kernels (each a thin __global__ around a block program of
-// gemm_phases.cuh or an elementwise body of product_drivers.cuh), the Device
-// that launches them and calls cuBLAS, and the checked public entry points.
+// the kernels (cuda_device.cuh: each a thin __global__ around a block program
+// of gemm_phases.cuh or an elementwise body of product_drivers.cuh, and the
+// Device that launches them and calls cuBLAS) instantiated for the products,
+// and the checked public entry points.
 //
 // What it is not: the block programs and the drivers themselves (shared
 // with the CPU emulation, tests/cuda), or memory management (the backend's).
 #include "cublas_calls.h"
+#include "cuda_device.cuh"
 #include "hashed_product.h"
 #include "product_drivers.cuh"
 
@@ -20,105 +22,8 @@ namespace hashednet {
 namespace cuda {
 namespace {
 
-void check_cuda(cudaError_t status, const char *what)
-{
-   HASHEDNET_CHECK(status == cudaSuccess, "CUDA error in " << what << ": " << cudaGetErrorName(status) << " ("
-                                                           << cudaGetErrorString(status) << ")");
-}
-
-/// The executor of a block program on the GPU: this thread, its registers, __syncthreads.
-class CudaBlock {
-public:
-   __device__ std::int64_t tile_m() const { return blockIdx.y; }
-   __device__ std::int64_t tile_n() const { return blockIdx.x; }
-   template <class F>
-   __device__ void threads(F f)
-   {
-      f(static_cast<int>(threadIdx.x));
-   }
-   __device__ void sync() { __syncthreads(); }
-   __device__ ThreadAcc &acc(int) { return acc_; }
-
-private:
-   ThreadAcc acc_;
-};
-
-template <class Problem>
-__global__ void __launch_bounds__(kThreads) fused_gemm_kernel(const Problem p)
-{
-   __shared__ GemmShared<typename Problem::Epilogue> shared;
-   CudaBlock block;
-   gemm_block(block, p, shared);
-}
-
-template <class Problem>
-__global__ void __launch_bounds__(kThreads) scatter_tile_kernel(const Problem p)
-{
-   __shared__ GemmShared<typename Problem::Epilogue> shared;
-   CudaBlock block;
-   scatter_block(block, p, shared);
-}
-
-template <class F>
-__global__ void __launch_bounds__(kThreads) for_each_kernel(const F f, std::int64_t n)
-{
-   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-   for (std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += stride)
-      f(e);
-}
-
-/// Grid rows (blockIdx.y) at most: CUDA's limit.
-constexpr std::int64_t kMaxGridRows = 65535;
-
-/// The Device of product_drivers.cuh on a CUDA stream and a cuBLAS handle.
-class CudaDevice {
-public:
-   explicit CudaDevice(const Launch &launch) : launch_(launch) {}
-
-   template <class Problem>
-   void gemm(const Problem &p, std::int64_t tiles_m, std::int64_t tiles_n)
-   {
-      if (tiles_m == 0 || tiles_n == 0)
-         return;
-      HASHEDNET_ASSERT(tiles_m <= kMaxGridRows && tiles_n <= std::numeric_limits<int>::max());
-      fused_gemm_kernel<<<dim3(static_cast<unsigned>(tiles_n), static_cast<unsigned>(tiles_m)), kThreads, 0,
-                          launch_.stream>>>(p);
-      check_cuda(cudaGetLastError(), "launching the fused GEMM kernel");
-   }
-   template <class Problem>
-   void scatter(const Problem &p, std::int64_t tiles_m, std::int64_t tiles_n)
-   {
-      if (tiles_m == 0 || tiles_n == 0)
-         return;
-      scatter_tile_kernel<<<dim3(static_cast<unsigned>(tiles_n), static_cast<unsigned>(tiles_m)), kThreads, 0,
-                            launch_.stream>>>(p);
-      check_cuda(cudaGetLastError(), "launching the dV scatter kernel");
-   }
-   template <class F>
-   void for_each(std::int64_t n, const F &f)
-   {
-      if (n == 0)
-         return;
-      const std::int64_t blocks = std::min<std::int64_t>((n + kThreads - 1) / kThreads, 1 << 16);
-      for_each_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, launch_.stream>>>(f, n);
-      check_cuda(cudaGetLastError(), "launching an elementwise kernel");
-   }
-   void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float *a,
-              std::int64_t lda, const float *b, std::int64_t ldb, float beta, float *c, std::int64_t ldc)
-   {
-      cublas_sgemm(launch_.cublas, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
-   }
-   void zero(void *p, std::size_t bytes)
-   {
-      if (bytes > 0)
-         check_cuda(cudaMemsetAsync(p, 0, bytes, launch_.stream), "cudaMemsetAsync");
-   }
-
-private:
-   Launch launch_;
-};
-
 constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
+} // namespace
 
 void check_layer(const ProductLayer &layer)
 {
@@ -147,6 +52,8 @@ void check_layer(const ProductLayer &layer)
    }
    HASHEDNET_CHECK(l.n_bias_buckets >= 1, "bias bucket count must be >= 1, got " << l.n_bias_buckets);
 }
+
+namespace {
 
 /// The checks every entry point shares, then the driver.
 class Call {

@@ -113,6 +113,22 @@ void hashed_backward_dparams(const ProductLayer &layer, const float *params, con
                              std::int64_t batch, float *grad, Method method, bool deterministic,
                              const Launch &launch, const Workspace &workspace);
 
+// ---------------------------------------------------------------- a CONV layer's filters made whole
+// (whole_matrix.cuh / whole_matrix.cu; backend.h's virtual_matrix): for any
+// hashed scheme, FRESH included; V (n_out x n_in) is small there (at most
+// Conv2D::kMaxWholeFilters values), so vb and dvb are the caller's.
+
+/// Device bytes the workspace of virtual_matrix_backward must have.
+std::size_t virtual_matrix_workspace_bytes(const ProductLayer &layer, bool deterministic);
+
+/// vb (n_out * n_in + n_out floats, overwritten) = [V | b] of a hashed layer.
+void virtual_matrix(const ProductLayer &layer, const float *params, float *vb, const Launch &launch);
+
+/// grad[offset, offset + n_params) (overwritten) = dL/dparams from dvb = [dL/dV | dL/db]; deterministic as
+/// for hashed_backward_dparams (an Error for FUNHASH).
+void virtual_matrix_backward(const ProductLayer &layer, const float *params, const float *dvb, float *grad,
+                             bool deterministic, const Launch &launch, const Workspace &workspace);
+
 /// The kernels' CUDA source for compiling at run time with NVRTC. Not
 /// provided: an Error saying so. The fat binary's compute_121 PTX is
 /// compiled by the driver for any newer GPU, and CUDA 13 targets nothing

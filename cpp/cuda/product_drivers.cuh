@@ -44,6 +44,9 @@ struct MaterializeTiles {
 
 enum class ProductScheme { Dense, Element, Block, FunHash };
 
+/// Conv2D::kMaxWholeFilters (conv2d.h): the largest filter matrix a CONV layer makes whole (virtual_matrix).
+constexpr std::int64_t kMaxWholeFreshFilters = std::int64_t(1) << 20;
+
 inline ProductScheme product_scheme(const ProductLayer &layer)
 {
    if (!layer.layout.hashed)
@@ -53,8 +56,12 @@ inline ProductScheme product_scheme(const ProductLayer &layer)
    case HashMode::FunHash: return ProductScheme::FunHash;
    case HashMode::Element: return ProductScheme::Element;
    case HashMode::Fresh:
-      HASHEDNET_CHECK(false, "the CUDA kernels have no FRESH (FreshNets) scheme yet; train FRESH layers with "
-                             "Architecture=CPU (allowed on the GPU: DENSE, ELEMENT, BLOCK, FUNHASH)");
+      HASHEDNET_CHECK(false, "FRESH (FreshNets) runs on the GPU only as the filters of a CONV layer with at most "
+                                << kMaxWholeFreshFilters << " virtual weights (filters x depth x fh x fw), which "
+                                << "the GPU makes whole once per batch; this layer is " << layer.layout.n_out << " x "
+                                << layer.layout.n_in << " (a fully connected FRESH layer, or a larger filter bank, "
+                                << "would need V tile by tile: not built). Use Architecture=CPU for it, or ELEMENT, "
+                                << "BLOCK or FUNHASH on the GPU");
    }
    HASHEDNET_ASSERT(false);
    return ProductScheme::Element;

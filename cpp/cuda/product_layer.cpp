@@ -2,8 +2,11 @@
 // (product_layer.h, hashed_product.h): method names, a network layer's
 // ProductLayer, and the NVRTC source (not provided: see kernel_source).
 #include "hashed_product.h"
+#include "product_drivers.cuh"
 
 #include "hashednet/common.h"
+#include "hashednet/conv2d.h"
+#include "hashednet/freshnets_scheme.h"
 #include "hashednet/fully_connected.h"
 #include "hashednet/funhash_scheme.h"
 #include "hashednet/weight_scheme.h"
@@ -12,6 +15,8 @@
 
 namespace hashednet {
 namespace cuda {
+
+static_assert(kMaxWholeFreshFilters == Conv2D::kMaxWholeFilters, "the FRESH error names the CONV layers' limit");
 
 const char *method_name(Method method)
 {
@@ -24,6 +29,8 @@ ProductLayer product_layer(const FullyConnected &layer)
    out.layout = layer.layout();
    if (layer.scheme().kind() == SchemeKind::FunHash)
       out.funhash = static_cast<const FunHashScheme &>(layer.scheme()).layer();
+   if (layer.scheme().kind() == SchemeKind::Fresh)
+      out.fresh = static_cast<const FreshScheme &>(layer.scheme()).layer();
    return out;
 }
 

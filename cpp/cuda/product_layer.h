@@ -5,6 +5,7 @@
 #ifndef HASHEDNET_CUDA_PRODUCT_LAYER_H
 #define HASHEDNET_CUDA_PRODUCT_LAYER_H
 
+#include "hashednet/freshnets.h"
 #include "hashednet/funhash.h"
 #include "hashednet/hashed_layout.h"
 
@@ -23,10 +24,14 @@ const char *method_name(Method method);
 /// ELEMENT / BLOCK / DENSE, the whole hash. FUNHASH layers
 /// (layout.hashed && layout.hash_mode == HashMode::FunHash) also need
 /// `funhash` (U hashes, g); their slice is [K buckets | alpha | bias] and
-/// layout.n_buckets = K + |alpha|.
+/// layout.n_buckets = K + |alpha|. FRESH layers (layout.hash_mode ==
+/// HashMode::Fresh) also need `fresh` (slices, bands, DCT bases); the
+/// products have no FRESH kernels, only virtual_matrix has (a CONV layer's
+/// filters made whole: hashed_product.h).
 struct ProductLayer {
    HashedLayout layout;
    FunHashLayout funhash; ///< read only for FUNHASH layers
+   FreshLayout fresh;     ///< read only for FRESH layers
 };
 
 } // namespace cuda

@@ -1,6 +1,8 @@
 // batch_norm.cpp: see batch_norm.h.
 #include "hashednet/batch_norm.h"
 
+#include "hashednet/batch_norm_math.h"
+
 #include <cmath>
 #include <limits>
 
@@ -33,16 +35,12 @@ void check_batch_norm(const BatchNormSpec &spec, const std::string &where)
 
 double running_update(double running, double batch, double momentum, std::uint64_t trained_batches)
 {
-   if (trained_batches == 0)
-      return batch;
-   const double t = static_cast<double>(trained_batches);
-   const double decay = momentum >= 0.0 ? momentum : t / (t + 1.0);
-   return decay * running + (1.0 - decay) * batch;
+   return batch_norm_math::running_update(running, batch, momentum, trained_batches);
 }
 
 double unbiased_variance(double biased, std::int64_t m, double epsilon)
 {
-   return biased * static_cast<double>(m) / (static_cast<double>(m - 1) + epsilon);
+   return batch_norm_math::unbiased_variance(biased, m, epsilon);
 }
 
 BatchNorm::BatchNorm(const BatchNormShape &shape, std::int64_t offset) : shape_(shape), offset_(offset)
