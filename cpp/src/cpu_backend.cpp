@@ -34,6 +34,7 @@
 #include "small_batch.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -308,7 +309,10 @@ kernels::SmallBatchFn CpuBackend::small_batch_kernel(const FullyConnected &layer
    switch (layer.scheme().kind()) {
    case SchemeKind::Dense: return batch == 1 ? kernels::small_dense_sgemv : small_batch_.dense;
    case SchemeKind::Element:
-      return layer.layout().n_buckets <= kernels::kSmallBatchL2Buckets ? small_batch_.element : nullptr;
+   {
+      const bool tile = std::getenv("ELEM_TILE") != nullptr;
+      return layer.layout().n_buckets <= kernels::kSmallBatchL2Buckets || !tile ? small_batch_.element : nullptr;
+   }
    case SchemeKind::Block: return small_batch_.block;
    case SchemeKind::FunHash:
    case SchemeKind::Fresh: return nullptr;

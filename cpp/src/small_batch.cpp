@@ -9,6 +9,7 @@
 #include "hashednet/common.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <type_traits>
 #include <vector>
 
@@ -63,6 +64,15 @@ inline float sum(Vec v)
    for (std::int64_t l = 0; l < kLanes; ++l)
       s += v.v[l];
    return s;
+}
+
+/// xi * w[bucket] of slots[0, 8).
+inline Vec gather_slots(const float *w, const std::uint32_t *slots)
+{
+   Vec r;
+   for (std::int64_t l = 0; l < kLanes; ++l)
+      r.v[l] = signed_weight(w, slots[l]);
+   return r;
 }
 
 /// xi * w[bucket] of 8 consecutive keys per next(), hashed one by one.
