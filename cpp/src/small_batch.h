@@ -2,8 +2,9 @@
 //
 // What it is: y = x V^T (no bias) for a few events, rows [row0, row1) of V,
 // without a tile of V. ELEMENT hashes 8 (AVX2) or 16 (AVX-512) keys of a row
-// in the lanes of a register, gathers their buckets and multiplies them into
-// one accumulator per event; BLOCK takes each row's runs (a block's B
+// in the lanes of a register (beyond 4 MiB of buckets: a chunk ahead, its
+// buckets prefetched), gathers their buckets and multiplies them into one
+// accumulator per event; BLOCK takes each row's runs (a block's B
 // consecutive buckets) straight from the bucket array times the same slice of
 // each event's x; DENSE is the same loop with the whole row as one run (and
 // BLAS's sgemv at batch 1).
@@ -53,11 +54,18 @@ struct SmallBatchKernels {
 /// kernels were faster up to batch 4, slower from 8 on.
 constexpr std::int64_t kSmallBatch = 4;
 
-/// ELEMENT layers with more buckets than this (512 KiB, beyond L2) keep the
-/// tile path: its generator hashes a whole tile, then gathers with
-/// prefetching, which beat hashing and gathering in registers there (4096^2
-/// at 1/8 and 1/64, batch 1). BLOCK prefetches the next row's runs instead.
+/// BLOCK layers with more buckets than this (512 KiB, beyond L2) prefetch
+/// each row's runs a few blocks ahead (small_batch_driver.inc, block_row).
 constexpr std::uint32_t kSmallBatchL2Buckets = 1u << 17;
+
+/// ELEMENT layers with more buckets than this (4 MiB) hash kElementChunk keys
+/// ahead and prefetch their buckets before gathering them; smaller ones hash
+/// and gather in registers. One-thread CPU time at 4096^2, batch 1 (AMD EPYC,
+/// 512 KiB L2; benchmarks/README.md): at 1/64 (1 MiB of buckets) registers
+/// 30 ms, prefetched 37 ms, the tile path 41 ms; at 1/8 (8 MiB) registers
+/// 200 ms, prefetched 67 ms, the tile path 95 ms.
+constexpr std::uint32_t kSmallBatchPrefetchBuckets = 1u << 20;
+constexpr std::int64_t kElementChunk = 256; ///< a multiple of every ISA's lanes
 
 /// DENSE at batch 1: one BLAS sgemv per event (BLAS's kernel reads W four rows at a time).
 void small_dense_sgemv(const HashedLayout &layer, const float *w, const float *x, std::int64_t batch,
