@@ -9,7 +9,6 @@
 #include "hashednet/common.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <type_traits>
 #include <vector>
 
