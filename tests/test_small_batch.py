@@ -29,7 +29,7 @@ LAYERS = {
     "element-ragged": (61, 13, 100, 0),
     "element-lanes-only": (64, 40, 512, 0),
     "element-k-beyond-l2": (600, 300, 150000, 0),
-    "element-k-beyond-4mib-prefetched-chunks": (1100, 1000, 1050000, 0),
+    "element-k-beyond-4mib-tile-path": (1100, 1000, 1050000, 0),
     "block16-ragged": (100, 50, 600, 16),
     "block4-runs-wrap-around-k": (130, 7, 17, 4),
     "block5-partial-vectors": (61, 13, 40, 5),

@@ -65,15 +65,6 @@ inline float sum(Vec v)
    return s;
 }
 
-/// xi * w[bucket] of slots[0, 8).
-inline Vec gather_slots(const float *w, const std::uint32_t *slots)
-{
-   Vec r;
-   for (std::int64_t l = 0; l < kLanes; ++l)
-      r.v[l] = signed_weight(w, slots[l]);
-   return r;
-}
-
 /// xi * w[bucket] of 8 consecutive keys per next(), hashed one by one.
 class ElementLanes {
 public:

@@ -2,9 +2,8 @@
 //
 // What it is: y = x V^T (no bias) for a few events, rows [row0, row1) of V,
 // without a tile of V. ELEMENT hashes 8 (AVX2) or 16 (AVX-512) keys of a row
-// in the lanes of a register (beyond 4 MiB of buckets: a chunk ahead, its
-// buckets prefetched), gathers their buckets and multiplies them into one
-// accumulator per event; BLOCK takes each row's runs (a block's B
+// in the lanes of a register, gathers their buckets and multiplies them into
+// one accumulator per event; BLOCK takes each row's runs (a block's B
 // consecutive buckets) straight from the bucket array times the same slice of
 // each event's x; DENSE is the same loop with the whole row as one run (and
 // BLAS's sgemv at batch 1).
@@ -70,14 +69,16 @@ constexpr std::uint32_t kSmallBatchL2Buckets = 1u << 17;
 /// at B16, 4.3 against 3.4 at B32): it was dropped.
 constexpr std::int64_t kBlockPrefetchFloats = 256;
 
-/// ELEMENT layers with more buckets than this (4 MiB) hash kElementChunk keys
-/// ahead and prefetch their buckets before gathering them; smaller ones hash
-/// and gather in registers. One-thread CPU time at 4096^2, batch 1 (AMD EPYC,
-/// 512 KiB L2; benchmarks/README.md): at 1/64 (1 MiB of buckets) registers
-/// 30 ms, prefetched 37 ms, the tile path 41 ms; at 1/8 (8 MiB) registers
-/// 200 ms, prefetched 67 ms, the tile path 95 ms.
-constexpr std::uint32_t kSmallBatchPrefetchBuckets = 1u << 20;
-constexpr std::int64_t kElementChunk = 256; ///< a multiple of every ISA's lanes
+/// ELEMENT layers with more buckets than this (4 MiB) keep the tile path:
+/// its generator hashes a whole tile, then gathers with prefetching. Smaller
+/// ones hash and gather in registers. One-thread CPU time at 4096^2, batch 1
+/// (AMD EPYC, 512 KiB L2; benchmarks/README.md), registers against the tile
+/// path: at 1/64 (1 MiB of buckets) 30 against 41 ms (quiet), 57 against 59
+/// (loaded); at 1/8 (8 MiB) 200 against 95 ms. Hashing a chunk of 256 keys
+/// ahead and prefetching its buckets before the gathers measured 37 ms at
+/// 1/64, and at 1/8 67 ms in one run, 220 against the tile path's 171 in a
+/// second: not kept.
+constexpr std::uint32_t kSmallBatchElementBuckets = 1u << 20;
 
 /// DENSE at batch 1: one BLAS sgemv per event (BLAS's kernel reads W four rows at a time).
 void small_dense_sgemv(const HashedLayout &layer, const float *w, const float *x, std::int64_t batch,

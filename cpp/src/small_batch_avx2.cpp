@@ -51,26 +51,18 @@ inline float sum(Vec v)
    return _mm_cvtss_f32(s);
 }
 
-/// xi * w[bucket] of the 8 slots in `slot`: one gather, the sign bits xor'ed in.
-inline Vec signed_gather(const float *w, __m256i slot)
-{
-   const __m256 weights =
-      _mm256_i32gather_ps(w, _mm256_and_si256(slot, _mm256_set1_epi32(static_cast<int>(kBucketMask))), 4);
-   return _mm256_xor_ps(weights,
-                        _mm256_castsi256_ps(_mm256_and_si256(slot, _mm256_set1_epi32(static_cast<int>(kSignBit)))));
-}
-
-/// xi * w[bucket] of slots[0, 8).
-inline Vec gather_slots(const float *w, const std::uint32_t *slots)
-{
-   return signed_gather(w, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(slots)));
-}
-
 /// xi * w[bucket] of 8 consecutive keys per next(): hashed in the lanes, then one gather.
 class ElementLanes {
 public:
    ElementLanes(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets) : hasher_(key0, seed, n_buckets) {}
-   Vec next(const float *w) { return signed_gather(w, hasher_.next()); }
+   Vec next(const float *w)
+   {
+      const __m256i slot = hasher_.next();
+      const __m256 weights =
+         _mm256_i32gather_ps(w, _mm256_and_si256(slot, _mm256_set1_epi32(static_cast<int>(kBucketMask))), 4);
+      return _mm256_xor_ps(weights,
+                           _mm256_castsi256_ps(_mm256_and_si256(slot, _mm256_set1_epi32(static_cast<int>(kSignBit)))));
+   }
 
 private:
    avx2::KeyHasher hasher_;

@@ -53,26 +53,18 @@ inline float sum(Vec v) // through memory: GCC 12 warns inside _mm512_reduce_add
    return _mm_cvtss_f32(s);
 }
 
-/// xi * w[bucket] of the 16 slots in `slot`: one gather, the sign bits xor'ed in.
-inline Vec signed_gather(const float *w, __m512i slot)
-{
-   const __m512i weights = _mm512_castps_si512(
-      _mm512_i32gather_ps(_mm512_and_si512(slot, _mm512_set1_epi32(static_cast<int>(kBucketMask))), w, 4));
-   return _mm512_castsi512_ps(
-      _mm512_xor_si512(weights, _mm512_and_si512(slot, _mm512_set1_epi32(static_cast<int>(kSignBit)))));
-}
-
-/// xi * w[bucket] of slots[0, 16).
-inline Vec gather_slots(const float *w, const std::uint32_t *slots)
-{
-   return signed_gather(w, _mm512_loadu_si512(slots));
-}
-
 /// xi * w[bucket] of 16 consecutive keys per next(): hashed in the lanes, then one gather.
 class ElementLanes {
 public:
    ElementLanes(std::uint64_t key0, std::uint32_t seed, std::uint32_t n_buckets) : hasher_(key0, seed, n_buckets) {}
-   Vec next(const float *w) { return signed_gather(w, hasher_.next()); }
+   Vec next(const float *w)
+   {
+      const __m512i slot = hasher_.next();
+      const __m512i weights = _mm512_castps_si512(
+         _mm512_i32gather_ps(_mm512_and_si512(slot, _mm512_set1_epi32(static_cast<int>(kBucketMask))), w, 4));
+      return _mm512_castsi512_ps(
+         _mm512_xor_si512(weights, _mm512_and_si512(slot, _mm512_set1_epi32(static_cast<int>(kSignBit)))));
+   }
 
 private:
    avx512::KeyHasher hasher_;
