@@ -11,6 +11,8 @@ never does (tests/test_golden.py holds it bit for bit)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from reference import ReferenceNetwork, block_table, hash_table
@@ -18,6 +20,7 @@ from reference import ReferenceNetwork, block_table, hash_table
 from tmva_hashednet import HashedNetwork
 
 SMALL_BATCH = 4  # kSmallBatch in cpp/src/small_batch.h
+_hash_table = functools.lru_cache(maxsize=4)(hash_table)  # 1M keys through the xxhash package: once per module
 
 # id: (n_in, n_out, n_buckets, block); block 0 = ELEMENT, n_buckets = n_in * n_out = DENSE
 LAYERS = {
@@ -25,12 +28,14 @@ LAYERS = {
     "dense-two-vectors-and-tail": (75, 9, 75 * 9, 0),
     "element-ragged": (61, 13, 100, 0),
     "element-lanes-only": (64, 40, 512, 0),
-    "element-k-beyond-l2-tile-path": (600, 300, 150000, 0),
+    "element-k-beyond-l2": (600, 300, 150000, 0),
+    "element-k-beyond-4mib-tile-path": (1100, 1000, 1050000, 0),
     "block16-ragged": (100, 50, 600, 16),
     "block4-runs-wrap-around-k": (130, 7, 17, 4),
     "block5-partial-vectors": (61, 13, 40, 5),
     "block64-longer-than-the-row": (37, 11, 90, 64),
     "block32-far-buckets-prefetched": (256, 600, 140000, 32),
+    "block16-far-ragged-prefetch-into-next-row": (200, 701, 140000, 16),
 }
 
 
@@ -52,7 +57,7 @@ def _layer(bench, case, seed=1234):
         bucket, sign = block_table(n_in, n_out, seed, k, block)
         v = (sign * params[bucket].astype(np.float64)).reshape(n_out, n_in)
     else:
-        bucket, sign = hash_table(n_in * n_out, seed, k)
+        bucket, sign = _hash_table(n_in * n_out, seed, k)
         v = (sign * params[bucket].astype(np.float64)).reshape(n_out, n_in)
     return layer, params, v, params[int(layer.n_buckets):].astype(np.float64)
 

@@ -300,7 +300,7 @@ void CpuBackend::whole_matrix_backward(const Tiles &tiles, const HashedLayout &l
 /// kSmallBatch events, else null (the tile path). FUNHASH keeps the tile path
 /// (its V needs g's reconstruction of U hashed values per entry: a kernel of
 /// its own, not written), as do FRESH (V a whole DCT slice at a time) and
-/// ELEMENT layers whose buckets exceed L2.
+/// ELEMENT layers whose buckets exceed kSmallBatchElementBuckets.
 kernels::SmallBatchFn CpuBackend::small_batch_kernel(const FullyConnected &layer, std::int64_t batch) const
 {
    if (batch > kernels::kSmallBatch)
@@ -308,7 +308,7 @@ kernels::SmallBatchFn CpuBackend::small_batch_kernel(const FullyConnected &layer
    switch (layer.scheme().kind()) {
    case SchemeKind::Dense: return batch == 1 ? kernels::small_dense_sgemv : small_batch_.dense;
    case SchemeKind::Element:
-      return layer.layout().n_buckets <= kernels::kSmallBatchL2Buckets ? small_batch_.element : nullptr;
+      return layer.layout().n_buckets <= kernels::kSmallBatchElementBuckets ? small_batch_.element : nullptr;
    case SchemeKind::Block: return small_batch_.block;
    case SchemeKind::FunHash:
    case SchemeKind::Fresh: return nullptr;

@@ -53,11 +53,32 @@ struct SmallBatchKernels {
 /// kernels were faster up to batch 4, slower from 8 on.
 constexpr std::int64_t kSmallBatch = 4;
 
-/// ELEMENT layers with more buckets than this (512 KiB, beyond L2) keep the
-/// tile path: its generator hashes a whole tile, then gathers with
-/// prefetching, which beat hashing and gathering in registers there (4096^2
-/// at 1/8 and 1/64, batch 1). BLOCK prefetches the next row's runs instead.
+/// BLOCK layers with more buckets than this (512 KiB, beyond L2) prefetch
+/// each row's runs a few blocks ahead (small_batch_driver.inc, block_row).
 constexpr std::uint32_t kSmallBatchL2Buckets = 1u << 17;
+
+/// How far ahead BLOCK prefetches beyond L2: the run kBlockPrefetchFloats / B
+/// blocks on (into the next row, hashed one row ahead). Without prefetching
+/// the loads of a run wait for L3 (a fixed ~8 ns per block); prefetching the
+/// whole next row at once (before 2026-12-02) evicted the current row from L1.
+/// Quiet run, 4096^2 at 1/64, batch 1, one thread (benchmarks/README.md),
+/// median ms: B16 whole next row 6.74, 8 blocks ahead 4.82,
+/// 16 4.83, 32 5.35; B32 whole row 4.18, 4 blocks 3.41, 8 and 16 within noise
+/// (minima 2.95 and 2.93 against 3.17 at 4). Interleaving two rows (each x
+/// vector loaded once for both) measured slower (minima 6.4 against 5.2 ms
+/// at B16, 4.3 against 3.4 at B32): it was dropped.
+constexpr std::int64_t kBlockPrefetchFloats = 256;
+
+/// ELEMENT layers with more buckets than this (4 MiB) keep the tile path:
+/// its generator hashes a whole tile, then gathers with prefetching. Smaller
+/// ones hash and gather in registers. One-thread CPU time at 4096^2, batch 1
+/// (AMD EPYC, 512 KiB L2; benchmarks/README.md), registers against the tile
+/// path: at 1/64 (1 MiB of buckets) 30 against 41 ms (quiet), 57 against 59
+/// (loaded); at 1/8 (8 MiB) 200 against 95 ms. Hashing a chunk of 256 keys
+/// ahead and prefetching its buckets before the gathers measured 37 ms at
+/// 1/64, and at 1/8 67 ms in one run, 220 against the tile path's 171 in a
+/// second: not kept.
+constexpr std::uint32_t kSmallBatchElementBuckets = 1u << 20;
 
 /// DENSE at batch 1: one BLAS sgemv per event (BLAS's kernel reads W four rows at a time).
 void small_dense_sgemv(const HashedLayout &layer, const float *w, const float *x, std::int64_t batch,
