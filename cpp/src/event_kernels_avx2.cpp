@@ -144,6 +144,17 @@ inline Sums add_whole_run(Sums s, const float *v, __m256 sign, const float *x)
    return s;
 }
 
+/// The same with the block's columns of a already in registers (x[t]: columns 8t .. 8t + 7 of the block).
+template <int kB>
+inline Sums add_whole_run(Sums s, const float *v, __m256 sign, const __m256 *x)
+{
+   for (int t = 0; t < kB; t += kLanes) {
+      s.lo = _mm256_add_ps(s.lo, _mm256_mul_ps(_mm256_xor_ps(_mm256_loadu_ps(v + t), sign), x[t / 8]));
+      s.hi = _mm256_add_ps(s.hi, _mm256_mul_ps(_mm256_xor_ps(_mm256_loadu_ps(v + t + 8), sign), x[t / 8 + 1]));
+   }
+   return s;
+}
+
 constexpr std::int64_t kSlotChunk = 512; ///< block keys of a row hashed at a time
 constexpr std::int64_t kMaxBlock = 4096; ///< the largest HashBlock (options.md)
 
@@ -255,7 +266,10 @@ void block_row_group(const HashedLayout &L, const float *w, const std::uint32_t 
    Sums s[R];
    std::int64_t q = 0;
    if (kB != 0) {
-      for (const std::int64_t whole = L.n_in / kB; q < whole; ++q)
+      for (const std::int64_t whole = L.n_in / kB; q < whole; ++q) {
+         __m256 x[kB > 0 ? kB / 8 : 1]; // a's columns of block q, loaded once for the R rows
+         for (int t = 0; t < kB / 8; ++t)
+            x[t] = _mm256_loadu_ps(a + q * kB + 8 * t);
 #pragma GCC unroll 4
          for (int r = 0; r < R; ++r) {
             const std::uint32_t *slot = slots + r * n_blocks + q;
@@ -263,8 +277,9 @@ void block_row_group(const HashedLayout &L, const float *w, const std::uint32_t 
             if (__builtin_expect(start + static_cast<std::uint32_t>(kB) > n_buckets, 0)) // B/K of the blocks
                s[r] = add_wrapped_run(s[r], w, n_buckets, start, sign_of(slot), a, q * kB, kB);
             else
-               s[r] = add_whole_run<kB>(s[r], w + start, sign_of(slot), a + q * kB);
+               s[r] = add_whole_run<kB>(s[r], w + start, sign_of(slot), x);
          }
+      }
    }
    if (q == n_blocks) {
       for (int r = 0; r < R; ++r)
