@@ -9,6 +9,12 @@
 // Lanes past a row's end add +0 (masked products): no partial sum is ever -0,
 // so they change nothing. The fold is event::fold's: s[k] + s[k + 8], then
 // + s[k + 4], + s[k + 2], then s[0] + s[1].
+//
+// Rows are independent sums, so kernels may take several at once as long as
+// each row's own additions keep their order: dense rows 4 at a time
+// (dot_rows_group), BLOCK rows 4 at a time block by block (block_row_group),
+// so that the rows' chains of vaddps (3-4 cycles of latency each) overlap.
+// tests/test_event_kernels.py crosses the group sizes, tails and wrapped runs.
 #include "event_kernels.h"
 
 #include "hash_lanes_avx2.h"
