@@ -16,7 +16,7 @@ import pytest
 from tmva_hashednet import HashedNetwork
 
 SHAPES = {
-    # id: (n_inputs, layout, compression, hash mode, B, hashed output layer, what it crosses)
+    # id (what it crosses): (n_inputs, layout, compression, hash mode, B (0: ELEMENT), hashed output layer)
     "block16-rows-4-then-2-then-1": (32, "TANH|7,RELU|6,LINEAR", 1 / 4, "BLOCK", 16, True),
     "block16-one-row-layers": (48, "TANH|1,LINEAR", 1 / 2, "BLOCK", 16, True),
     "block16-short-last-block-rows-3": (37, "SIGMOID|3,TANH|5,LINEAR", 1 / 4, "BLOCK", 16, True),
@@ -30,8 +30,8 @@ SHAPES = {
     "block8-runs-wrap-rows-6": (13, "RELU|6,LINEAR", 0.3, "BLOCK", 8, True),
     "element-rows-4-then-2-then-1": (37, "TANH|7,RELU|5,LINEAR", 1 / 4, "ELEMENT", 0, True),
     "element-one-row-layers": (20, "TANH|1,LINEAR", 1 / 2, "ELEMENT", 0, True),
-    "element-tails-of-1-to-15": (
-        17, "TANH|9,SIGMOID|3,SYMMRELU|6,LINEAR", 1 / 3, "ELEMENT", 0, True),  # 17, 9, 3, 6 inputs: every tail
+    # layers of 17, 9, 3 and 6 inputs: tails of 1, 9, 3 and 6 lanes
+    "element-tails-of-1-to-15": (17, "TANH|9,SIGMOID|3,SYMMRELU|6,LINEAR", 1 / 3, "ELEMENT", 0, True),
     "element-wide-rows": (300, "TANH|10,LINEAR", 1 / 8, "ELEMENT", 0, False),
 }
 
