@@ -30,8 +30,8 @@ SHAPES = {
     "block8-runs-wrap-rows-6": (13, "RELU|6,LINEAR", 0.3, "BLOCK", 8, True),
     "element-rows-4-then-2-then-1": (37, "TANH|7,RELU|5,LINEAR", 1 / 4, "ELEMENT", 0, True),
     "element-one-row-layers": (20, "TANH|1,LINEAR", 1 / 2, "ELEMENT", 0, True),
-    # layers of 17, 9, 3 and 6 inputs: tails of 1, 9, 3 and 6 lanes
-    "element-tails-of-1-to-15": (17, "TANH|9,SIGMOID|3,SYMMRELU|6,LINEAR", 1 / 3, "ELEMENT", 0, True),
+    # layers of 17, 9, 3 and 6 inputs: a tail of 1 lane after 16, of 1 after 8, of 3 and of 6 lanes
+    "element-short-tails": (17, "TANH|9,SIGMOID|3,SYMMRELU|6,LINEAR", 1 / 3, "ELEMENT", 0, True),
     "element-wide-rows": (300, "TANH|10,LINEAR", 1 / 8, "ELEMENT", 0, False),
 }
 
