@@ -9,6 +9,12 @@
 // Lanes past a row's end add +0 (masked products): no partial sum is ever -0,
 // so they change nothing. The fold is event::fold's: s[k] + s[k + 8], then
 // + s[k + 4], + s[k + 2], then s[0] + s[1].
+//
+// Rows are independent sums, so kernels may take several at once as long as
+// each row's own additions keep their order: dense rows 4 at a time
+// (dot_rows_group), BLOCK rows 4 at a time block by block (block_row_group),
+// so that the rows' chains of vaddps (3-4 cycles of latency each) overlap.
+// tests/test_event_kernels.py crosses the group sizes, tails and wrapped runs.
 #include "event_kernels.h"
 
 #include "hash_lanes_avx2.h"
@@ -144,6 +150,17 @@ inline Sums add_whole_run(Sums s, const float *v, __m256 sign, const float *x)
    return s;
 }
 
+/// The same with the block's columns of a already in registers (x[t]: columns 8t .. 8t + 7 of the block).
+template <int kB>
+inline Sums add_whole_run(Sums s, const float *v, __m256 sign, const __m256 *x)
+{
+   for (int t = 0; t < kB; t += kLanes) {
+      s.lo = _mm256_add_ps(s.lo, _mm256_mul_ps(_mm256_xor_ps(_mm256_loadu_ps(v + t), sign), x[t / 8]));
+      s.hi = _mm256_add_ps(s.hi, _mm256_mul_ps(_mm256_xor_ps(_mm256_loadu_ps(v + t + 8), sign), x[t / 8 + 1]));
+   }
+   return s;
+}
+
 constexpr std::int64_t kSlotChunk = 512; ///< block keys of a row hashed at a time
 constexpr std::int64_t kMaxBlock = 4096; ///< the largest HashBlock (options.md)
 
@@ -186,32 +203,152 @@ inline Sums add_blocks(Sums s, const HashedLayout &L, const float *w, const std:
    return s;
 }
 
+/// The sign bit of a slot in every lane (a broadcast load, then a mask).
+inline __m256 sign_of(const std::uint32_t *slot)
+{
+   const __m256 bits = _mm256_broadcast_ss(reinterpret_cast<const float *>(slot));
+   return _mm256_and_ps(bits, _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(kSignBit))));
+}
+
+/// 8 buckets of a run from bucket start + t on, modulo K, for a run that wraps around K once (K >= B): a
+/// gather, inline, so that the interleaved rows' sums stay in registers. Lanes >= n (< 8) read nothing, +0.
+inline __m256 wrapped_vector(const float *w, std::uint32_t n_buckets, std::uint32_t start, std::int64_t t,
+                             std::int64_t n)
+{
+   const __m256i k = _mm256_set1_epi32(static_cast<int>(n_buckets));
+   __m256i index = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(start + static_cast<std::uint32_t>(t))),
+                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); // < 2K <= 2^31
+   index = _mm256_sub_epi32(index, _mm256_andnot_si256(_mm256_cmpgt_epi32(k, index), k));
+   return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), w, index, _mm256_castsi256_ps(lanes_below(n)), 4);
+}
+
+/// add_run of a block whose run wraps around K (K >= its length): the same products in the same lanes.
+inline Sums add_wrapped_run(Sums s, const float *w, std::uint32_t n_buckets, std::uint32_t start, __m256 sign,
+                            const float *a, std::int64_t j0, std::int64_t len)
+{
+   for (std::int64_t t = 0; t < len; t += 8) {
+      const std::int64_t n = std::min<std::int64_t>(8, len - t);
+      const __m256 v = _mm256_xor_ps(wrapped_vector(w, n_buckets, start, t, n), sign);
+      const __m256 p = n == 8 ? _mm256_mul_ps(v, _mm256_loadu_ps(a + j0 + t)) : product_part(v, a + j0 + t, n);
+      if ((((j0 + t) >> 3) & 1) != 0)
+         s.hi = _mm256_add_ps(s.hi, p);
+      else
+         s.lo = _mm256_add_ps(s.lo, p);
+   }
+   return s;
+}
+
+/// R rows of a BLOCK layer at once (slots: row r's n_blocks slots from slots + r * n_blocks): block q of
+/// every row, then block q + 1, so that the R rows' chains of additions overlap; each row's additions stay in
+/// its own order (block by block, lanes 0-7 then 8-15), so its bits are add_blocks'. kB as add_blocks; needs
+/// K >= B (a run wraps around K at most once: add_wrapped_run, no call that would spill the sums).
+/// Blocks q0 .. n_blocks - 1 of R rows into their sums s (rows' slots n_blocks apart): any length, the last
+/// block short; out of line, so that block_row_group's loop over whole blocks keeps its sums in registers.
+template <int R>
+__attribute__((noinline)) void add_block_tails(const HashedLayout &L, const float *w, const std::uint32_t *slots,
+                                               std::int64_t q0, const float *a, Sums *s)
+{
+   const auto n_buckets = static_cast<std::uint32_t>(L.n_buckets);
+   const std::int64_t n_blocks = L.n_blocks();
+   for (std::int64_t q = q0; q < n_blocks; ++q) {
+      const std::int64_t j0 = q * L.block;
+      const std::int64_t len = std::min(L.block, L.n_in - j0);
+      for (int r = 0; r < R; ++r) {
+         const std::uint32_t *slot = slots + r * n_blocks + q;
+         const std::uint32_t start = *slot & kBucketMask;
+         if (start + static_cast<std::uint64_t>(len) > n_buckets)
+            s[r] = add_wrapped_run(s[r], w, n_buckets, start, sign_of(slot), a, j0, len);
+         else
+            s[r] = add_run(s[r], w + start, sign_of(slot), a, j0, len);
+      }
+   }
+}
+
+template <int kB, int R>
+void block_row_group(const HashedLayout &L, const float *w, const std::uint32_t *slots, const float *a, float *out)
+{
+   const auto n_buckets = static_cast<std::uint32_t>(L.n_buckets);
+   const std::int64_t n_blocks = L.n_blocks();
+   Sums s[R];
+   std::int64_t q = 0;
+   if (kB != 0) {
+      for (const std::int64_t whole = L.n_in / kB; q < whole; ++q) {
+         __m256 x[kB > 0 ? kB / 8 : 1]; // a's columns of block q, loaded once for the R rows
+         for (int t = 0; t < kB / 8; ++t)
+            x[t] = _mm256_loadu_ps(a + q * kB + 8 * t);
+#pragma GCC unroll 4
+         for (int r = 0; r < R; ++r) {
+            const std::uint32_t *slot = slots + r * n_blocks + q;
+            const std::uint32_t start = *slot & kBucketMask;
+            if (__builtin_expect(start + static_cast<std::uint32_t>(kB) > n_buckets, 0)) // B/K of the blocks
+               s[r] = add_wrapped_run(s[r], w, n_buckets, start, sign_of(slot), a, q * kB, kB);
+            else
+               s[r] = add_whole_run<kB>(s[r], w + start, sign_of(slot), x);
+         }
+      }
+   }
+   if (q == n_blocks) {
+      for (int r = 0; r < R; ++r)
+         out[r] = fold(s[r].lo, s[r].hi);
+      return;
+   }
+   Sums tails[R]; // a copy whose address is taken, not s's (which would put s in memory)
+   for (int r = 0; r < R; ++r)
+      tails[r] = s[r];
+   add_block_tails<R>(L, w, slots, q, a, tails);
+   for (int r = 0; r < R; ++r)
+      out[r] = fold(tails[r].lo, tails[r].hi);
+}
+
+/// Rows per group of the interleaved BLOCK kernel (block_row_group): 4 rows' 8 chains of additions hide the
+/// latency of vaddps (3-4 cycles on Zen 3, 4 on Intel) behind one another.
+constexpr int kBlockRowGroup = 4;
+
+/// One row of a BLOCK layer alone: too long to hash whole (more than kSlotChunk blocks, hashed in pieces), or
+/// of a layer with K < B.
+template <int kB>
+float block_long_row(const HashedLayout &L, const float *w, std::int64_t i, const float *a, std::uint32_t *slots,
+                     float *wrapped)
+{
+   const std::int64_t n_blocks = L.n_blocks();
+   Sums s;
+   for (std::int64_t q0 = 0; q0 < n_blocks; q0 += kSlotChunk) {
+      const std::int64_t n = std::min(kSlotChunk, n_blocks - q0);
+      key_slots_avx2(static_cast<std::uint64_t>(i * n_blocks + q0), L.weight_seed,
+                     static_cast<std::uint32_t>(L.n_buckets), n, slots);
+      s = add_blocks<kB>(s, L, w, slots, q0, n, a, wrapped);
+   }
+   return fold(s.lo, s.hi);
+}
+
 /// The rows of a BLOCK layer. Their keys i * n_blocks + q are consecutive: hashed whole rows at a time
-/// (kSlotChunk keys or fewer, so that short rows are hashed in vectors too), a long row in pieces.
+/// (kSlotChunk keys or fewer, so that short rows are hashed in vectors too), then taken kBlockRowGroup rows
+/// at a time (the chunk's last rows 2 or 1 at a time); a long row alone, in pieces.
 template <int kB>
 void block_layer(const HashedLayout &L, const float *w, const float *a, float *out)
 {
    HASHEDNET_ASSERT(L.block <= kMaxBlock);
    const std::int64_t n_blocks = L.n_blocks();
-   const auto n_buckets = static_cast<std::uint32_t>(L.n_buckets);
    alignas(32) std::uint32_t slots[kSlotChunk];
    alignas(32) float wrapped[kMaxBlock];
-   const std::int64_t rows_per_chunk = std::max<std::int64_t>(1, kSlotChunk / n_blocks);
+   if (n_blocks > kSlotChunk || L.n_buckets < L.block || L.n_buckets >= (std::int64_t{1} << 30)) {
+      // long rows; runs that wrap around K repeatedly; wrapped_vector's indices need 2K < 2^31
+      for (std::int64_t i = 0; i < L.n_out; ++i)
+         out[i] = block_long_row<kB>(L, w, i, a, slots, wrapped);
+      return;
+   }
+   const std::int64_t rows_per_chunk = kSlotChunk / n_blocks;
    for (std::int64_t i0 = 0; i0 < L.n_out; i0 += rows_per_chunk) {
       const std::int64_t m = std::min(rows_per_chunk, L.n_out - i0);
-      for (std::int64_t i = i0; i < i0 + m; ++i) {
-         Sums s;
-         for (std::int64_t q0 = 0; q0 < n_blocks; q0 += kSlotChunk) {
-            const std::int64_t n = std::min(kSlotChunk, n_blocks - q0);
-            if (i == i0 && q0 == 0 && m > 1) // the chunk's m whole rows
-               key_slots_avx2(static_cast<std::uint64_t>(i0 * n_blocks), L.weight_seed, n_buckets, m * n_blocks,
-                              slots);
-            else if (m == 1) // one row (or a piece of it) at a time
-               key_slots_avx2(static_cast<std::uint64_t>(i * n_blocks + q0), L.weight_seed, n_buckets, n, slots);
-            s = add_blocks<kB>(s, L, w, slots + (i - i0) * n_blocks * (m > 1), q0, n, a, wrapped);
-         }
-         out[i] = fold(s.lo, s.hi);
-      }
+      key_slots_avx2(static_cast<std::uint64_t>(i0 * n_blocks), L.weight_seed,
+                     static_cast<std::uint32_t>(L.n_buckets), m * n_blocks, slots);
+      std::int64_t r = 0;
+      for (; r + kBlockRowGroup <= m; r += kBlockRowGroup)
+         block_row_group<kB, kBlockRowGroup>(L, w, slots + r * n_blocks, a, out + i0 + r);
+      for (; r + 2 <= m; r += 2)
+         block_row_group<kB, 2>(L, w, slots + r * n_blocks, a, out + i0 + r);
+      if (r < m)
+         block_row_group<kB, 1>(L, w, slots + r * n_blocks, a, out + i0 + r);
    }
 }
 
