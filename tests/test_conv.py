@@ -182,6 +182,66 @@ def test_filter_matrix_made_whole_or_tiled_equals_the_reference_backend(filters,
     np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
 
 
+# Tiles and gradient groups of a conv layer's batch (Conv2D::tile_events, Conv2D::gradient_groups), for the
+# thread tests: id -> (input_layout, filters, mode, batch, tiles, groups). "one-event-tiles": the benchmark's
+# shape on 24 x 24 (576 x 144 patch values per event, over 2^17 / 2: one event per tile), one group per tile;
+# "grouped": 64 filters of 256 x 3 x 3 (147,520 values with the bias, 3 events per tile) at batch 60: 20 tiles
+# whose gradients exceed Conv2D::kGroupGradientFloats = 2^21 floats, summed in 14 groups of 1 or 2 tiles.
+THREADED = {"one-event-tiles-dense": ((16, 24, 24), 32, "ELEMENT", 1.0, 24, 24, 24),
+            "grouped-dense": ((256, 4, 4), 64, "ELEMENT", 1.0, 60, 20, 14),
+            "grouped-fresh": ((256, 4, 4), 64, "FRESH", 1 / 8, 60, 20, 14)}  # fmt: skip
+
+
+def _threaded_network(case):
+    (depth, height, width), filters, mode, compression, batch, _, _ = THREADED[case]
+    n_inputs = depth * height * width
+    net = HashedNetwork(n_inputs, f"CONV|{filters}|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR",
+                        input_layout=(depth, height, width), compression=compression, hash_mode=mode, seed=4,
+                        num_threads=1)  # fmt: skip
+    rng = np.random.default_rng(4)
+    net.params = net.params + rng.normal(0, 0.05, net.n_params).astype(np.float32)
+    x, y, w = random_events(rng, batch, n_inputs, "classification", 1)
+    return net, x, y, w
+
+
+@pytest.mark.parametrize("case", THREADED)
+def test_conv_tiles_and_gradient_groups_are_the_ones_the_thread_tests_need(case):
+    """The cases below exercise what they say: one-event tiles, and a gradient summed in fewer groups than tiles."""
+    (depth, height, width), filters, _, _, batch, tiles, groups = THREADED[case]
+    per_event = height * width * depth * 9
+    tile = max(1, core().Conv2D.kColumnFloats // per_event)
+    assert -(-batch // tile) == tiles
+    assert core().Conv2D.gradient_groups(tiles, filters * (depth * 9 + 1)) == groups
+
+
+@pytest.mark.parametrize("case", THREADED)
+def test_conv_gives_the_same_bits_on_one_and_two_threads(case):
+    """The tiles of a batch run side by side on the backend's threads, each wholly on one thread with the kernels
+    of one thread, and dL/dparams is summed by groups fixed by the layer and the batch: the thread count does
+    not change a bit, whether a group holds one tile or several."""
+    net, x, y, w = _threaded_network(case)
+    one, two = _on_backend(net, "cpu", threads=1), _on_backend(net, "cpu", threads=2)
+    np.testing.assert_array_equal(one.predict(x), two.predict(x))
+    (loss_1, grad_1), (loss_2, grad_2) = one.gradient(x, y, w), two.gradient(x, y, w)
+    assert loss_1 == loss_2
+    np.testing.assert_array_equal(grad_1, grad_2)
+
+
+@pytest.mark.parametrize("case", ["grouped-dense", "grouped-fresh"])
+def test_conv_gradient_summed_in_groups_equals_float64_reference(case):
+    """Groups of several tiles (each summed in tile order, then the groups in group order) give the float64
+    numpy reference's gradient (tests/reference.py, which knows nothing of tiles) to float rounding."""
+    net, x, y, w = _threaded_network(case)
+    cpu = _on_backend(net, "cpu", threads=2)
+    reference = ReferenceNetwork(cpu)
+    xt = _transformed(cpu, x)
+    np.testing.assert_allclose(cpu.predict(x), reference.predict(xt), rtol=1e-4, atol=1e-6)
+    loss, grad = cpu.gradient(x, y, w)
+    ref_loss, ref_grad = reference.loss_and_gradient(xt, y, w)
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-5 * np.abs(ref_grad).max())
+
+
 def test_memory_report_names_each_conv_layers_scheme():
     """The report's kind column says which scheme made a CONV layer's filters (c-dense, c-element, c-fresh ...)."""
     for mode, kind in [("ELEMENT", "c-element"), ("BLOCK", "c-block"), ("FUNHASH", "c-funhash"), ("FRESH", "c-fresh")]:

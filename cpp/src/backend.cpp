@@ -49,6 +49,12 @@ void Backend::resize(Buffer &buffer, std::int64_t n)
    buffer.set_size(n);
 }
 
+void Backend::for_each_item(std::int64_t n_items, std::int64_t, const ItemBody &body)
+{
+   for (std::int64_t item = 0; item < n_items; ++item)
+      body(item, 0);
+}
+
 namespace {
 [[noreturn]] void no_image_kernels(const Backend &backend)
 {

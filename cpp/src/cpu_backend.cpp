@@ -195,13 +195,12 @@ private:
    cpu::TileKernels tile_kernels_;
    kernels::ActivationKernels activations_;
    kernels::SmallBatchKernels small_batch_;
-   std::vector<float> bias_buffer_; ///< n_out values, reused across calls
 };
 
 void CpuBackend::add_bias(const HashedLayout &layer, const float *params, std::int64_t batch, float *y)
 {
    const float *wb = params + layer.bias_offset();
-   std::vector<float> &bias = bias_buffer_;
+   std::vector<float> &bias = scratch_[thread_id()].bias; // per thread: for_each_item runs layers side by side
    bias.resize(layer.n_out);
    for (std::int64_t i = 0; i < layer.n_out; ++i)
       bias[i] = layer.virtual_bias(wb, i);
@@ -247,7 +246,7 @@ template <class Tiles>
 void CpuBackend::whole_matrix(const Tiles &tiles, const HashedLayout &layer, const float *params, float *vb)
 {
    const float *w = params + layer.offset;
-   ThreadScratch &s = scratch_[0];
+   ThreadScratch &s = scratch_[thread_id()];
    for (std::int64_t rb = 0; rb < n_tiles(layer.n_out, kTileRows); ++rb)
       for (std::int64_t cb = 0; cb < n_tiles(layer.n_in, kTileCols); ++cb) {
          const TileRange rows = tile(rb, kTileRows, layer.n_out), cols = tile(cb, kTileCols, layer.n_in);
@@ -269,7 +268,7 @@ void CpuBackend::whole_matrix_backward(const Tiles &tiles, const HashedLayout &l
 {
    const float *w = params + layer.offset;
    float *g = grad + layer.offset;
-   ThreadScratch &s = scratch_[0];
+   ThreadScratch &s = scratch_[thread_id()];
    if (!Tiles::kView)
       std::fill(g, g + layer.n_buckets, 0.0f);
    for (std::int64_t rb = 0; rb < n_tiles(layer.n_out, kTileRows); ++rb)
@@ -395,7 +394,7 @@ void CpuBackend::fused_backward(const Tiles &tiles, const HashedLayout &layer, c
    const std::int64_t col_blocks = n_tiles(layer.n_in, tile_cols);
    int n_used = 1;
    if (n_threads == 1) { // no OpenMP region at all (see parallel_for), no share buffer: dV goes straight into grad
-      ThreadScratch &s = scratch_[0];
+      ThreadScratch &s = scratch_[thread_id()]; // the caller's: 0, or its thread in for_each_item
       if (!Tiles::kView) {
          s.param_sum = grad + layer.offset;
          std::fill(s.param_sum, s.param_sum + layer.n_buckets, 0.0f);
@@ -430,7 +429,7 @@ void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::
 {
    float *gb = grad + layer.bias_offset();
    std::fill(gb, gb + layer.n_bias_buckets, 0.0f);
-   std::vector<float> &column_sum = bias_buffer_;
+   std::vector<float> &column_sum = scratch_[thread_id()].bias;
    column_sum.assign(layer.n_out, 0.0f);
    for (std::int64_t b = 0; b < batch; ++b)
       for (std::int64_t i = 0; i < layer.n_out; ++i)

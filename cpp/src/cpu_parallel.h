@@ -2,7 +2,7 @@
 //
 // What it is: parallel_for over OpenMP threads with a plain loop for one
 // thread, the elementwise piece loop, and the rule for when a piece of work
-// is worth more than one thread. Shared by the CPU backend's kernels and the
+// is worth more than one thread (never inside a region already parallel). Shared by the CPU backend's kernels and the
 // host optimizers. What it is not: a thread pool or a scheduler.
 #ifndef HASHEDNET_SRC_CPU_PARALLEL_H
 #define HASHEDNET_SRC_CPU_PARALLEL_H
@@ -24,10 +24,22 @@ constexpr std::int64_t kParallelWork = 1 << 21;
 /// Elements per work item of a parallel elementwise kernel (16 KiB of floats).
 constexpr std::int64_t kElementwisePiece = 4096;
 
-/// The threads a piece of `work` multiply-adds gets out of n_threads.
+/// True inside a parallel region (a host backend's for_each_item): the kernels called there run on
+/// their caller's thread alone (a nested region would give its threads ids 0, 1 ... and so share
+/// the first threads' scratch buffers).
+inline bool in_parallel_region()
+{
+#if defined(_OPENMP)
+   return omp_in_parallel() != 0;
+#else
+   return false;
+#endif
+}
+
+/// The threads a piece of `work` multiply-adds gets out of n_threads (one inside a parallel region).
 inline int threads_for(std::int64_t work, int n_threads)
 {
-   return work >= kParallelWork ? n_threads : 1;
+   return work >= kParallelWork && !in_parallel_region() ? n_threads : 1;
 }
 
 inline int thread_id()

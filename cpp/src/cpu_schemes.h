@@ -51,6 +51,7 @@ struct ThreadScratch {
    std::vector<float> dv_tile;
    std::vector<float> param_grad;        ///< several threads: this thread's share of the scheme's gradient
    float *param_sum = nullptr;           ///< where add_gradient adds: param_grad, or the gradient itself on one thread
+   std::vector<float> bias;              ///< n_out values: the layer's virtual biases, or dy's column sums
 };
 
 /// The tile kernels the CPU backend chose at construction (by instruction set).

@@ -1,9 +1,11 @@
 // host_backend.cpp: see host_backend.h.
 #include "host_backend.h"
 
+#include "cpu_parallel.h"
 #include "hashednet/loss.h"
 
 #include <algorithm>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -76,6 +78,29 @@ void HostBackend::gather_batch(const DataView &data, const std::int64_t *index, 
       batch.w.data()[b] = data.w ? data.w[e] : 1.0f;
       batch.weight_sum += batch.w.data()[b];
    }
+}
+
+void HostBackend::for_each_item(std::int64_t n_items, std::int64_t work, const ItemBody &body)
+{
+   const int threads = static_cast<int>(std::min<std::int64_t>(cpu::threads_for(work, num_threads()), n_items));
+   if (threads <= 1) {
+      for (std::int64_t item = 0; item < n_items; ++item)
+         body(item, 0);
+      return;
+   }
+   std::exception_ptr error; // an exception may not leave an OpenMP region: the first is kept, then rethrown
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+   for (std::int64_t item = 0; item < n_items; ++item) {
+      try {
+         body(item, cpu::thread_id());
+      } catch (...) {
+#pragma omp critical(hashednet_for_each_item)
+         if (!error)
+            error = std::current_exception();
+      }
+   }
+   if (error)
+      std::rethrow_exception(error);
 }
 
 double HostBackend::loss(Task task, const float *logits, const float *targets, const float *weights,

@@ -39,6 +39,11 @@ public:
    void output_transform(Task task, float *logits, std::int64_t n, std::int64_t n_outputs) override;
    void multiply(float *x, const float *factor, std::int64_t n) override;
 
+   /// The items on up to num_threads() threads (dynamic schedule: a thread that the machine's load holds
+   /// back takes fewer items), the first exception of a body rethrown after the others have ended.
+   int item_slots() const override { return num_threads(); }
+   void for_each_item(std::int64_t n_items, std::int64_t work, const ItemBody &body) override;
+
    // The image layers' data movements, plain loops (host_image_ops.cpp).
    void im2col(const ImageWindow &window, const float *x, std::int64_t n_images, float *cols) override;
    void col2im(const ImageWindow &window, const float *cols, std::int64_t n_images, float *dx) override;

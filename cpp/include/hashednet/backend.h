@@ -24,6 +24,7 @@
 #include "hashednet/image_window.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -152,6 +153,18 @@ public:
 
    /// x *= factor elementwise over n values (dropout's backward pass).
    virtual void multiply(float *x, const float *factor, std::int64_t n) = 0;
+
+   // ---------------------------------------------------------------- independent items
+   /// body(item, slot) once for each item in [0, n_items), for items that write disjoint outputs and
+   /// only their slot's work buffers (a convolution's tiles of events). `work` is the multiply-adds of
+   /// all items: a host backend runs the items on its threads when that is worth it (cpu_parallel.h),
+   /// each item wholly on one thread, and every operation the body calls then runs on that thread alone
+   /// (the same kernels, so the same bits, as on one thread). `slot` < item_slots() names the running
+   /// thread's buffers. The items may run in any order. By default: in order, on slot 0 (a device
+   /// backend keeps its own threading inside each operation).
+   using ItemBody = std::function<void(std::int64_t item, int slot)>;
+   virtual int item_slots() const { return 1; }
+   virtual void for_each_item(std::int64_t n_items, std::int64_t work, const ItemBody &body);
 
    // ---------------------------------------------------------------- image layers
    // The data movements of the convolution and pooling layers (conv2d.h,

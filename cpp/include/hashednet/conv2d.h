@@ -17,9 +17,20 @@
 //      z     (tile x filters*P)      = rows, transposed per image
 //
 // and backward: dy transposed back into rows, im2col again, linear_backward
-// (dx_cols and the scheme's dparams and db; each tile's dparams accumulated
-// in tile order), col2im(dx_cols). Parameters: the scheme's, then the bias
-// (filters values, or hashed when HashedBias), as a fully connected layer's.
+// (dx_cols and the scheme's dparams and db), col2im(dx_cols). Parameters: the
+// scheme's, then the bias (filters values, or hashed when HashedBias), as a
+// fully connected layer's.
+//
+// Threads: the tiles are the items of one backend.for_each_item per pass (a
+// host backend spreads them over its threads, each tile's im2col, product and
+// transpose on one thread in that thread's own tile buffers; one parallel
+// region per batch instead of several per tile). Backward sums dparams by
+// groups of consecutive tiles (gradient_groups: one tile each while their
+// gradients fit kGroupGradientFloats): each group adds its tiles in tile
+// order into its own buffer, and the groups are added in group order after
+// the region. The tiling and the groups follow from the layer and the batch
+// alone, so any thread count gives the same bits; with one tile per group the
+// sum is the plain tile-order one, t0 + t1 + t2 ... (as before the threads).
 //
 // A hashed V (any scheme but DENSE) of at most kMaxWholeFilters values is
 // made whole once per batch (backend.virtual_matrix, V then b: the FRESH
@@ -82,8 +93,28 @@ public:
    /// 4 MiB of floats: a filter bank is far smaller (32 x 144 values in the benchmark, 64 x 800 in
    /// the MNIST CNN); a V beyond it keeps the tiled path, without a V-sized buffer.
    static constexpr std::int64_t kMaxWholeFilters = std::int64_t(1) << 20;
+   /// The groups of a backward pass's n_tiles tiles whose dL/dparams (n_params values each, the
+   /// product's: [V | b] made whole, or the filter layer's) are summed apart (the file comment): one
+   /// per tile while they fit kGroupGradientFloats, else as many as fit (at least 1). Not a function
+   /// of the thread count.
+   static std::int64_t gradient_groups(std::int64_t n_tiles, std::int64_t n_params);
+   /// 8 MiB of floats: the benchmark's 256 one-event tiles of 32 x 145 values take 4.5 MiB, the
+   /// MNIST CNN's second layer (64 x 801 values) at batch 128 would take 26 MiB (40 groups of 3-4 tiles).
+   static constexpr std::int64_t kGroupGradientFloats = std::int64_t(1) << 21;
 
 private:
+   /// What every tile of a batch multiplies: the matrix layer over [V | b] made whole, or the filter
+   /// layer over the parameters, with the gradient its backward pass writes (null in forward).
+   struct TileProduct {
+      const FullyConnected &layer;
+      const float *w;
+      float *grad;
+   };
+   TileProduct tile_product(Backend &backend, const float *params, float *grad, LayerContext &context) const;
+   void backward_tile(Backend &backend, const TileProduct &product, const float *x, const float *dy,
+                      std::int64_t batch, std::int64_t t, LayerContext &context, int slot, float *dx,
+                      float *tile_grad) const;
+
    void forward_impl(Backend &backend, const float *params, const float *x, std::int64_t batch,
                      LayerContext &context) const override;
    void backward_impl(Backend &backend, const float *params, const float *x, std::int64_t batch,
