@@ -183,6 +183,23 @@ struct SequentialHashedBias {
    }
 };
 
+/// The bias's slice of grad from its n_out column sums: copied (unhashed bias) or added into the bias
+/// buckets, atomically or in order (deterministic). Shared by the product drivers and whole_matrix.cuh.
+template <class Device>
+void scatter_bias_gradient(Device &dev, const HashedLayout &l, const float *colsum, float *grad, bool deterministic)
+{
+   float *gb = grad + l.bias_offset();
+   if (!l.hashed_bias) {
+      dev.for_each(l.n_out, CopyBias{colsum, gb});
+      return;
+   }
+   dev.zero(gb, sizeof(float) * l.n_bias_buckets);
+   if (deterministic)
+      dev.for_each(1, SequentialHashedBias{l, colsum, gb});
+   else
+      dev.for_each(l.n_out, AtomicHashedBias{l, colsum, gb});
+}
+
 /// bound[b] = |x_b|_1 |dy_b|_1 (double): event b's share of sum |dV_ij| over the whole V.
 struct RowBound {
    const float *x, *dy;
@@ -376,17 +393,8 @@ private:
    void bias_gradient(const float *dy, float *grad, bool deterministic)
    {
       float *colsum = reinterpret_cast<float *>(ws_ + plan_.colsum);
-      float *gb = grad + l_.bias_offset();
       dev_.for_each(l_.n_out, ColumnSum{dy, batch_, l_.n_out, colsum});
-      if (!l_.hashed_bias) {
-         dev_.for_each(l_.n_out, CopyBias{colsum, gb});
-         return;
-      }
-      dev_.zero(gb, sizeof(float) * l_.n_bias_buckets);
-      if (deterministic)
-         dev_.for_each(1, SequentialHashedBias{l_, colsum, gb});
-      else
-         dev_.for_each(l_.n_out, AtomicHashedBias{l_, colsum, gb});
+      scatter_bias_gradient(dev_, l_, colsum, grad, deterministic);
    }
 
    Device &dev_;

@@ -199,16 +199,7 @@ private:
    /// The bias's gradient from db (n_out values), as the products' bias_gradient takes dy's column sums.
    void bias_gradient(const float *db, float *grad, bool deterministic)
    {
-      float *gb = grad + l_.bias_offset();
-      if (!l_.hashed_bias) {
-         dev_.for_each(l_.n_out, CopyBias{db, gb});
-         return;
-      }
-      dev_.zero(gb, sizeof(float) * l_.n_bias_buckets);
-      if (deterministic)
-         dev_.for_each(1, SequentialHashedBias{l_, db, gb});
-      else
-         dev_.for_each(l_.n_out, AtomicHashedBias{l_, db, gb});
+      scatter_bias_gradient(dev_, l_, db, grad, deterministic);
    }
 
    Device &dev_;
