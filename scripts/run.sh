@@ -58,6 +58,12 @@ if [ "$job" = gpu-check ]; then
 fi
 echo "==> installing tmva-hashednet (builds the C++ core) with ROOT from PyPI"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check ".[root,test]"
+# Where nvcc is installed, the tests compile the CUDA backend's sources (tests/test_cuda_backend_compile.py),
+# which include cuBLAS's headers: only PyPI's nvidia-cublas wheel serves them (about 580 MB unpacked).
+if [ "$job" = test ] && command -v nvcc >/dev/null; then
+  echo "==> nvcc found: installing nvidia-cublas (cuBLAS headers for the CUDA backend's compile tests)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "nvidia-cublas>=13"
+fi
 
 case "$job" in
   main) exec .venv/bin/python macros/higgs_classification.py "$@" ;;
