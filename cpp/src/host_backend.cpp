@@ -83,11 +83,8 @@ void HostBackend::gather_batch(const DataView &data, const std::int64_t *index, 
 void HostBackend::for_each_item(std::int64_t n_items, std::int64_t work, const ItemBody &body)
 {
    const int threads = static_cast<int>(std::min<std::int64_t>(cpu::threads_for(work, num_threads()), n_items));
-   if (threads <= 1) {
-      for (std::int64_t item = 0; item < n_items; ++item)
-         body(item, 0);
-      return;
-   }
+   if (threads <= 1)
+      return Backend::for_each_item(n_items, work, body); // in order, on slot 0
    std::exception_ptr error; // an exception may not leave an OpenMP region: the first is kept, then rethrown
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
    for (std::int64_t item = 0; item < n_items; ++item) {
