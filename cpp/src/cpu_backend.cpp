@@ -287,12 +287,7 @@ void CpuBackend::whole_matrix_backward(const Tiles &tiles, const HashedLayout &l
       }
    float *gb = grad + layer.bias_offset();
    std::fill(gb, gb + layer.n_bias_buckets, 0.0f);
-   for (std::int64_t i = 0; i < layer.n_out; ++i) {
-      std::int64_t k;
-      float sign;
-      layer.locate_bias(i, k, sign);
-      gb[k] += sign * dvb[layer.n_virtual_weights() + i];
-   }
+   layer.add_bias_gradient(dvb + layer.n_virtual_weights(), gb);
 }
 
 /// The scheme's small-batch kernel (small_batch.h) for a batch of at most
@@ -434,12 +429,7 @@ void CpuBackend::bias_gradient(const HashedLayout &layer, const float *dy, std::
    for (std::int64_t b = 0; b < batch; ++b)
       for (std::int64_t i = 0; i < layer.n_out; ++i)
          column_sum[i] += dy[b * layer.n_out + i];
-   for (std::int64_t i = 0; i < layer.n_out; ++i) {
-      std::int64_t k;
-      float sign;
-      layer.locate_bias(i, k, sign);
-      gb[k] += sign * column_sum[i];
-   }
+   layer.add_bias_gradient(column_sum.data(), gb);
 }
 
 void CpuBackend::activation_forward(Activation f, const float *z, float *a, std::int64_t n)

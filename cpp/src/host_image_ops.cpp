@@ -208,12 +208,7 @@ void HostBackend::virtual_matrix_backward(const FullyConnected &layer, const flo
    const std::vector<double> dv(dvb, dvb + n_weights);
    std::vector<double> g(static_cast<std::size_t>(layout.n_params()), 0.0);
    layer.scheme().add_gradient_reference(params + layout.offset, dv.data(), g.data());
-   for (std::int64_t i = 0; i < layout.n_out; ++i) {
-      std::int64_t k;
-      float sign;
-      layout.locate_bias(i, k, sign);
-      g[layout.n_buckets + k] += sign * static_cast<double>(dvb[n_weights + i]);
-   }
+   layout.add_bias_gradient(dvb + n_weights, g.data() + layout.n_buckets);
    for (std::int64_t k = 0; k < layout.n_params(); ++k)
       grad[layout.offset + k] = static_cast<float>(g[k]);
 }

@@ -84,6 +84,19 @@ struct HashedLayout {
       sign = sign_of(h);
    }
 
+   /// gb[bucket(i)] += sign(i) db[i] for i = 0 .. n_out-1 in order: dL/db into the bias buckets (gb =
+   /// grad + bias_offset(), zeroed by the caller), in the precision of gb.
+   template <class From, class To>
+   HASHEDNET_HOST_DEVICE void add_bias_gradient(const From *db, To *gb) const
+   {
+      for (std::int64_t i = 0; i < n_out; ++i) {
+         std::int64_t k;
+         float sign;
+         locate_bias(i, k, sign);
+         gb[k] += sign * static_cast<To>(db[i]);
+      }
+   }
+
    /// V[i][j] read from the layer's weights `w` (w = params + offset).
    HASHEDNET_HOST_DEVICE float virtual_weight(const float *w, std::int64_t i, std::int64_t j) const
    {
