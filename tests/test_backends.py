@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from backend_checks import (
+    assert_gradient_matches_central_differences,
+    assert_reference_and_cpu_backends_agree,
+    on_backend,
+    transformed_inputs,
+)
 from reference import ReferenceNetwork, block_table, hash_table, random_events
 
 from tmva_hashednet import HashedNetwork
-from tmva_hashednet._core import core
 
 # Weight schemes of the fully connected layer (the one layer kind):
 # id -> (compression, hash_mode, hash_block, hash_functions, reconstruction).
@@ -53,16 +58,6 @@ FRESH_NETWORKS = {
 FRESH_SMOOTH = {"fresh-smooth": (36, "TANH|18,SIGMOID|36,LINEAR", "classification", 1, True, True, 9)}
 
 
-def _architecture(backend):
-    hn = core()
-    return {"reference": hn.Architecture.Reference, "cpu": hn.Architecture.Cpu}[backend]
-
-
-def _on_backend(net, backend, threads=1):
-    """The same network (bit for bit) on another backend."""
-    return HashedNetwork._wrap(core().Model.from_text(net.to_text(), threads, _architecture(backend)))
-
-
 # Above the CPU backend's parallel threshold (600 x 300 x 16 multiply-adds): threads share the backward pass.
 PARALLEL = {"parallel": (600, "TANH|300,LINEAR", "classification", 1, False, False, 16)}
 FRESH_PARALLEL = {"fresh-parallel": (630, "TANH|306,LINEAR", "classification", 1, False, False, 16)}
@@ -91,19 +86,12 @@ def _network(scheme, case, seed=5):
     return net, x, y, w
 
 
-def _transformed(net, x):
-    """The network's input transform in float32, as the core applies it."""
-    offset = np.array([float(v) for v in net._model.network().input_offset()], dtype=np.float32)
-    scale = np.array([float(v) for v in net._model.network().input_scale()], dtype=np.float32)
-    return (x - offset) * scale
-
-
 @pytest.mark.parametrize(("scheme", "case"), _cases({**NETWORKS, **FRESH_NETWORKS}))
 def test_network_forward_and_gradient_equal_float64_reference(backend, scheme, case):
     net, x, y, w = _network(scheme, case)
-    net = _on_backend(net, backend)
+    net = on_backend(net, backend)
     reference = ReferenceNetwork(net)
-    xt = _transformed(net, x)
+    xt = transformed_inputs(net, x)
     np.testing.assert_allclose(net.predict(x), reference.predict(xt), rtol=1e-4, atol=1e-6)
     loss, grad = net.gradient(x, y, w)
     ref_loss, ref_grad = reference.loss_and_gradient(xt, y, w)
@@ -126,30 +114,14 @@ def test_gradient_equals_finite_differences_of_the_compiled_loss(backend, scheme
     """Central differences of the backend's own loss (float32, so a coarse step) on 30 parameters
     (and all of g's)."""
     net, x, y, w = _network(scheme, case)
-    net = _on_backend(net, backend)
-    _, grad = net.gradient(x, y, w)
-    params = net.params
-    eps = 1e-2
-    for k in _checked_parameters(net):
-        up, down = params.copy(), params.copy()
-        up[k] += eps
-        down[k] -= eps
-        net.params = up
-        l_up = net.loss(x, y, w)
-        net.params = down
-        l_down = net.loss(x, y, w)
-        assert grad[k] == pytest.approx((l_up - l_down) / (2 * eps), rel=2e-2, abs=2e-4), f"parameter {k}"
-    net.params = params
+    net = on_backend(net, backend)
+    assert_gradient_matches_central_differences(net, x, y, w, _checked_parameters(net))
 
 
 @pytest.mark.parametrize(("scheme", "case"), _cases({**NETWORKS, **PARALLEL, **FRESH_NETWORKS, **FRESH_PARALLEL}))
 def test_reference_and_cpu_backends_agree(scheme, case):
     net, x, y, w = _network(scheme, case)
-    reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)
-    np.testing.assert_allclose(cpu.predict(x), reference.predict(x), rtol=2e-5, atol=1e-6)
-    (loss_r, grad_r), (loss_c, grad_c) = reference.gradient(x, y, w), cpu.gradient(x, y, w)
-    assert loss_c == pytest.approx(loss_r, rel=2e-6)
-    np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
+    assert_reference_and_cpu_backends_agree(net, x, y, w)
 
 
 # One layer alone (bench.layer_pass): y = x V^T + b, dx = dy V, dparams; id -> (n_in, n_out, compression, block, batch)
@@ -219,7 +191,7 @@ def test_reference_backend_trains_like_the_cpu_backend():
     config = TrainingConfig(max_epochs=2, batch_size=32, dropout=[0.2, 0.1], seed=4)
     trained = {}
     for backend in ("reference", "cpu"):
-        copy = _on_backend(net, backend)
+        copy = on_backend(net, backend)
         copy.fit(x, y, validation_fraction=0.0, training=config, standardize=False, verbose=False)
         trained[backend] = copy.params
     np.testing.assert_allclose(trained["cpu"], trained["reference"], rtol=1e-3, atol=1e-5)
@@ -227,9 +199,9 @@ def test_reference_backend_trains_like_the_cpu_backend():
 
 
 def test_gpu_architecture_is_a_clear_error(hn):
-    from tmva_hashednet._errors import translate_errors
-
     import ROOT
+
+    from tmva_hashednet._errors import translate_errors
 
     assert ROOT.gInterpreter.Declare('#include "hashednet/device.h"')
     net, _, _, _ = _network("dense", "classification")

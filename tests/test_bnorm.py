@@ -17,11 +17,16 @@ from array import array
 
 import numpy as np
 import pytest
+from backend_checks import (
+    assert_gradient_matches_central_differences,
+    assert_reference_and_cpu_backends_agree,
+    on_backend,
+    transformed_inputs,
+)
 from reference import ACTIVATIONS, ReferenceNetwork, _ImageLayers, random_events
 from test_standalone_class import GXX, _assert_bit_for_bit, _class_source, _compile_and_run, generator  # noqa: F401
 
 from tmva_hashednet import HashedNetwork
-from tmva_hashednet._core import core
 
 # id -> (input_layout, layout, task, n_outputs, batch); every BNORM follows a layer kind it normalises after
 CASES = {
@@ -58,20 +63,6 @@ def _network(case, seed=3, compression=1.0):
 
 def _bnorm_layers(net):
     return [net.layer_info(l) for l in range(net.n_layers) if net.layer_info(l)["kind"] == "BNORM"]
-
-
-def _architecture(backend):
-    return {"reference": core().Architecture.Reference, "cpu": core().Architecture.Cpu}[backend]
-
-
-def _on_backend(net, backend, threads=1):
-    return HashedNetwork._wrap(core().Model.from_text(net.to_text(), threads, _architecture(backend)))
-
-
-def _transformed(net, x):
-    offset = np.array([float(v) for v in net._model.network().input_offset()])
-    scale = np.array([float(v) for v in net._model.network().input_scale()])
-    return (x.astype(np.float32) - offset.astype(np.float32)) * scale.astype(np.float32)
 
 
 class _WithoutBnorm:
@@ -180,8 +171,8 @@ def _logits_to_response(task, logits):
 def test_forward_and_gradient_equal_float64_reference(backend, case):
     """predict (running statistics) and the training gradient (batch statistics) against numpy."""
     net, x, y, w = _network(case)
-    net = _on_backend(net, backend)
-    xt = _transformed(net, x)
+    net = on_backend(net, backend)
+    xt = transformed_inputs(net, x)
     inference, training = BNorm(net, training=False), BNorm(net, training=True)
     expected = _logits_to_response(net.task, inference.forward(xt)[0])
     np.testing.assert_allclose(np.asarray(net.predict(x)).reshape(expected.shape), expected, rtol=1e-4, atol=1e-6)
@@ -198,24 +189,13 @@ def test_forward_and_gradient_equal_float64_reference(backend, case):
 def test_gradient_equals_finite_differences_of_the_training_loss(backend, case):
     """dgamma, dbeta and (through dx of every BNORM) the parameters of the layers below it."""
     net, x, y, w = _network(case)
-    net = _on_backend(net, backend)
-    _, grad = net.gradient(x, y, w)
-    params = net.params
+    net = on_backend(net, backend)
     bnorm = {off + k for info in _bnorm_layers(net) for off in [info["offset"]] for k in range(2 * info["features"])}
     trainable = [k for k in range(net.n_params) if k in bnorm or not _is_running_statistic(net, k)]
     rng = np.random.default_rng(1)
     chosen = set(rng.choice(trainable, size=min(40, len(trainable)), replace=False)) | bnorm
-    eps = 1e-2
-    for k in sorted(chosen):
-        up, down = params.copy(), params.copy()
-        up[k] += eps
-        down[k] -= eps
-        net.params = up
-        l_up = net.gradient(x, y, w)[0]
-        net.params = down
-        l_down = net.gradient(x, y, w)[0]
-        assert grad[k] == pytest.approx((l_up - l_down) / (2 * eps), rel=3e-2, abs=3e-4), f"parameter {k}"
-    net.params = params
+    assert_gradient_matches_central_differences(net, x, y, w, sorted(chosen), loss=lambda n: n.gradient(x, y, w)[0],
+                                                rel=3e-2, abs=3e-4)  # fmt: skip
 
 
 def _is_running_statistic(net, k):
@@ -229,11 +209,7 @@ def _is_running_statistic(net, k):
 @pytest.mark.parametrize("case", list(CASES))
 def test_reference_and_cpu_backends_agree(case):
     net, x, y, w = _network(case)
-    reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)
-    np.testing.assert_allclose(cpu.predict(x), reference.predict(x), rtol=2e-5, atol=1e-6)
-    (loss_r, grad_r), (loss_c, grad_c) = reference.gradient(x, y, w), cpu.gradient(x, y, w)
-    assert loss_c == pytest.approx(loss_r, rel=2e-6)
-    np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
+    assert_reference_and_cpu_backends_agree(net, x, y, w)
 
 
 def test_features_per_value_after_dense_per_channel_after_conv_and_maxpool():
@@ -254,7 +230,7 @@ def test_training_mode_and_inference_mode_differ_and_initial_values_are_tmva_s()
     x = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 4)).astype(np.float32)
     y = np.zeros(50, dtype=np.float32)
     # the training loss normalises with the batch's statistics, loss() (validation) with the running ones
-    xt = _transformed(net, x)
+    xt = transformed_inputs(net, x)
     assert net.gradient(x, y)[0] == pytest.approx(BNorm(net, training=True).loss_and_gradient(xt, y)[0], rel=1e-5)
     assert net.loss(x, y) == pytest.approx(BNorm(net, training=False).loss_and_gradient(xt, y)[0], rel=1e-5)
     assert abs(net.gradient(x, y)[0] - net.loss(x, y)) > 0.1

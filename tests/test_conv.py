@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from backend_checks import (
+    assert_gradient_matches_central_differences,
+    assert_reference_and_cpu_backends_agree,
+    on_backend,
+    transformed_inputs,
+)
 from reference import ReferenceNetwork, random_events
 
 from tmva_hashednet import HashedNetwork
@@ -37,15 +43,6 @@ SMOOTH = {"smooth": ("2|6|5", "CONV|3|3|2|2|1|1|1|TANH,CONV|2|2|2|1|1|0|0|SIGMOI
 TILED = {"tiled": ("4|16|16", "CONV|3|3|3|1|1|1|1|TANH,RESHAPE|FLAT,LINEAR", "classification", 1, False, 250)}
 
 
-def _architecture(backend):
-    hn = core()
-    return {"reference": hn.Architecture.Reference, "cpu": hn.Architecture.Cpu}[backend]
-
-
-def _on_backend(net, backend, threads=1):
-    return HashedNetwork._wrap(core().Model.from_text(net.to_text(), threads, _architecture(backend)))
-
-
 def _network(scheme, case, seed=3):
     compression, mode, block = SCHEMES[scheme]
     input_layout, layout, task, n_outputs, hashed_bias, batch = {**CNNS, **SMOOTH, **TILED}[case]
@@ -60,12 +57,6 @@ def _network(scheme, case, seed=3):
     return net, x, y, w
 
 
-def _transformed(net, x):
-    offset = np.array([float(v) for v in net._model.network().input_offset()], dtype=np.float32)
-    scale = np.array([float(v) for v in net._model.network().input_scale()], dtype=np.float32)
-    return (x - offset) * scale
-
-
 def _cases(cases):
     return [pytest.param(scheme, case, id=f"{scheme}-{case}") for scheme in SCHEMES for case in cases]
 
@@ -74,9 +65,9 @@ def _cases(cases):
 def test_cnn_forward_and_gradient_equal_float64_reference(backend, scheme, case):
     """Forward (every layer kind) and dL/dparams (through dx of every layer above the first) against numpy."""
     net, x, y, w = _network(scheme, case)
-    net = _on_backend(net, backend)
+    net = on_backend(net, backend)
     reference = ReferenceNetwork(net)
-    xt = _transformed(net, x)
+    xt = transformed_inputs(net, x)
     np.testing.assert_allclose(net.predict(x), reference.predict(xt), rtol=1e-4, atol=1e-6)
     loss, grad = net.gradient(x, y, w)
     ref_loss, ref_grad = reference.loss_and_gradient(xt, y, w)
@@ -87,30 +78,15 @@ def test_cnn_forward_and_gradient_equal_float64_reference(backend, scheme, case)
 @pytest.mark.parametrize(("scheme", "case"), _cases(SMOOTH))
 def test_cnn_gradient_equals_finite_differences(backend, scheme, case):
     net, x, y, w = _network(scheme, case)
-    net = _on_backend(net, backend)
-    _, grad = net.gradient(x, y, w)
-    params = net.params
-    eps = 1e-2
-    for k in np.random.default_rng(1).choice(net.n_params, size=30, replace=False):
-        up, down = params.copy(), params.copy()
-        up[k] += eps
-        down[k] -= eps
-        net.params = up
-        l_up = net.loss(x, y, w)
-        net.params = down
-        l_down = net.loss(x, y, w)
-        assert grad[k] == pytest.approx((l_up - l_down) / (2 * eps), rel=2e-2, abs=2e-4), f"parameter {k}"
-    net.params = params
+    net = on_backend(net, backend)
+    parameters = np.random.default_rng(1).choice(net.n_params, size=30, replace=False)
+    assert_gradient_matches_central_differences(net, x, y, w, parameters)
 
 
 @pytest.mark.parametrize(("scheme", "case"), _cases({**CNNS, **TILED}))
 def test_cnn_reference_and_cpu_backends_agree(scheme, case):
     net, x, y, w = _network(scheme, case)
-    reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)
-    np.testing.assert_allclose(cpu.predict(x), reference.predict(x), rtol=2e-5, atol=1e-6)
-    (loss_r, grad_r), (loss_c, grad_c) = reference.gradient(x, y, w), cpu.gradient(x, y, w)
-    assert loss_c == pytest.approx(loss_r, rel=2e-6)
-    np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
+    assert_reference_and_cpu_backends_agree(net, x, y, w)
 
 
 def test_tiled_batch_equals_the_same_events_one_tile_at_a_time():
@@ -175,11 +151,7 @@ def test_filter_matrix_made_whole_or_tiled_equals_the_reference_backend(filters,
     rng = np.random.default_rng(5)
     net.params = net.params + rng.normal(0, 0.05, net.n_params).astype(np.float32)
     x, y, w = random_events(rng, 3, 64 * 4 * 4, "classification", 1)
-    reference, cpu = _on_backend(net, "reference"), _on_backend(net, "cpu", threads=2)
-    np.testing.assert_allclose(cpu.predict(x), reference.predict(x), rtol=2e-5, atol=1e-6)
-    (loss_r, grad_r), (loss_c, grad_c) = reference.gradient(x, y, w), cpu.gradient(x, y, w)
-    assert loss_c == pytest.approx(loss_r, rel=2e-6)
-    np.testing.assert_allclose(grad_c, grad_r, rtol=2e-5, atol=2e-6 * np.abs(grad_r).max())
+    assert_reference_and_cpu_backends_agree(net, x, y, w)
 
 
 # Tiles and gradient groups of a conv layer's batch (Conv2D::tile_events, Conv2D::gradient_groups), for the
@@ -220,7 +192,7 @@ def test_conv_gives_the_same_bits_on_one_and_two_threads(case):
     of one thread, and dL/dparams is summed by groups fixed by the layer and the batch: the thread count does
     not change a bit, whether a group holds one tile or several."""
     net, x, y, w = _threaded_network(case)
-    one, two = _on_backend(net, "cpu", threads=1), _on_backend(net, "cpu", threads=2)
+    one, two = on_backend(net, "cpu", threads=1), on_backend(net, "cpu", threads=2)
     np.testing.assert_array_equal(one.predict(x), two.predict(x))
     (loss_1, grad_1), (loss_2, grad_2) = one.gradient(x, y, w), two.gradient(x, y, w)
     assert loss_1 == loss_2
@@ -232,9 +204,9 @@ def test_conv_gradient_summed_in_groups_equals_float64_reference(case):
     """Groups of several tiles (each summed in tile order, then the groups in group order) give the float64
     numpy reference's gradient (tests/reference.py, which knows nothing of tiles) to float rounding."""
     net, x, y, w = _threaded_network(case)
-    cpu = _on_backend(net, "cpu", threads=2)
+    cpu = on_backend(net, "cpu", threads=2)
     reference = ReferenceNetwork(cpu)
-    xt = _transformed(cpu, x)
+    xt = transformed_inputs(cpu, x)
     np.testing.assert_allclose(cpu.predict(x), reference.predict(xt), rtol=1e-4, atol=1e-6)
     loss, grad = cpu.gradient(x, y, w)
     ref_loss, ref_grad = reference.loss_and_gradient(xt, y, w)
@@ -262,7 +234,7 @@ def test_cpu_results_are_bit_identical_for_one_and_two_threads(mode):
     net = HashedNetwork(4 * 28 * 28, "CONV|8|3|3|1|1|1|1|TANH,CONV|16|3|3|1|1|1|1|RELU,MAXPOOL|2|2|2|2,RESHAPE|FLAT,"
                         "LINEAR", input_layout=(4, 28, 28), compression=1 / 2, hash_mode=mode, seed=2)  # fmt: skip
     x, y, w = random_events(np.random.default_rng(2), 40, 4 * 28 * 28, "classification", 1)
-    one, two = _on_backend(net, "cpu", threads=1), _on_backend(net, "cpu", threads=2)
+    one, two = on_backend(net, "cpu", threads=1), on_backend(net, "cpu", threads=2)
     np.testing.assert_array_equal(one.predict(x), two.predict(x))
     (loss_1, grad_1), (loss_2, grad_2) = one.gradient(x, y, w), two.gradient(x, y, w)
     assert loss_1 == loss_2

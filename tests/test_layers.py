@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from backend_checks import assert_gradient_matches_central_differences
 from reference import ACTIVATIONS, ReferenceNetwork, random_events
 
 from tmva_hashednet import HashedNetwork
@@ -104,19 +105,7 @@ def _reference_with_params(net, reference, params):
 def test_finite_differences_of_the_compiled_loss():
     """The compiled loss itself, not only the reference, has the compiled gradient."""
     net, x, y, w = make("small-tanh-1/4")
-    _, grad = net.gradient(x, y, w)
-    params = net.params
-    eps = 1e-2
-    for k in range(net.n_params):
-        up, down = params.copy(), params.copy()
-        up[k] += eps
-        down[k] -= eps
-        net.params = up
-        l_up = net.loss(x, y, w)
-        net.params = down
-        l_down = net.loss(x, y, w)
-        assert grad[k] == pytest.approx((l_up - l_down) / (2 * eps), rel=2e-2, abs=2e-4), f"parameter {k}"
-    net.params = params
+    assert_gradient_matches_central_differences(net, x, y, w, range(net.n_params))
 
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
