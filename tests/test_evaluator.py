@@ -145,7 +145,10 @@ def test_load_regression_weight_file_inverts_the_targets(tmp_path, monkeypatch):
     per_event = np.array([reader.EvaluateRegression(list(map(float, row)), "HashedDNN")[0] for row in x], np.float32)
     assert np.array_equal(_bits(net.evaluator()(x)), _bits(per_event))
     assert np.array_equal(_bits(net.predict(x)), _bits(reader.evaluate_batch("HashedDNN", x)[:, 0]))
-    np.testing.assert_allclose(net.predict(x), per_event, rtol=1e-5, atol=1e-5)
+    # The batch path (sgemm, FMA) and the event path (event_forward.h's order) differ by float rounding of the
+    # normalised output, which the inverse target transform then scales by the target range (here ~300):
+    # atol in target units (on an AVX-512 Xeon one event of 50 differed by 2.2e-5 at 0.95, outputs up to 312).
+    np.testing.assert_allclose(net.predict(x), per_event, rtol=1e-5, atol=1e-6 * np.abs(per_event).max())
     assert np.abs(net.predict(x)).max() > 2.0  # targets in fvalue's units, not the normalised [-1, 1]
 
 
